@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The `mediacast` executable. The only place that calls process.exit: usage errors exit 2 with
+ * one line, startup failures exit 1, a clean shutdown exits 0.
+ */
+import { readFileSync } from 'node:fs';
+import { Builtins, Cli } from 'clipanion';
+import { EXIT_USAGE, ServeCommand } from './serve-command.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** `--help` only: the seed uses `-h` for --host. */
+class HelpCommand extends Builtins.HelpCommand {
+  static override paths = [['--help']];
+}
+
+/** `--version` only: the seed uses `-v` for --vhost. */
+class VersionCommand extends Builtins.VersionCommand {
+  static override paths = [['--version']];
+}
+
+export function createCli(): Cli {
+  const cli = new Cli({ binaryLabel: 'Mediacast Server', binaryName: 'mediacast', binaryVersion: packageJson.version });
+  cli.register(ServeCommand);
+  cli.register(HelpCommand);
+  cli.register(VersionCommand);
+  return cli;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cli = createCli();
+  let command;
+  try {
+    command = cli.process(argv);
+  } catch (error) {
+    // Clipanion explains syntax errors over several lines; the first one says what is wrong.
+    const first = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    process.stderr.write(`mediacast: ${first} (see mediacast --help)\n`);
+    return EXIT_USAGE;
+  }
+  return cli.run(command);
+}
+
+process.exitCode = await main(process.argv.slice(2));

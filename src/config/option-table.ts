@@ -1,0 +1,124 @@
+/**
+ * Every `serve` option, in one table: names, whether it takes a value, what it applies to and its
+ * help text (each with an example). The clipanion command registers these; the argv-order
+ * resolver applies them in the order they were given.
+ */
+
+/**
+ * What an option configures. `server`: the server declared most recently (`-h` starts a new one).
+ * `site`: the vhost declared most recently on that server, else the server's default root.
+ * `main`: always the first server (the seed's `-p`). `global`: the whole process.
+ */
+export type OptionScope = 'global' | 'main' | 'server' | 'site';
+
+export interface OptionSpec {
+  /** Clipanion names, short first; the last one is the canonical long name. */
+  readonly names: readonly string[];
+  readonly takesValue: boolean;
+  readonly scope: OptionScope;
+  readonly description: string;
+}
+
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  {
+    names: ['-p', '--port'],
+    takesValue: true,
+    scope: 'main',
+    description:
+      'strports description of where the first server listens (default tcp:8080). Examples: `-p 8080`, ' +
+      '`-p tcp:8080:interface=127.0.0.1`, `-p ssl:8443:privateKey=key.pem:certKey=cert.pem`, `-p unix:/run/media.sock`',
+  },
+  {
+    names: ['--path'],
+    takesValue: true,
+    scope: 'site',
+    description: 'Directory (or single file) to serve (default: the current directory). Example: `--path ./media`',
+  },
+  {
+    names: ['-i', '--index'],
+    takesValue: true,
+    scope: 'site',
+    description:
+      'Index file name tried for directory requests; repeat for more, tried in order (default: index, index.html). ' +
+      'Example: `-i index.html -i index.m3u8`',
+  },
+  {
+    names: ['-m', '--mime-type'],
+    takesValue: true,
+    scope: 'site',
+    description:
+      'Content-Type for files with no known extension, e.g. HDS fragments (default application/octet-stream). ' +
+      'Example: `--mime-type video/f4f`',
+  },
+  {
+    names: ['--ignore-ext'],
+    takesValue: true,
+    scope: 'site',
+    description:
+      'Let a request for `foo` serve `foo.EXT`; repeat for more, tried in order. Example: `--ignore-ext .m3u8`',
+  },
+  {
+    names: ['--allow-ignore-ext'],
+    takesValue: false,
+    scope: 'site',
+    description: 'Let a request for `foo` serve `foo.<any extension>`. Example: `--allow-ignore-ext`',
+  },
+  {
+    names: ['--cors'],
+    takesValue: false,
+    scope: 'global',
+    description:
+      'CORS for browser players on other origins: `Access-Control-Allow-Origin: *` on every response (errors ' +
+      'included), exposed Content-Length/Content-Range/Accept-Ranges/ETag, preflights allowing Range. Example: `--cors`',
+  },
+  {
+    names: ['--no-cache'],
+    takesValue: false,
+    scope: 'global',
+    description:
+      'Bandwidth-test mode: `Cache-Control: no-store` on everything and never a 304, so every request is a real ' +
+      'transfer. Example: `--no-cache`',
+  },
+  {
+    names: ['--dotfiles'],
+    takesValue: false,
+    scope: 'global',
+    description: 'Serve and list files and directories whose name starts with a dot (hidden by default). Example: `--dotfiles`',
+  },
+  {
+    names: ['-n', '--notracebacks'],
+    takesValue: false,
+    scope: 'global',
+    description: 'Accepted for compatibility: error detail is hidden by default. Example: `-n`',
+  },
+  {
+    names: ['--tracebacks'],
+    takesValue: false,
+    scope: 'global',
+    description: 'Show error detail (stack traces) in 500 pages, for debugging. Example: `--tracebacks`',
+  },
+  {
+    names: ['--workers'],
+    takesValue: true,
+    scope: 'global',
+    description: 'Number of worker threads serving sockets (default: one per CPU). Example: `--workers 4`',
+  },
+  {
+    names: ['--shutdown-timeout'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'Seconds in-flight responses may run after SIGINT/SIGTERM before they are cut (default 10). ' +
+      'Example: `--shutdown-timeout 30`',
+  },
+];
+
+/** The canonical (long) name of an option. */
+export function canonicalName(spec: OptionSpec): string {
+  return spec.names[spec.names.length - 1]!;
+}
+
+/** Looks an option up by any of its names. */
+export function findOption(name: string): OptionSpec | undefined {
+  return SERVE_OPTIONS.find((spec) => spec.names.includes(name));
+}

@@ -1,0 +1,82 @@
+/**
+ * The resolved server plan: pure, validated, frozen data. The coordinator builds it once from the
+ * command line (or a config file) and hands it to every worker through `workerData`; nothing
+ * downstream reads argv or the environment.
+ */
+
+/** Where a server listens. */
+export type ListenSpec =
+  | { readonly kind: 'tcp'; readonly port: number; readonly host?: string }
+  | {
+      readonly kind: 'ssl';
+      readonly port: number;
+      readonly host?: string;
+      /** PEM private key file. */
+      readonly privateKey: string;
+      /** PEM certificate (chain) file; defaults to the private key file. */
+      readonly certKey: string;
+      /** PEM Diffie-Hellman parameters file, optional. */
+      readonly dhParameters?: string;
+    }
+  | {
+      readonly kind: 'unix';
+      readonly path: string;
+      /** Permission bits applied to the socket file after it is created. */
+      readonly mode?: number;
+    };
+
+/** A document root and how files under it are found and typed (a server's default or a vhost). */
+export interface SitePlan {
+  /** Absolute path of the directory (or single file) served at `/`. */
+  readonly root: string;
+  readonly rootIsFile: boolean;
+  /** Index file names tried in order for a directory request. Default: index, index.html. */
+  readonly indexes: readonly string[];
+  /** Content-Type for files whose extension has no known type. Default application/octet-stream. */
+  readonly defaultType: string;
+  /** Extensions tried in order when `foo` does not exist (`foo.EXT`); `*` matches any extension. */
+  readonly ignoreExts: readonly string[];
+}
+
+/** One listening server. */
+export interface ServerPlan {
+  /** Position of the server in the plan; also its index in shared-memory tables. */
+  readonly id: number;
+  readonly listen: ListenSpec;
+  readonly site: SitePlan;
+}
+
+/** Response policy shared by every server. */
+export interface HttpPolicy {
+  /** Send CORS headers on every response and answer preflights. */
+  readonly cors: boolean;
+  /** Test mode for bandwidth estimators: `no-store` everywhere and never a 304. */
+  readonly noCache: boolean;
+  /** Serve and list names starting with a dot. */
+  readonly dotfiles: boolean;
+  /** Show error detail (stack traces) in 500 pages. */
+  readonly tracebacks: boolean;
+}
+
+/** Everything a server process needs to run. */
+export interface Plan {
+  readonly servers: readonly ServerPlan[];
+  readonly http: HttpPolicy;
+  /** Number of worker threads serving sockets. */
+  readonly workers: number;
+  /** How long in-flight responses may run after SIGINT/SIGTERM before they are cut. */
+  readonly shutdownGraceMs: number;
+}
+
+export const DEFAULT_INDEXES: readonly string[] = Object.freeze(['index', 'index.html']);
+export const DEFAULT_MIME_TYPE = 'application/octet-stream';
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/** Deep-freezes a plan so no thread can change it after validation. */
+export function freezePlan<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) freezePlan((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,30 @@
+/**
+ * The thread protocol between the coordinator and the workers: one discriminated union per
+ * direction. Nothing per request or per chunk crosses it; shared state lives in shared memory.
+ */
+import type { SerializedError } from '../config/errors.js';
+import type { Plan } from '../config/plan.js';
+
+/** What a worker receives as `workerData`. */
+export interface WorkerInit {
+  /** The plan with every listen port resolved (no port 0 left). */
+  readonly plan: Plan;
+  /** Slot of this worker, 0-based; stable across restarts of the slot. */
+  readonly slot: number;
+}
+
+export type WorkerToCoordinator =
+  /** Every listener of this worker is up. */
+  | { readonly type: 'ready' }
+  /** A listener could not be opened; the worker closes itself after sending this. */
+  | { readonly type: 'listen-failed'; readonly serverId: number; readonly error: SerializedError }
+  /** An uncaught error: the worker has closed its sockets and exits after sending this. */
+  | { readonly type: 'fatal'; readonly error: SerializedError }
+  /** Drained after a `drain` request: all sockets closed, the worker exits next. */
+  | { readonly type: 'drained'; readonly cutResponses: number };
+
+export type CoordinatorToWorker =
+  /** Stop listening, finish in-flight responses within `graceMs`, close everything, exit. */
+  | { readonly type: 'drain'; readonly graceMs: number }
+  /** Fault injection: throw an uncaught error on the next tick (exercises supervision). */
+  | { readonly type: 'inject-crash' };

@@ -1,0 +1,174 @@
+/**
+ * One listening server inside a worker: routes each request by method, answers static files
+ * through its site, and counts exchanges in flight (for graceful shutdown).
+ */
+import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
+import type { HttpPolicy, ServerPlan } from '../config/plan.js';
+import { MemorySource, FileSource, type BodySource } from '../http/body-source.js';
+import { BufferPool } from '../http/buffer-pool.js';
+import { cacheControlForGenerated } from '../http/cache-policy.js';
+import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
+import type { OpenedFile } from '../http/file-cache.js';
+import { planFileResponse, type Header } from '../http/file-response-plan.js';
+import { decodeRequestPath } from '../http/request-path.js';
+import { statusLine } from '../http/status.js';
+import { Exchange, type ExchangeHost } from './exchange.js';
+import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
+
+const EMPTY_BODY = new Uint8Array(0);
+
+export interface ServerRuntimeOptions {
+  readonly pool: BufferPool;
+  readonly log: (line: string) => void;
+}
+
+export class ServerRuntime implements ExchangeHost {
+  readonly commonHeaders: readonly Header[];
+  readonly generatedCacheControl: string;
+  readonly tracebacks: boolean;
+  readonly #http: HttpPolicy;
+  readonly #site: SiteRuntime;
+  readonly #pool: BufferPool;
+  readonly #log: (line: string) => void;
+  #active = 0;
+  #onIdle: (() => void) | null = null;
+
+  constructor(server: ServerPlan, http: HttpPolicy, options: ServerRuntimeOptions) {
+    this.#http = http;
+    this.commonHeaders = http.cors ? CORS_RESPONSE_HEADERS : [];
+    this.generatedCacheControl = cacheControlForGenerated(http.noCache);
+    this.tracebacks = http.tracebacks;
+    this.#site = new SiteRuntime(server.site, http);
+    this.#pool = options.pool;
+    this.#log = options.log;
+  }
+
+  /** Exchanges not yet ended. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Calls `callback` once no exchange is in flight (now, or when the last one ends). */
+  whenIdle(callback: () => void): void {
+    if (this.#active === 0) callback();
+    else this.#onIdle = callback;
+  }
+
+  /** The uWS request handler. Never throws: a throw inside uWS terminates the process. */
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    let exchange: Exchange;
+    try {
+      exchange = new Exchange(res, req, this);
+    } catch (error) {
+      this.reportError(error);
+      res.writeStatus(statusLine(500)).end();
+      return;
+    }
+    this.#active++;
+    exchange.run(() => this.#route(exchange));
+  };
+
+  exchangeEnded(_exchange: Exchange): void {
+    this.#active--;
+    if (this.#active === 0 && this.#onIdle) {
+      const callback = this.#onIdle;
+      this.#onIdle = null;
+      callback();
+    }
+  }
+
+  reportError(error: unknown, exchange?: Exchange): void {
+    const where = exchange ? ` (${exchange.method} ${exchange.url})` : '';
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.#log(`request error${where}: ${text}`);
+  }
+
+  #route(exchange: Exchange): void {
+    switch (exchange.method) {
+      case 'GET':
+      case 'HEAD':
+        return this.#serveStatic(exchange);
+      case 'OPTIONS':
+        return exchange.sendEmpty(statusLine(204), [
+          ['Allow', ALLOWED_METHODS],
+          ...(this.#http.cors ? preflightHeaders(exchange.accessControlRequestHeaders) : []),
+        ]);
+      default:
+        return exchange.sendError(405, `The ${exchange.method} method is not allowed here.`, [['Allow', ALLOWED_METHODS]]);
+    }
+  }
+
+  #serveStatic(exchange: Exchange): void {
+    const decoded = decodeRequestPath(exchange.url);
+    if (!decoded.ok) return exchange.sendError(400, decoded.reason);
+    const site = this.#site;
+    // Hot path: a small file checked against the disk within the last second, answered from
+    // memory without leaving the handler.
+    const cached = site.cache.fresh(exchange.url);
+    if (cached?.body) return this.#sendFile(exchange, { file: cached, fd: null });
+    exchange.goAsync();
+    site.answer(exchange.url, decoded.segments, decoded.trailingSlash, exchange.query).then(
+      (answer) => {
+        if (exchange.ended) discardAnswer(answer);
+        else exchange.resume(() => this.#sendAnswer(exchange, answer));
+      },
+      (error: unknown) => exchange.resume(() => this.#sendFailure(exchange, error)),
+    );
+  }
+
+  #sendAnswer(exchange: Exchange, answer: SiteAnswer): void {
+    switch (answer.kind) {
+      case 'file':
+        return this.#sendFile(exchange, answer.opened);
+      case 'redirect':
+        return exchange.sendError(301, 'Moved to the directory form of this path.', [['Location', answer.location]]);
+      case 'listing':
+        return exchange.sendSmall(
+          statusLine(200),
+          [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', this.generatedCacheControl]],
+          answer.html,
+        );
+      case 'forbidden':
+        return exchange.sendError(403, 'Access to this path is not permitted.');
+      case 'not-found':
+        return exchange.sendError(404, 'No such file or directory.');
+    }
+  }
+
+  #sendFile(exchange: Exchange, opened: OpenedFile): void {
+    const plan = planFileResponse(exchange, opened.file.facts, this.#http.noCache);
+    if (plan.kind !== 'body' || plan.head) closeDescriptor(opened);
+    switch (plan.kind) {
+      case 'body':
+        if (plan.head) return exchange.sendHead(plan.status, plan.headers, plan.length);
+        return exchange.sendBody(plan.status, plan.headers, this.#source(opened, plan.start, plan.length));
+      case 'not-modified':
+        return exchange.sendEmpty(statusLine(304), plan.headers);
+      case 'error':
+        return exchange.sendError(
+          plan.status,
+          plan.status === 416 ? 'The requested range lies outside the file.' : 'A precondition of the request failed.',
+          plan.headers,
+        );
+    }
+  }
+
+  #source(opened: OpenedFile, start: number, length: number): BodySource {
+    const { body } = opened.file;
+    if (body !== null) return new MemorySource(body.subarray(start, start + length));
+    if (length === 0 || opened.fd === null) {
+      closeDescriptor(opened);
+      return new MemorySource(EMPTY_BODY);
+    }
+    return new FileSource(opened.fd, start, length, this.#pool);
+  }
+
+  #sendFailure(exchange: Exchange, error: unknown): void {
+    this.reportError(error, exchange);
+    exchange.sendError(500, 'The server could not read this file.', [], error instanceof Error ? error.stack : String(error));
+  }
+}
+
+function closeDescriptor(opened: OpenedFile): void {
+  if (opened.fd !== null) discardAnswer({ kind: 'file', opened });
+}

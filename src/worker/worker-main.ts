@@ -1,0 +1,100 @@
+/**
+ * Entry point of a worker thread: opens this worker's listeners, serves until told to drain, and
+ * on any uncaught error closes every uWS socket before exiting. A worker thread that ends with
+ * uWS sockets open aborts the whole process (libuv: "uv_loop_close() while having open handles").
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadUws, type Uws } from '../../native-bindings/uws.js';
+import { serializeError } from '../config/errors.js';
+import { BufferPool } from '../http/buffer-pool.js';
+import { openListener, stopListening, type Listener } from './listeners.js';
+import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
+import { ServerRuntime } from './server-runtime.js';
+
+const port = parentPort;
+if (port === null) throw new Error('worker-main must run in a worker thread');
+const init = workerData as WorkerInit;
+const post = (message: WorkerToCoordinator): void => port.postMessage(message);
+const log = (line: string): void => {
+  process.stderr.write(`[worker ${init.slot}] ${line}\n`);
+};
+
+const listeners: Listener[] = [];
+let uws: Uws | undefined;
+let closed = false;
+
+/** Closes every app (and with it every connection). Idempotent. */
+function closeAll(): void {
+  if (closed) return;
+  closed = true;
+  for (const listener of listeners) {
+    try {
+      listener.app.close();
+    } catch (error) {
+      log(`closing server ${listener.serverId}: ${String(error)}`);
+    }
+  }
+}
+
+function fatal(error: unknown): void {
+  closeAll();
+  post({ type: 'fatal', error: serializeError(error) });
+  process.exit(1);
+}
+
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
+function start(): void {
+  uws = loadUws();
+  const pool = new BufferPool();
+  const runtimes = init.plan.servers.map((server) => new ServerRuntime(server, init.plan.http, { pool, log }));
+  for (const server of init.plan.servers) {
+    // A unix socket cannot be shared by several listeners: the first worker serves it.
+    if (server.listen.kind === 'unix' && init.slot !== 0) continue;
+    try {
+      listeners.push(openListener(uws, server.id, server.listen, runtimes[server.id]!.handle));
+    } catch (error) {
+      closeAll();
+      post({ type: 'listen-failed', serverId: server.id, error: serializeError(error) });
+      process.exit(1);
+    }
+  }
+  port!.on('message', (message: CoordinatorToWorker) => {
+    switch (message.type) {
+      case 'drain':
+        return drain(runtimes, message.graceMs);
+      case 'inject-crash':
+        setImmediate(() => {
+          throw new Error('injected crash (fault injection)');
+        });
+        return;
+    }
+  });
+  post({ type: 'ready' });
+}
+
+/** Stops accepting, lets in-flight exchanges finish for up to `graceMs`, then closes and exits. */
+function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
+  for (const listener of listeners) stopListening(uws!, listener);
+  let pending = runtimes.length;
+  const finish = (): void => {
+    clearTimeout(deadline);
+    const cutResponses = runtimes.reduce((sum, runtime) => sum + runtime.active, 0);
+    closeAll();
+    post({ type: 'drained', cutResponses });
+    process.exit(0);
+  };
+  const deadline = setTimeout(finish, graceMs);
+  for (const runtime of runtimes) {
+    runtime.whenIdle(() => {
+      if (--pending === 0) finish();
+    });
+  }
+}
+
+try {
+  start();
+} catch (error) {
+  fatal(error);
+}

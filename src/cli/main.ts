@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
+import { findOption } from '../config/option-table.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,7 +21,12 @@ class VersionCommand extends Builtins.VersionCommand {
 }
 
 export function createCli(): Cli {
-  const cli = new Cli({ binaryLabel: 'Mediacast Server', binaryName: 'mediacast', binaryVersion: packageJson.version });
+  const cli = new Cli({
+    binaryLabel: 'Mediacast Server',
+    binaryName: 'mediacast',
+    binaryVersion: packageJson.version,
+    enableColors: Boolean(process.stdout.isTTY),
+  });
   cli.register(ServeCommand);
   cli.register(HelpCommand);
   cli.register(VersionCommand);
@@ -33,12 +39,24 @@ async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(argv);
   } catch (error) {
-    // Clipanion explains syntax errors over several lines; the first one says what is wrong.
-    const first = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    process.stderr.write(`mediacast: ${first} (see mediacast --help)\n`);
+    process.stderr.write(`mediacast: ${explainSyntaxError(argv, error)} (see mediacast --help)\n`);
     return EXIT_USAGE;
   }
   return cli.run(command);
+}
+
+/** One line saying what is wrong with a command line clipanion could not parse. */
+function explainSyntaxError(argv: readonly string[], error: unknown): string {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!findOption(token)?.takesValue) continue;
+    const next = argv[i + 1];
+    if (next === undefined) return `${token}: missing value`;
+    if (next.startsWith('-')) return `${token}: missing value (write ${token}=${next} for a value that starts with "-")`;
+    i++;
+  }
+  // Clipanion explains over several lines; the first one says what is wrong.
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
 process.exitCode = await main(process.argv.slice(2));

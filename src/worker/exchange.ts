@@ -23,6 +23,8 @@ export interface ExchangeHost {
   exchangeEnded(exchange: Exchange): void;
 }
 
+const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
+
 type ExchangeState = 'sync' | 'async' | 'sending' | 'ended';
 
 export class Exchange {
@@ -36,6 +38,8 @@ export class Exchange {
   readonly ifModifiedSince: string;
   readonly ifUnmodifiedSince: string;
   readonly accessControlRequestHeaders: string;
+  /** The client sent `Connection: close`; uWS closes after the response, we say so. */
+  readonly #closeRequested: boolean;
   /** Status sent (0 until headers are written). */
   status = 0;
   /** The connection was lost before the response completed. */
@@ -60,6 +64,7 @@ export class Exchange {
     this.ifModifiedSince = req.getHeader('if-modified-since');
     this.ifUnmodifiedSince = req.getHeader('if-unmodified-since');
     this.accessControlRequestHeaders = req.getHeader('access-control-request-headers');
+    this.#closeRequested = CLOSE_TOKEN.test(req.getHeader('connection'));
   }
 
   get head(): boolean {
@@ -143,6 +148,8 @@ export class Exchange {
     res.writeStatus(status);
     for (const [name, value] of headers) res.writeHeader(name, value);
     for (const [name, value] of this.#host.commonHeaders) res.writeHeader(name, value);
+    // Without it, keep-alive clients (Node's agent) reuse a socket uWS is about to close.
+    if (this.#closeRequested) res.writeHeader('Connection', 'close');
   }
 
   #end(finish: () => void): void {

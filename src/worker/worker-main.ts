@@ -29,6 +29,9 @@ function closeAll(): void {
   closed = true;
   for (const listener of listeners) {
     try {
+      // app.close() alone leaves the listen descriptor in the kernel's SO_REUSEPORT group,
+      // where connections would be reset instead of going to the other workers.
+      if (uws) stopListening(uws, listener);
       listener.app.close();
     } catch (error) {
       log(`closing server ${listener.serverId}: ${String(error)}`);
@@ -78,7 +81,12 @@ function start(): void {
 function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
   for (const listener of listeners) stopListening(uws!, listener);
   let pending = runtimes.length;
+  let finished = false;
   const finish = (): void => {
+    // closeAll() aborts the responses still running, which makes the runtimes idle and calls
+    // back in here: finish only once.
+    if (finished) return;
+    finished = true;
     clearTimeout(deadline);
     const cutResponses = runtimes.reduce((sum, runtime) => sum + runtime.active, 0);
     closeAll();

@@ -35,7 +35,7 @@ export async function runCli(args: readonly string[], options: { cwd?: string; t
   child.stdout.on('data', (d: Buffer) => (stdout += d));
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
@@ -76,7 +76,8 @@ export async function startCli(
       reject(new Error(`server exited with ${code} during startup\nstdout: ${stdout}\nstderr: ${stderr}`));
     });
   });
-  const exited = once(child, 'exit') as Promise<[number | null]>;
+  // 'close' (not 'exit') so everything the child wrote has been read.
+  const exited = once(child, 'close') as Promise<[number | null]>;
   return {
     child,
     pid: child.pid!,

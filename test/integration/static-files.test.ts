@@ -265,6 +265,16 @@ describe('never a byte outside the root', () => {
   });
 });
 
+describe('connections', () => {
+  test('Connection: close is answered with Connection: close, so keep-alive agents never reuse the socket', async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await get(url('/ten.bin'), { headers: { connection: 'close' } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.connection, 'close');
+    }
+  });
+});
+
 describe('methods', () => {
   test('POST → 405 with Allow', async () => {
     const res = await get(url('/ten.bin'), { method: 'POST' });

@@ -1,0 +1,105 @@
+/**
+ * The command line: bad values exit 2 with one line naming the option; environment problems
+ * exit 1 with one line; --help documents every option with an example.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { canonicalName, SERVE_OPTIONS } from '../../src/config/option-table.js';
+import { runCli } from '../helpers/server-process.js';
+
+function assertOneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm '));
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  return lines[0]!;
+}
+
+describe('bad option values exit 2 with one line', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--workers', '0'], /^mediacast: --workers \(option 1\): got "0", expected a whole number of threads from 1 to 256$/],
+    [['--workers', 'many'], /--workers .*got "many"/],
+    [['-p', 'tcp:99999'], /^mediacast: -p \(option 1\): port "99999" is not a number from 0 to 65535/],
+    [['-p', 'ftp:21'], /-p .*unknown listen type "ftp" \(known: tcp, ssl, unix\)/],
+    [['-p', 'tcp:8080:color=blue'], /unknown parameter "color"/],
+    [['-p', 'ssl:8443'], /ssl needs privateKey=FILE/],
+    [['-p', 'unix:/tmp/x.sock:mode=999'], /mode "999" is not an octal permission/],
+    [['--path', '/nonexistent/media'], /^mediacast: --path \(option 1\): "\/nonexistent\/media" does not exist/],
+    [['--mime-type', 'not a type'], /--mime-type .*"not a type" is not a media type \(expected e.g. video\/f4f\)/],
+    [['-i', '../index.html'], /-i .*is not a plain file name/],
+    [['--ignore-ext', ''], /--ignore-ext .*is not a file extension/],
+    [['--shutdown-timeout', '-1'], /--shutdown-timeout/],
+    [['--path'], /^mediacast: --path: missing value/],
+    [['--frobnicate'], /Unsupported option name \("--frobnicate"\)/],
+    [['-p', '8080', '-p', '9090'], /-p \(option 2\): the first server's port is already set/],
+  ];
+  for (const [args, message] of cases) {
+    test(args.join(' '), async () => {
+      const { code, stdout, stderr } = await runCli(args);
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, '');
+      assert.match(assertOneLine(stderr), message);
+    });
+  }
+});
+
+describe('environment problems exit 1 with one line', () => {
+  test('port in use', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { code, stderr } = await runCli(['-p', `tcp:${port}:interface=127.0.0.1`, '--workers', '1']);
+      assert.equal(code, 1);
+      assert.match(assertOneLine(stderr), new RegExp(`^mediacast: cannot listen on 127.0.0.1 port ${port}: the port is already in use$`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('missing certificate', async () => {
+    const { code, stderr } = await runCli(['-p', 'ssl:0:privateKey=/nonexistent/key.pem:interface=127.0.0.1']);
+    assert.equal(code, 1);
+    assert.match(assertOneLine(stderr), /^mediacast: ssl privateKey: cannot read \/nonexistent\/key.pem$/);
+  });
+
+  test('unreadable root', async (t) => {
+    if (process.getuid?.() === 0) {
+      t.skip('running as root: permissions cannot make a directory unreadable');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'mediacast-unreadable-'));
+    chmodSync(dir, 0o000);
+    try {
+      const { code, stderr } = await runCli(['--path', dir, '-p', 'tcp:0:interface=127.0.0.1']);
+      assert.equal(code, 1);
+      assert.match(assertOneLine(stderr), /cannot read the root .*: permission denied/);
+    } finally {
+      chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('help and version', () => {
+  test('--help lists every option with an example', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    assert.equal(code, 0);
+    for (const spec of SERVE_OPTIONS) {
+      const line = stdout.split('\n').find((l) => l.includes(canonicalName(spec)));
+      assert.ok(line, `${canonicalName(spec)} missing from --help`);
+      assert.match(line, /Example/, `${canonicalName(spec)} has no example`);
+    }
+  });
+
+  test('--version prints the version', async () => {
+    const { code, stdout } = await runCli(['--version']);
+    assert.equal(code, 0);
+    assert.match(stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+});

@@ -134,9 +134,26 @@ function applyOption(draft: Draft, spec: OptionSpec, given: GivenOption, where: 
 function buildServer(draft: ServerDraft, id: number, env: ResolveEnv): ServerPlan {
   return {
     id,
-    listen: draft.listen ?? { kind: 'tcp', port: 8080 },
+    listen: absoluteListenPaths(draft.listen ?? { kind: 'tcp', port: 8080 }, env.cwd),
     site: buildSite(draft.site, env),
   };
+}
+
+/** Files named in a listen description are relative to the directory the server starts in. */
+function absoluteListenPaths(listen: ListenSpec, cwd: string): ListenSpec {
+  switch (listen.kind) {
+    case 'tcp':
+      return listen;
+    case 'unix':
+      return { ...listen, path: resolve(cwd, listen.path) };
+    case 'ssl':
+      return {
+        ...listen,
+        privateKey: resolve(cwd, listen.privateKey),
+        certKey: resolve(cwd, listen.certKey),
+        ...(listen.dhParameters ? { dhParameters: resolve(cwd, listen.dhParameters) } : {}),
+      };
+  }
 }
 
 function buildSite(draft: SiteDraft, env: ResolveEnv): SitePlan {

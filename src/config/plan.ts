@@ -21,8 +21,8 @@ export type ListenSpec =
   | {
       readonly kind: 'unix';
       readonly path: string;
-      /** Permission bits applied to the socket file after it is created. */
-      readonly mode?: number;
+      /** Permission bits applied to the socket file after it is created (default 0666). */
+      readonly mode: number;
     };
 
 /** A document root and how files under it are found and typed (a server's default or a vhost). */

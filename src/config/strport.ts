@@ -112,22 +112,26 @@ function checkBacklog(value: string | undefined, fail: (detail: string) => never
   if (value !== undefined && !/^\d+$/.test(value)) fail(`backlog "${value}" is not a number`);
 }
 
+// Positional orders follow Twisted's endpoint parsers.
+const TCP_KEYS = ['port', 'interface', 'backlog'];
+const SSL_KEYS = ['port', 'privateKey', 'certKey', 'sslmethod', 'interface', 'backlog', 'dhParameters'];
+const UNIX_KEYS = ['address', 'mode', 'backlog', 'lockfile'];
+
 function parseTcp(fields: Fields, fail: (detail: string) => never): ListenSpec {
-  const args = takeArgs(fields, ['port', 'backlog', 'interface'], fail);
-  rejectUnknown(args, ['port', 'backlog', 'interface'], fail);
+  const args = takeArgs(fields, TCP_KEYS, fail);
+  rejectUnknown(args, TCP_KEYS, fail);
   checkBacklog(args.get('backlog'), fail);
   return { kind: 'tcp', port: parsePort(args.get('port'), fail), ...parseInterface(args.get('interface'), fail) };
 }
 
-const SSL_KEYS = ['port', 'privateKey', 'certKey', 'interface', 'backlog', 'dhParameters', 'sslmethod'];
-
 function parseSsl(fields: Fields, fail: (detail: string) => never): ListenSpec {
-  const args = takeArgs(fields, ['port'], fail);
+  const args = takeArgs(fields, SSL_KEYS.slice(0, 6), fail);
   if (args.has('extraCertChain')) fail('extraCertChain is not supported: append the chain to the certKey PEM file');
   rejectUnknown(args, SSL_KEYS, fail);
   checkBacklog(args.get('backlog'), fail);
-  const privateKey = args.get('privateKey');
-  if (!privateKey) return fail('ssl needs privateKey=FILE');
+  // Twisted's default key file, kept so old command lines mean the same.
+  const privateKey = args.get('privateKey') ?? 'server.pem';
+  if (privateKey === '') return fail('privateKey is empty');
   const dhParameters = args.get('dhParameters');
   return {
     kind: 'ssl',
@@ -141,15 +145,15 @@ function parseSsl(fields: Fields, fail: (detail: string) => never): ListenSpec {
 }
 
 function parseUnix(fields: Fields, fail: (detail: string) => never): ListenSpec {
-  const args = takeArgs(fields, ['address', 'mode', 'lockfile', 'backlog'], fail);
-  rejectUnknown(args, ['address', 'mode', 'lockfile', 'backlog'], fail);
+  const args = takeArgs(fields, UNIX_KEYS, fail);
+  rejectUnknown(args, UNIX_KEYS, fail);
   checkBacklog(args.get('backlog'), fail);
   const path = args.get('address');
   if (!path) return fail('unix needs a socket path');
   const lockfile = args.get('lockfile');
   if (lockfile !== undefined && lockfile !== '0' && lockfile !== '1') fail(`lockfile "${lockfile}" is not 0 or 1`);
-  const mode = args.get('mode');
-  if (mode === undefined) return { kind: 'unix', path };
+  // Twisted's default mode, kept so old command lines mean the same.
+  const mode = args.get('mode') ?? '666';
   if (!/^[0-7]{3,4}$/.test(mode)) return fail(`mode "${mode}" is not an octal permission such as 660`);
   return { kind: 'unix', path, mode: parseInt(mode, 8) };
 }

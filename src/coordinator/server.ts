@@ -46,7 +46,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     throw error;
   }
   for (const server of servers) {
-    if (server.listen.kind === 'unix' && server.listen.mode !== undefined) chmodSync(server.listen.path, server.listen.mode);
+    if (server.listen.kind === 'unix') chmodSync(server.listen.path, server.listen.mode);
   }
   const bound = servers.map(describeBound);
   for (const server of bound) io.print(`serving ${server.root} at ${server.address}`);

@@ -26,7 +26,7 @@ describe('bad option values exit 2 with one line', () => {
     [['-p', 'tcp:99999'], /^mediacast: -p \(option 1\): port "99999" is not a number from 0 to 65535/],
     [['-p', 'ftp:21'], /-p .*unknown listen type "ftp" \(known: tcp, ssl, unix\)/],
     [['-p', 'tcp:8080:color=blue'], /unknown parameter "color"/],
-    [['-p', 'ssl:8443'], /ssl needs privateKey=FILE/],
+    [['-p', 'tcp:8080:interface='], /interface "" is not an address or host name/],
     [['-p', 'unix:/tmp/x.sock:mode=999'], /mode "999" is not an octal permission/],
     [['--path', '/nonexistent/media'], /^mediacast: --path \(option 1\): "\/nonexistent\/media" does not exist/],
     [['--mime-type', 'not a type'], /--mime-type .*"not a type" is not a media type \(expected e.g. video\/f4f\)/],

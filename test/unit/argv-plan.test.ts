@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveArgv, type GivenOption, type PathKind, type ResolveEnv } from '../../src/config/argv-plan.js';
+import { ConfigError } from '../../src/config/errors.js';
+
+const env = (kinds: Record<string, PathKind> = {}): ResolveEnv => ({
+  cwd: '/srv',
+  defaultWorkers: 3,
+  statPath: (path) => kinds[path] ?? 'directory',
+});
+const opts = (...pairs: Array<[string, string | boolean]>): GivenOption[] => pairs.map(([name, value]) => ({ name, value }));
+
+test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker per CPU', () => {
+  const plan = resolveArgv([], env());
+  assert.deepEqual(plan.servers, [
+    {
+      id: 0,
+      listen: { kind: 'tcp', port: 8080 },
+      site: { root: '/srv', rootIsFile: false, indexes: ['index', 'index.html'], defaultType: 'application/octet-stream', ignoreExts: [] },
+    },
+  ]);
+  assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false });
+  assert.equal(plan.workers, 3);
+  assert.equal(plan.shutdownGraceMs, 10_000);
+  assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.servers[0]!.site.indexes));
+});
+
+test('options build the site in order', () => {
+  const plan = resolveArgv(
+    opts(
+      ['--path', 'media'],
+      ['-i', 'start.html'],
+      ['--index', 'index.m3u8'],
+      ['-m', 'video/f4f'],
+      ['--ignore-ext', '.m3u8'],
+      ['--allow-ignore-ext', true],
+      ['-p', 'tcp:9000:interface=127.0.0.1'],
+      ['--cors', true],
+      ['--no-cache', true],
+      ['--dotfiles', true],
+      ['--tracebacks', true],
+      ['--workers', '4'],
+      ['--shutdown-timeout', '2.5'],
+    ),
+    env({ '/srv/media': 'directory' }),
+  );
+  assert.deepEqual(plan.servers[0]!.site, {
+    root: '/srv/media',
+    rootIsFile: false,
+    indexes: ['start.html', 'index.m3u8'],
+    defaultType: 'video/f4f',
+    ignoreExts: ['m3u8', '*'],
+  });
+  assert.deepEqual(plan.servers[0]!.listen, { kind: 'tcp', port: 9000, host: '127.0.0.1' });
+  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: true, tracebacks: true });
+  assert.equal(plan.workers, 4);
+  assert.equal(plan.shutdownGraceMs, 2500);
+});
+
+test('-n after --tracebacks turns them off again', () => {
+  assert.equal(resolveArgv(opts(['--tracebacks', true], ['-n', true]), env()).http.tracebacks, false);
+});
+
+test('a file root is flagged', () => {
+  const plan = resolveArgv(opts(['--path', '/m/movie.mp4']), env({ '/m/movie.mp4': 'file' }));
+  assert.equal(plan.servers[0]!.site.rootIsFile, true);
+});
+
+const errors: Array<[GivenOption[], Record<string, PathKind>, RegExp]> = [
+  [opts(['--path', '/nope']), { '/nope': 'missing' }, /^--path \(option 1\): "\/nope" does not exist/],
+  [opts(['--path', '/dev/null']), { '/dev/null': 'other' }, /neither a directory nor a regular file/],
+  [opts(['--cors', true], ['--workers', '300']), {}, /^--workers \(option 2\): got "300"/],
+  [opts(['--index', 'a/b']), {}, /not a plain file name/],
+  [opts(['--mime-type', 'html']), {}, /not a media type/],
+  [opts(['--ignore-ext', '.']), {}, /not a file extension/],
+  [opts(['-p', '80'], ['--port', '81']), {}, /^--port \(option 2\): the first server's port is already set/],
+  [opts(['--shutdown-timeout', '7200']), {}, /seconds from 0 to 3600/],
+  [opts(['--nope', true]), {}, /unknown option/],
+];
+for (const [given, kinds, message] of errors) {
+  test(`error: ${given.map((g) => g.name).join(' ')}`, () => {
+    assert.throws(() => resolveArgv(given, env(kinds)), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+  });
+}

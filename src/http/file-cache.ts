@@ -7,7 +7,7 @@
  */
 import { fstat, open, read, close, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
-import type { FileFacts } from './file-response-plan.js';
+import type { FileFacts, FileResponsePlan, RawHeader } from './file-response-plan.js';
 
 const openAsync = promisify(open);
 const fstatAsync = promisify(fstat);
@@ -41,6 +41,11 @@ export interface CachedFile {
   /** The whole file when it is small enough, else null (stream it from disk). */
   readonly body: Buffer | null;
   checkedAt: number;
+  /**
+   * The response to requests without range or validators, with its headers in the form the
+   * responder sends (pre-encoded bytes); computed on first use.
+   */
+  plain?: { readonly plan: FileResponsePlan; readonly headers: readonly RawHeader[] };
 }
 
 /** A file ready to serve: from memory (`fd` null) or from an open descriptor the caller owns. */

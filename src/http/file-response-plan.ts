@@ -7,10 +7,11 @@ import { evaluateRange } from './range.js';
 import type { FileValidators } from './validators.js';
 
 export type Header = readonly [name: string, value: string];
+/** A header whose name and value may be pre-encoded to bytes for sending. */
+export type RawHeader = readonly [name: string | Uint8Array, value: string | Uint8Array];
 
-/** What the request asks, copied from the request line and headers ('' when absent). */
+/** What the request asks, copied from its headers ('' when absent). */
 export interface FileRequest extends ConditionalHeaders {
-  readonly head: boolean;
   readonly range: string;
   readonly ifRange: string;
 }
@@ -24,14 +25,13 @@ export interface FileFacts {
 }
 
 export type FileResponsePlan =
-  /** 200 or 206: send bytes [start, start + length) unless `head`. */
+  /** 200 or 206: send bytes [start, start + length) (for HEAD: announce the length). */
   | {
       readonly kind: 'body';
-      readonly status: '200 OK' | '206 Partial Content';
+      readonly status: 200 | 206;
       readonly headers: readonly Header[];
       readonly start: number;
       readonly length: number;
-      readonly head: boolean;
     }
   /** 304: headers only. */
   | { readonly kind: 'not-modified'; readonly headers: readonly Header[] }
@@ -78,12 +78,11 @@ export function planFileResponse(request: FileRequest, file: FileFacts, noCacheM
     headers.push(['Content-Range', `bytes ${outcome.start}-${outcome.end}/${file.size}`]);
     return {
       kind: 'body',
-      status: '206 Partial Content',
+      status: 206,
       headers,
       start: outcome.start,
       length: outcome.end - outcome.start + 1,
-      head: request.head,
     };
   }
-  return { kind: 'body', status: '200 OK', headers, start: 0, length: file.size, head: request.head };
+  return { kind: 'body', status: 200, headers, start: 0, length: file.size };
 }

@@ -6,14 +6,13 @@
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import type { BodySource } from '../http/body-source.js';
 import { errorPage } from '../http/error-page.js';
-import type { Header } from '../http/file-response-plan.js';
-import { statusLine } from '../http/status.js';
 import { BodySender, type SendOutcome } from './body-sender.js';
+import { CONNECTION_CLOSE, CONTENT_LENGTH, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
 
 /** What an exchange needs from the server it belongs to. */
 export interface ExchangeHost {
   /** Headers added to every response (CORS). */
-  readonly commonHeaders: readonly Header[];
+  readonly commonHeaders: readonly WireHeader[];
   /** Cache-Control of error responses and generated pages. */
   readonly generatedCacheControl: string;
   readonly tracebacks: boolean;
@@ -30,22 +29,24 @@ type ExchangeState = 'sync' | 'async' | 'sending' | 'ended';
 export class Exchange {
   readonly method: string;
   readonly url: string;
-  readonly query: string;
-  readonly range: string;
-  readonly ifRange: string;
-  readonly ifMatch: string;
-  readonly ifNoneMatch: string;
-  readonly ifModifiedSince: string;
-  readonly ifUnmodifiedSince: string;
-  readonly accessControlRequestHeaders: string;
-  /** The client sent `Connection: close`; uWS closes after the response, we say so. */
-  readonly #closeRequested: boolean;
+  readonly range: string = '';
+  readonly ifRange: string = '';
+  readonly ifMatch: string = '';
+  readonly ifNoneMatch: string = '';
+  readonly ifModifiedSince: string = '';
+  readonly ifUnmodifiedSince: string = '';
+  readonly accessControlRequestHeaders: string = '';
   /** Status sent (0 until headers are written). */
   status = 0;
   /** The connection was lost before the response completed. */
   aborted = false;
   readonly #res: HttpResponse;
   readonly #host: ExchangeHost;
+  /** Valid only while the uWS handler runs; see leaveHandler(). */
+  #req: HttpRequest | null;
+  #query: string | undefined;
+  /** The client sent `Connection: close`; uWS closes after the response, we say so. */
+  readonly #closeRequested: boolean;
   #state: ExchangeState = 'sync';
   #sender: BodySender | null = null;
   #bodyBytes = 0;
@@ -53,18 +54,38 @@ export class Exchange {
   constructor(res: HttpResponse, req: HttpRequest, host: ExchangeHost) {
     this.#res = res;
     this.#host = host;
-    // `req` is only valid during the handler call: copy everything needed later, now.
+    this.#req = req;
+    // Only the headers this method can use are copied: each read crosses into native code.
     this.method = req.getCaseSensitiveMethod();
     this.url = req.getUrl();
-    this.query = req.getQuery() ?? '';
-    this.range = req.getHeader('range');
-    this.ifRange = req.getHeader('if-range');
-    this.ifMatch = req.getHeader('if-match');
-    this.ifNoneMatch = req.getHeader('if-none-match');
-    this.ifModifiedSince = req.getHeader('if-modified-since');
-    this.ifUnmodifiedSince = req.getHeader('if-unmodified-since');
-    this.accessControlRequestHeaders = req.getHeader('access-control-request-headers');
-    this.#closeRequested = CLOSE_TOKEN.test(req.getHeader('connection'));
+    if (this.method === 'GET' || this.method === 'HEAD') {
+      this.range = req.getHeader(REQUEST_HEADER.range);
+      if (this.range !== '') this.ifRange = req.getHeader(REQUEST_HEADER.ifRange);
+      this.ifMatch = req.getHeader(REQUEST_HEADER.ifMatch);
+      this.ifNoneMatch = req.getHeader(REQUEST_HEADER.ifNoneMatch);
+      this.ifModifiedSince = req.getHeader(REQUEST_HEADER.ifModifiedSince);
+      this.ifUnmodifiedSince = req.getHeader(REQUEST_HEADER.ifUnmodifiedSince);
+    } else if (this.method === 'OPTIONS') {
+      this.accessControlRequestHeaders = req.getHeader(REQUEST_HEADER.accessControlRequestHeaders);
+    }
+    const connection = req.getHeader(REQUEST_HEADER.connection);
+    this.#closeRequested = connection !== '' && connection !== 'keep-alive' && CLOSE_TOKEN.test(connection);
+  }
+
+  /** The query string without '?', '' when none. */
+  get query(): string {
+    this.#query ??= this.#req?.getQuery() ?? '';
+    return this.#query;
+  }
+
+  /** No range and no validators: the response depends on the file alone. */
+  get plain(): boolean {
+    return this.range === '' && this.ifNoneMatch === '' && this.ifModifiedSince === '' && this.ifMatch === '' && this.ifUnmodifiedSince === '';
+  }
+
+  /** The uWS handler returned: `req` is gone (uWS reuses it). */
+  leaveHandler(): void {
+    this.#req = null;
   }
 
   get head(): boolean {
@@ -84,6 +105,7 @@ export class Exchange {
   /** Must be called before the handler returns without having ended the response. */
   goAsync(): void {
     if (this.#state !== 'sync') return;
+    void this.query; // capture while `req` is alive
     this.#state = 'async';
     this.#res.onAborted(() => this.#onAborted());
   }
@@ -94,13 +116,8 @@ export class Exchange {
     this.#res.cork(() => this.#guard(write));
   }
 
-  /** Runs response code, turning an unexpected throw into a 500 (or a closed connection). */
-  run(write: () => void): void {
-    this.#guard(write);
-  }
-
   /** Sends headers and streams `source` as the body. */
-  sendBody(status: string, headers: readonly Header[], source: BodySource): void {
+  sendBody(status: number, headers: readonly WireHeader[], source: BodySource): void {
     this.#writeHead(status, headers);
     const sender = new BodySender(this.#res, source, source.length, (outcome, error) => this.#onSent(outcome, error));
     this.#sender = sender;
@@ -110,51 +127,53 @@ export class Exchange {
   }
 
   /** Answers HEAD: the headers a GET would get, with its Content-Length, and no body. */
-  sendHead(status: string, headers: readonly Header[], contentLength: number): void {
+  sendHead(status: number, headers: readonly WireHeader[], contentLength: number): void {
     this.#writeHead(status, headers);
     // endWithoutBody(length) misbehaves in the pinned uWS build; announce the length ourselves.
-    this.#res.writeHeader('Content-Length', String(contentLength));
-    this.#end(() => this.#res.endWithoutBody());
+    this.#res.writeHeader(CONTENT_LENGTH, String(contentLength));
+    this.#res.endWithoutBody();
+    this.#finish();
   }
 
   /** Sends a status with headers and no body (304, 204). */
-  sendEmpty(status: string, headers: readonly Header[]): void {
+  sendEmpty(status: number, headers: readonly WireHeader[]): void {
     this.#writeHead(status, headers);
-    this.#end(() => this.#res.endWithoutBody());
+    this.#res.endWithoutBody();
+    this.#finish();
+  }
+
+  /** Sends a body small enough to hand to uWS in one piece (or its length for HEAD). */
+  sendWhole(status: number, headers: readonly WireHeader[], body: Uint8Array): void {
+    if (this.head) return this.sendHead(status, headers, body.length);
+    this.#writeHead(status, headers);
+    this.#bodyBytes = body.length;
+    this.#res.end(body);
+    this.#finish();
   }
 
   /** Sends a small generated body (listings) or its length for HEAD. */
-  sendSmall(status: string, headers: readonly Header[], body: string | Buffer): void {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    if (this.head) return this.sendHead(status, headers, bytes.length);
-    this.#writeHead(status, headers);
-    this.#bodyBytes = bytes.length;
-    this.#end(() => this.#res.end(bytes));
+  sendSmall(status: number, headers: readonly WireHeader[], body: string | Buffer): void {
+    this.sendWhole(status, headers, typeof body === 'string' ? Buffer.from(body) : body);
   }
 
   /** Sends an HTML error page. `detail` shows only when tracebacks are on. */
-  sendError(status: number, message?: string, headers: readonly Header[] = [], detail?: string): void {
+  sendError(status: number, message?: string, headers: readonly WireHeader[] = [], detail?: string): void {
     const page = errorPage(status, message, this.#host.tracebacks ? detail : undefined);
     this.sendSmall(
-      statusLine(status),
+      status,
       [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', this.#host.generatedCacheControl], ...headers],
       page,
     );
   }
 
-  #writeHead(status: string, headers: readonly Header[]): void {
+  #writeHead(status: number, headers: readonly WireHeader[]): void {
     const res = this.#res;
-    this.status = Number(status.slice(0, 3));
-    res.writeStatus(status);
+    this.status = status;
+    res.writeStatus(statusBytes(status));
     for (const [name, value] of headers) res.writeHeader(name, value);
     for (const [name, value] of this.#host.commonHeaders) res.writeHeader(name, value);
     // Without it, keep-alive clients (Node's agent) reuse a socket uWS is about to close.
-    if (this.#closeRequested) res.writeHeader('Connection', 'close');
-  }
-
-  #end(finish: () => void): void {
-    finish();
-    this.#finish();
+    if (this.#closeRequested) res.writeHeader(CONNECTION_CLOSE[0], CONNECTION_CLOSE[1]);
   }
 
   #onSent(outcome: SendOutcome, error: Error | null): void {
@@ -181,12 +200,12 @@ export class Exchange {
     try {
       write();
     } catch (error) {
-      this.#failUnexpectedly(error);
+      this.fail(error);
     }
   }
 
   /** A bug or I/O failure: 500 when nothing was sent yet, else close the connection. */
-  #failUnexpectedly(error: unknown): void {
+  fail(error: unknown): void {
     this.#reportError(error);
     if (this.#state === 'ended') return;
     if (this.status === 0) {

@@ -9,13 +9,19 @@ import { BufferPool } from '../http/buffer-pool.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
 import type { OpenedFile } from '../http/file-cache.js';
-import { planFileResponse, type Header } from '../http/file-response-plan.js';
+import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
 import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
+import { encodeHeaders, type WireHeader } from './wire.js';
 
 const EMPTY_BODY = new Uint8Array(0);
+/**
+ * Bodies up to this size are handed to uWS in one end() call: if the socket cannot take them
+ * at once uWS keeps the rest, which is bounded by this size. Larger ones stream with backpressure.
+ */
+const WHOLE_BODY_BYTES = 64 * 1024;
 
 export interface ServerRuntimeOptions {
   readonly pool: BufferPool;
@@ -23,7 +29,7 @@ export interface ServerRuntimeOptions {
 }
 
 export class ServerRuntime implements ExchangeHost {
-  readonly commonHeaders: readonly Header[];
+  readonly commonHeaders: readonly WireHeader[];
   readonly generatedCacheControl: string;
   readonly tracebacks: boolean;
   readonly #http: HttpPolicy;
@@ -35,7 +41,7 @@ export class ServerRuntime implements ExchangeHost {
 
   constructor(server: ServerPlan, http: HttpPolicy, options: ServerRuntimeOptions) {
     this.#http = http;
-    this.commonHeaders = http.cors ? CORS_RESPONSE_HEADERS : [];
+    this.commonHeaders = encodeHeaders(http.cors ? CORS_RESPONSE_HEADERS : []);
     this.generatedCacheControl = cacheControlForGenerated(http.noCache);
     this.tracebacks = http.tracebacks;
     this.#site = new SiteRuntime(server.site, http);
@@ -65,7 +71,12 @@ export class ServerRuntime implements ExchangeHost {
       return;
     }
     this.#active++;
-    exchange.run(() => this.#route(exchange));
+    try {
+      this.#route(exchange);
+    } catch (error) {
+      exchange.fail(error);
+    }
+    exchange.leaveHandler();
   };
 
   exchangeEnded(_exchange: Exchange): void {
@@ -89,7 +100,7 @@ export class ServerRuntime implements ExchangeHost {
       case 'HEAD':
         return this.#serveStatic(exchange);
       case 'OPTIONS':
-        return exchange.sendEmpty(statusLine(204), [
+        return exchange.sendEmpty(204, [
           ['Allow', ALLOWED_METHODS],
           ...(this.#http.cors ? preflightHeaders(exchange.accessControlRequestHeaders) : []),
         ]);
@@ -99,13 +110,13 @@ export class ServerRuntime implements ExchangeHost {
   }
 
   #serveStatic(exchange: Exchange): void {
-    const decoded = decodeRequestPath(exchange.url);
-    if (!decoded.ok) return exchange.sendError(400, decoded.reason);
     const site = this.#site;
     // Hot path: a small file checked against the disk within the last second, answered from
-    // memory without leaving the handler.
+    // memory without leaving the handler. Its raw path was validated when it was cached.
     const cached = site.cache.fresh(exchange.url);
     if (cached?.body) return this.#sendFile(exchange, { file: cached, fd: null });
+    const decoded = decodeRequestPath(exchange.url);
+    if (!decoded.ok) return exchange.sendError(400, decoded.reason);
     exchange.goAsync();
     site.answer(exchange.url, decoded.segments, decoded.trailingSlash, exchange.query).then(
       (answer) => {
@@ -124,7 +135,7 @@ export class ServerRuntime implements ExchangeHost {
         return exchange.sendError(301, 'Moved to the directory form of this path.', [['Location', answer.location]]);
       case 'listing':
         return exchange.sendSmall(
-          statusLine(200),
+          200,
           [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', this.generatedCacheControl]],
           answer.html,
         );
@@ -136,21 +147,40 @@ export class ServerRuntime implements ExchangeHost {
   }
 
   #sendFile(exchange: Exchange, opened: OpenedFile): void {
-    const plan = planFileResponse(exchange, opened.file.facts, this.#http.noCache);
-    if (plan.kind !== 'body' || plan.head) closeDescriptor(opened);
+    const { file } = opened;
+    // Most requests carry no range or validator: their plan depends on the file alone, so it is
+    // made and encoded once per file version.
+    let plan: FileResponsePlan;
+    let headers: readonly WireHeader[];
+    if (exchange.plain) {
+      file.plain ??= this.#encodedPlan(planFileResponse(exchange, file.facts, this.#http.noCache));
+      ({ plan, headers } = file.plain);
+    } else {
+      plan = planFileResponse(exchange, file.facts, this.#http.noCache);
+      headers = plan.headers;
+    }
+    if (plan.kind !== 'body' || exchange.head) closeDescriptor(opened);
     switch (plan.kind) {
       case 'body':
-        if (plan.head) return exchange.sendHead(plan.status, plan.headers, plan.length);
-        return exchange.sendBody(plan.status, plan.headers, this.#source(opened, plan.start, plan.length));
+        if (exchange.head) return exchange.sendHead(plan.status, headers, plan.length);
+        if (file.body !== null && plan.length <= WHOLE_BODY_BYTES) {
+          const whole = plan.length === file.body.length;
+          return exchange.sendWhole(plan.status, headers, whole ? file.body : file.body.subarray(plan.start, plan.start + plan.length));
+        }
+        return exchange.sendBody(plan.status, headers, this.#source(opened, plan.start, plan.length));
       case 'not-modified':
-        return exchange.sendEmpty(statusLine(304), plan.headers);
+        return exchange.sendEmpty(304, headers);
       case 'error':
         return exchange.sendError(
           plan.status,
           plan.status === 416 ? 'The requested range lies outside the file.' : 'A precondition of the request failed.',
-          plan.headers,
+          headers,
         );
     }
+  }
+
+  #encodedPlan(plan: FileResponsePlan): { plan: FileResponsePlan; headers: readonly WireHeader[] } {
+    return { plan, headers: encodeHeaders(plan.headers) };
   }
 
   #source(opened: OpenedFile, start: number, length: number): BodySource {

@@ -1,0 +1,15 @@
+/** Fixed-width text tables for benchmark reports. */
+
+export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export const fmt = {
+  int: (n: number): string => Math.round(n).toLocaleString('en-US'),
+  mb: (bytesPerSec: number): string => (bytesPerSec / 1e6).toFixed(1),
+  ms: (n: number): string => n.toFixed(2),
+  ratio: (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-'),
+  pct: (n: number): string => `${n.toFixed(2)}%`,
+};

@@ -1,0 +1,137 @@
+/**
+ * The per-client bucket table in shared memory: fixed capacity, open addressing with linear
+ * probing over a bounded window. Looking up a known client and counting its flows is lock-free
+ * (one compare-exchange on the slot's state word). Inserting a new client, or reclaiming the slot
+ * of an idle one, happens under a tiny insert lock so two threads can never create two slots for
+ * one client. When no slot is free in the window, the client shares the overflow bucket: the
+ * table never grows and no client is ever unshaped.
+ */
+import { isFull } from './gcra.js';
+import type { ClientKey } from './client-key.js';
+import {
+  ACTIVE_BITS,
+  ACTIVE_MASK,
+  clientSlot,
+  kInsertLock,
+  kOverflowSlot,
+  kOverflowWarned,
+  kSlotKeyHigh,
+  kSlotKeyLow,
+  kSlotState,
+  kSlotTatNanos,
+  kTableCapacity,
+  SLOT_EMPTY,
+  SLOT_TOMBSTONE,
+  slotBase,
+} from './layout.js';
+
+/** Slots examined from the home slot before a client goes to the overflow bucket. */
+export const PROBE_WINDOW = 64;
+
+/** What acquiring a client slot gave. */
+export interface AcquiredSlot {
+  /** Line number of the slot (the overflow slot when the table was full). */
+  readonly line: number;
+  /** True when this call was the first to overflow the table (log it once). */
+  readonly firstOverflow: boolean;
+}
+
+/**
+ * Finds or creates the slot of `key` and counts one more flow on it. `now` (clock nanoseconds)
+ * decides which idle slots may be reclaimed: a slot with no flow whose bucket has refilled holds
+ * nothing a fresh bucket would not.
+ */
+export function acquireSlot(view: BigInt64Array, key: ClientKey, now: bigint): AcquiredSlot {
+  const found = findAndAcquire(view, key);
+  if (found >= 0) return { line: found, firstOverflow: false };
+  lock(view);
+  try {
+    // Another thread may have inserted this client since we looked.
+    const again = findAndAcquire(view, key);
+    if (again >= 0) return { line: again, firstOverflow: false };
+    const line = claimFreeSlot(view, key, now);
+    if (line >= 0) return { line, firstOverflow: false };
+  } finally {
+    unlock(view);
+  }
+  Atomics.add(view, slotBase(kOverflowSlot) + kSlotState, 1n);
+  return { line: kOverflowSlot, firstOverflow: Atomics.compareExchange(view, kOverflowWarned, 0n, 1n) === 0n };
+}
+
+/** Counts one flow less on a slot returned by acquireSlot. */
+export function releaseSlot(view: BigInt64Array, line: number): void {
+  const index = slotBase(line) + kSlotState;
+  if (line === kOverflowSlot) {
+    Atomics.sub(view, index, 1n);
+    return;
+  }
+  for (;;) {
+    const state = Atomics.load(view, index);
+    if (Atomics.compareExchange(view, index, state, state - 1n) === state) return;
+  }
+}
+
+/** Flows currently counted on a slot. */
+export function activeFlows(view: BigInt64Array, line: number): number {
+  const state = Atomics.load(view, slotBase(line) + kSlotState);
+  return line === kOverflowSlot ? Number(state) : Number(state & ACTIVE_MASK);
+}
+
+function capacity(view: BigInt64Array): number {
+  return Number(view[kTableCapacity]);
+}
+
+/** Lock-free: the slot line of `key` with its flow count incremented, or -1 when absent. */
+function findAndAcquire(view: BigInt64Array, key: ClientKey): number {
+  const mask = capacity(view) - 1;
+  for (let probe = 0; probe < PROBE_WINDOW && probe <= mask; probe++) {
+    const line = clientSlot((key.home + probe) & mask);
+    const base = slotBase(line);
+    for (;;) {
+      const state = Atomics.load(view, base + kSlotState);
+      if (state === SLOT_EMPTY) return -1; // inserts fill the first free slot: nothing further on
+      if (state === SLOT_TOMBSTONE || state >> ACTIVE_BITS !== key.fingerprint) break;
+      if (Atomics.load(view, base + kSlotKeyHigh) !== key.high || Atomics.load(view, base + kSlotKeyLow) !== key.low) break;
+      // Count + 1 only if the state is unchanged: a reclaim (count must be 0) races on this word.
+      if (Atomics.compareExchange(view, base + kSlotState, state, state + 1n) === state) return line;
+    }
+  }
+  return -1;
+}
+
+/** Under the insert lock: the first empty, tombstoned or reclaimable slot, initialised for `key`. */
+function claimFreeSlot(view: BigInt64Array, key: ClientKey, now: bigint): number {
+  const mask = capacity(view) - 1;
+  for (let probe = 0; probe < PROBE_WINDOW && probe <= mask; probe++) {
+    const line = clientSlot((key.home + probe) & mask);
+    const base = slotBase(line);
+    const state = Atomics.load(view, base + kSlotState);
+    const free =
+      state === SLOT_EMPTY ||
+      state === SLOT_TOMBSTONE ||
+      // Idle and refilled: tombstone it first, so a concurrent lookup cannot acquire it midway.
+      ((state & ACTIVE_MASK) === 0n &&
+        isFull(view, base + kSlotTatNanos, now) &&
+        Atomics.compareExchange(view, base + kSlotState, state, SLOT_TOMBSTONE) === state);
+    if (!free) continue;
+    Atomics.store(view, base + kSlotKeyHigh, key.high);
+    Atomics.store(view, base + kSlotKeyLow, key.low);
+    Atomics.store(view, base + kSlotTatNanos, 0n);
+    // Publish last: lookups compare the fingerprint before reading the key words.
+    Atomics.store(view, base + kSlotState, (key.fingerprint << ACTIVE_BITS) | 1n);
+    return line;
+  }
+  return -1;
+}
+
+/**
+ * The insert lock is held for a few hundred nanoseconds (a bounded scan, no I/O, nothing that can
+ * throw), so a contending thread spins briefly rather than sleeping.
+ */
+function lock(view: BigInt64Array): void {
+  while (Atomics.compareExchange(view, kInsertLock, 0n, 1n) !== 0n);
+}
+
+function unlock(view: BigInt64Array): void {
+  Atomics.store(view, kInsertLock, 0n);
+}

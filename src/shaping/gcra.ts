@@ -1,0 +1,59 @@
+/**
+ * Token buckets as virtual time (GCRA): one 64-bit word per bucket holds its theoretical arrival
+ * time (TAT), the instant at which the bucket would be full again, in clock nanoseconds. Sending
+ * n bytes moves the TAT forward by n / rate; the bytes may leave once TAT - burst / rate is not
+ * in the future. Lazy refill: time is passed in, nothing ticks.
+ *
+ * `reserve` commits the bytes and says how long to wait before sending them (like
+ * x/time/rate's Reserve), so a chunk larger than the burst still goes out, at the right time.
+ * Over any interval of length t a bucket lets out at most burst + rate * t bytes.
+ */
+
+/** Nanoseconds that `bytes` cost at `rate` bytes per second (rounded up: never faster). */
+export function costNanos(bytes: number, rate: number): bigint {
+  return BigInt(Math.ceil((bytes * 1e9) / rate));
+}
+
+/** A reservation: when to send (nanoseconds from now), and the TAT it produced (for refunds). */
+export interface Reservation {
+  readonly waitNanos: number;
+  readonly tat: bigint;
+}
+
+const NO_WAIT: Reservation = Object.freeze({ waitNanos: 0, tat: 0n });
+
+/**
+ * Reserves `bytes` from the bucket whose TAT is `view[index]`. `rate` 0 means unlimited (no
+ * wait, the bucket is not touched). Safe against any number of threads reserving at once.
+ */
+export function reserve(view: BigInt64Array, index: number, bytes: number, now: bigint, rate: number, burst: number): Reservation {
+  if (rate === 0) return NO_WAIT;
+  const cost = costNanos(bytes, rate);
+  const tolerance = costNanos(burst, rate);
+  for (;;) {
+    const tat = Atomics.load(view, index);
+    // An idle bucket does not bank more than its burst: time before `now` is not credited.
+    const base = tat > now ? tat : now;
+    const next = base + cost;
+    // Compare-exchange loop: another thread may have moved the TAT since we read it; then
+    // recompute from its value, so every byte is accounted exactly once.
+    if (Atomics.compareExchange(view, index, tat, next) === tat) {
+      const wait = next - tolerance - now;
+      return { waitNanos: wait > 0n ? Number(wait) : 0, tat: next };
+    }
+  }
+}
+
+/**
+ * Gives back `bytes` reserved by a reservation that produced `tat`, when nothing was reserved
+ * after it (otherwise the bytes stay spent: refunding would let a later reservation jump ahead).
+ */
+export function refund(view: BigInt64Array, index: number, bytes: number, rate: number, tat: bigint): boolean {
+  if (rate === 0 || bytes <= 0) return false;
+  return Atomics.compareExchange(view, index, tat, tat - costNanos(bytes, rate)) === tat;
+}
+
+/** True when the bucket has refilled to its full burst at `now` (its state can be forgotten). */
+export function isFull(view: BigInt64Array, index: number, now: bigint): boolean {
+  return Atomics.load(view, index) <= now;
+}

@@ -1,0 +1,68 @@
+/**
+ * The shared-memory layout of one server's shaper: a BigInt64Array over a SharedArrayBuffer that
+ * the coordinator allocates and every worker maps. Everything is an integer: bytes, bytes per
+ * second, nanoseconds of the process-wide monotonic clock. Each group of words that threads write
+ * independently sits on its own 64-byte cache line (8 words): neighbouring words hammered by
+ * several threads are several times slower from false sharing.
+ */
+
+export const WORDS_PER_LINE = 8;
+export const BYTES_PER_LINE = 64;
+
+// Line 0: configuration (written by the coordinator or an admin call, read per chunk).
+/** Server-wide rate; 0 = no server limit. */
+export const kServerRateBytesPerSec = 0;
+export const kServerBurstBytes = 1;
+/** Per-client rate; 0 = no client limit. */
+export const kClientRateBytesPerSec = 2;
+export const kClientBurstBytes = 3;
+/** Number of client slots (a power of two). */
+export const kTableCapacity = 4;
+/** 0 until the first time the table overflowed (whoever flips it logs the warning). */
+export const kOverflowWarned = 5;
+/** Serialises inserting and reclaiming client slots (lookups never take it). */
+export const kInsertLock = 6;
+
+// Line 1: the server-wide bucket.
+/** Theoretical arrival time of the server bucket, in clock nanoseconds. */
+export const kServerTatNanos = 8;
+/** Shaped responses in flight on this server, all workers together. */
+export const kServerActiveFlows = 9;
+
+// Line 2: the overflow client bucket, shared by clients that found no slot.
+export const kOverflowSlot = 2;
+
+/** First line of the client table. */
+export const kFirstClientLine = 3;
+
+// Words within a client slot line.
+/**
+ * Slot state: 0 empty, -1 tombstone (reusable, but keeps probe chains intact), otherwise
+ * `fingerprint << 16 | activeFlows`. Fingerprint and count share one word so that acquiring a
+ * slot (count + 1) and reclaiming it (count must be 0) are a single compare-exchange.
+ */
+export const kSlotState = 0;
+export const kSlotKeyHigh = 1;
+export const kSlotKeyLow = 2;
+/** Theoretical arrival time of this client's bucket, in clock nanoseconds. */
+export const kSlotTatNanos = 3;
+
+export const SLOT_EMPTY = 0n;
+export const SLOT_TOMBSTONE = -1n;
+export const ACTIVE_BITS = 16n;
+export const ACTIVE_MASK = (1n << ACTIVE_BITS) - 1n;
+
+/** Word index of the first word of slot `slot` (the overflow slot included). */
+export function slotBase(slot: number): number {
+  return slot * WORDS_PER_LINE;
+}
+
+/** Bytes of shared memory for a table of `capacity` client slots. */
+export function shaperBytes(capacity: number): number {
+  return (kFirstClientLine + capacity) * BYTES_PER_LINE;
+}
+
+/** The line number of client slot `index` (0-based) in the table. */
+export function clientSlot(index: number): number {
+  return kFirstClientLine + index;
+}

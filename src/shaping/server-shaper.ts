@@ -1,0 +1,182 @@
+/**
+ * A server's shaper as a worker sees it: the shared bucket memory, this worker's pacing
+ * scheduler, and flows. A flow is one response body being paced: each chunk is reserved first
+ * from its client's bucket and, once the client bucket releases it, from the server bucket (so
+ * server budget is never held by chunks still waiting on their client), then waits for the socket.
+ */
+import { activeFlows, acquireSlot, releaseSlot } from './client-table.js';
+import type { ClientKey } from './client-key.js';
+import { chunkBytes } from './chunk-size.js';
+import { refund, reserve } from './gcra.js';
+import {
+  kClientBurstBytes,
+  kClientRateBytesPerSec,
+  kServerActiveFlows,
+  kServerBurstBytes,
+  kServerRateBytesPerSec,
+  kServerTatNanos,
+  kSlotTatNanos,
+  slotBase,
+} from './layout.js';
+import type { PacingScheduler, Ticket } from './scheduler.js';
+
+/** What the body sender asks of a paced flow. */
+export interface TokenGate {
+  /** Bytes (at most `available`) that may be written now; 0 means wait for `onOpen`. */
+  admit(available: number): number;
+  /** `bytes` of what admit() allowed were handed to the socket. */
+  spent(bytes: number): void;
+  /** Set by the sender; called when admit() may return more than 0 again. */
+  onOpen: (() => void) | null;
+  /** The body is done or abandoned: give back what can be, stop counting this flow. */
+  close(): void;
+}
+
+/** Nanosecond clock shared by all threads (process.hrtime is CLOCK_MONOTONIC, process-wide). */
+export type NanoClock = () => bigint;
+export const hrClock: NanoClock = () => process.hrtime.bigint();
+
+/** A chunk due this close to now goes at once: timers cannot do better than about a millisecond. */
+const SLACK_NANOS = 1_000_000;
+
+export class ServerShaper {
+  readonly view: BigInt64Array;
+  readonly scheduler: PacingScheduler;
+  readonly now: NanoClock;
+  readonly #onOverflow: () => void;
+
+  constructor(memory: SharedArrayBuffer, scheduler: PacingScheduler, clock: NanoClock = hrClock, onOverflow: () => void = () => {}) {
+    this.view = new BigInt64Array(memory);
+    this.scheduler = scheduler;
+    this.now = clock;
+    this.#onOverflow = onOverflow;
+  }
+
+  /** A flow whose client is `key` (shared per-client bucket), or null for a private bucket. */
+  openFlow(key: ClientKey | null): TokenGate {
+    const view = this.view;
+    Atomics.add(view, kServerActiveFlows, 1n);
+    if (key === null) return new Flow(this, null, -1);
+    const slot = acquireSlot(view, key, this.now());
+    if (slot.firstOverflow) this.#onOverflow();
+    return new Flow(this, view, slot.line);
+  }
+}
+
+type FlowState = 'ready' | 'client-wait' | 'server-wait' | 'closed';
+
+class Flow implements TokenGate {
+  onOpen: (() => void) | null = null;
+  readonly #shaper: ServerShaper;
+  /** Shared table memory, or a private one-word bucket for per-connection shaping. */
+  readonly #clientView: BigInt64Array;
+  readonly #clientIndex: number;
+  readonly #clientLine: number;
+  #state: FlowState = 'ready';
+  /** Bytes reserved in both buckets and not yet written. */
+  #prepaid = 0;
+  /** Bytes reserved in the client bucket, waiting for the server bucket. */
+  #pending = 0;
+  #clientTat = 0n;
+  #serverTat = 0n;
+  #ticket: Ticket | null = null;
+
+  constructor(shaper: ServerShaper, sharedView: BigInt64Array | null, clientLine: number) {
+    this.#shaper = shaper;
+    this.#clientLine = clientLine;
+    if (sharedView === null) {
+      this.#clientView = new BigInt64Array(1);
+      this.#clientIndex = 0;
+    } else {
+      this.#clientView = sharedView;
+      this.#clientIndex = slotBase(clientLine) + kSlotTatNanos;
+    }
+  }
+
+  admit(available: number): number {
+    if (this.#prepaid > 0) return Math.min(this.#prepaid, available);
+    if (this.#state !== 'ready') return 0;
+    const view = this.#shaper.view;
+    const clientRate = Number(Atomics.load(view, kClientRateBytesPerSec));
+    const serverRate = Number(Atomics.load(view, kServerRateBytesPerSec));
+    const clientFlows = this.#clientLine < 0 ? 1 : activeFlows(view, this.#clientLine);
+    const serverFlows = Number(Atomics.load(view, kServerActiveFlows));
+    const bytes = Math.min(available, chunkBytes(clientRate, clientFlows, serverRate, serverFlows));
+    const now = this.#shaper.now();
+    const client = reserve(this.#clientView, this.#clientIndex, bytes, now, clientRate, Number(Atomics.load(view, kClientBurstBytes)));
+    this.#clientTat = client.tat;
+    this.#pending = bytes;
+    if (client.waitNanos > SLACK_NANOS) {
+      this.#state = 'client-wait';
+      this.#wake(client.waitNanos, () => this.#clientReleased());
+      return 0;
+    }
+    return this.#reserveServer(now) ? Math.min(this.#prepaid, available) : 0;
+  }
+
+  spent(bytes: number): void {
+    this.#prepaid -= bytes;
+  }
+
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#ticket?.cancel();
+    const view = this.#shaper.view;
+    const clientRate = Number(Atomics.load(view, kClientRateBytesPerSec));
+    const serverRate = Number(Atomics.load(view, kServerRateBytesPerSec));
+    // Give back what was reserved but never sent (possible only if nobody reserved after us).
+    const unsent = this.#prepaid + this.#pending;
+    if (unsent > 0) {
+      refund(this.#clientView, this.#clientIndex, unsent, clientRate, this.#clientTat);
+      if (this.#prepaid > 0) refund(view, kServerTatNanos, this.#prepaid, serverRate, this.#serverTat);
+    }
+    this.#state = 'closed';
+    this.#prepaid = 0;
+    this.#pending = 0;
+    this.onOpen = null;
+    if (this.#clientLine >= 0) releaseSlot(view, this.#clientLine);
+    Atomics.sub(view, kServerActiveFlows, 1n);
+  }
+
+  /** Moves the pending chunk into the server bucket; true when it may go now. */
+  #reserveServer(now: bigint): boolean {
+    const view = this.#shaper.view;
+    const server = reserve(
+      view,
+      kServerTatNanos,
+      this.#pending,
+      now,
+      Number(Atomics.load(view, kServerRateBytesPerSec)),
+      Number(Atomics.load(view, kServerBurstBytes)),
+    );
+    this.#serverTat = server.tat;
+    if (server.waitNanos > SLACK_NANOS) {
+      this.#state = 'server-wait';
+      this.#wake(server.waitNanos, () => this.#serverReleased());
+      return false;
+    }
+    this.#prepaid = this.#pending;
+    this.#pending = 0;
+    this.#state = 'ready';
+    return true;
+  }
+
+  #clientReleased(): void {
+    this.#ticket = null;
+    if (this.#state !== 'client-wait') return;
+    if (this.#reserveServer(this.#shaper.now())) this.onOpen?.();
+  }
+
+  #serverReleased(): void {
+    this.#ticket = null;
+    if (this.#state !== 'server-wait') return;
+    this.#prepaid = this.#pending;
+    this.#pending = 0;
+    this.#state = 'ready';
+    this.onOpen?.();
+  }
+
+  #wake(waitNanos: number, task: () => void): void {
+    this.#ticket = this.#shaper.scheduler.after(waitNanos / 1e6, task);
+  }
+}

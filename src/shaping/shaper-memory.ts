@@ -1,0 +1,35 @@
+/**
+ * Allocation and configuration of a server's shaper memory (coordinator side). Limits live in
+ * the shared memory too, so they can change at runtime for connections already running.
+ */
+import type { ShapeLimits } from '../config/shape-spec.js';
+import {
+  kClientBurstBytes,
+  kClientRateBytesPerSec,
+  kServerBurstBytes,
+  kServerRateBytesPerSec,
+  kTableCapacity,
+  shaperBytes,
+} from './layout.js';
+
+export const DEFAULT_TABLE_CAPACITY = 65_536;
+
+/** A zeroed shaper for `capacity` client slots (a power of two) with `limits` set. */
+export function createShaperMemory(limits: ShapeLimits, capacity: number = DEFAULT_TABLE_CAPACITY): SharedArrayBuffer {
+  if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+    throw new RangeError(`table capacity must be a power of two, got ${capacity}`);
+  }
+  const memory = new SharedArrayBuffer(shaperBytes(capacity));
+  const view = new BigInt64Array(memory);
+  Atomics.store(view, kTableCapacity, BigInt(capacity));
+  setLimits(view, limits);
+  return memory;
+}
+
+/** Changes the limits of a live shaper; running flows pick them up with their next chunk. */
+export function setLimits(view: BigInt64Array, limits: ShapeLimits): void {
+  Atomics.store(view, kServerRateBytesPerSec, BigInt(limits.server.rate));
+  Atomics.store(view, kServerBurstBytes, BigInt(limits.server.burst));
+  Atomics.store(view, kClientRateBytesPerSec, BigInt(limits.client.rate));
+  Atomics.store(view, kClientBurstBytes, BigInt(limits.client.burst));
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PacingScheduler, type SchedulerClock } from '../../../src/shaping/scheduler.js';
+
+/** A fake clock with one pending timer, advanced by hand. */
+class FakeClock implements SchedulerClock {
+  time = 0;
+  timer: { at: number; callback: () => void } | null = null;
+  armed = 0;
+  now(): number {
+    return this.time;
+  }
+  setTimer(callback: () => void, delayMs: number): unknown {
+    this.armed++;
+    this.timer = { at: this.time + delayMs, callback };
+    return this.timer;
+  }
+  clearTimer(handle: unknown): void {
+    if (this.timer === handle) this.timer = null;
+  }
+  advance(to: number): void {
+    while (this.timer && this.timer.at <= to) {
+      this.time = this.timer.at;
+      const { callback } = this.timer;
+      this.timer = null;
+      callback();
+    }
+    this.time = to;
+  }
+}
+
+test('tasks run in due order with one timer armed for the earliest', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 0);
+  const ran: string[] = [];
+  scheduler.at(30, () => ran.push('c'));
+  scheduler.at(10, () => ran.push('a'));
+  scheduler.at(20, () => ran.push('b'));
+  assert.equal(clock.timer?.at, 10);
+  clock.advance(15);
+  assert.deepEqual(ran, ['a']);
+  clock.advance(100);
+  assert.deepEqual(ran, ['a', 'b', 'c']);
+  assert.equal(scheduler.size, 0);
+  assert.equal(clock.timer, null);
+});
+
+test('equal due times run first come, first served', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 0);
+  const ran: number[] = [];
+  for (let i = 0; i < 5; i++) scheduler.at(10, () => ran.push(i));
+  clock.advance(10);
+  assert.deepEqual(ran, [0, 1, 2, 3, 4]);
+});
+
+test('tasks within the slack run in the same firing', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 1);
+  const ran: number[] = [];
+  scheduler.at(10, () => ran.push(10));
+  scheduler.at(10.9, () => ran.push(10.9));
+  scheduler.at(12, () => ran.push(12));
+  clock.advance(10);
+  assert.deepEqual(ran, [10, 10.9]);
+  assert.equal(clock.timer?.at, 12);
+});
+
+test('cancelled tasks never run and do not keep a timer', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 0);
+  let ran = false;
+  const ticket = scheduler.at(10, () => (ran = true));
+  scheduler.at(20, () => {});
+  ticket.cancel();
+  clock.advance(25);
+  assert.equal(ran, false);
+  assert.equal(scheduler.size, 0);
+});
+
+test('a task scheduled from a task runs later; a throwing task does not stop the others', () => {
+  const clock = new FakeClock();
+  const errors: unknown[] = [];
+  const scheduler = new PacingScheduler(clock, 0, (e) => errors.push(e));
+  const ran: string[] = [];
+  scheduler.at(10, () => {
+    throw new Error('boom');
+  });
+  scheduler.at(10, () => {
+    ran.push('x');
+    scheduler.after(5, () => ran.push('y'));
+  });
+  clock.advance(10);
+  assert.deepEqual(ran, ['x']);
+  assert.equal(errors.length, 1);
+  clock.advance(15);
+  assert.deepEqual(ran, ['x', 'y']);
+});

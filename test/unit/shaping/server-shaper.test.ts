@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ShapeLimits } from '../../../src/config/shape-spec.js';
+import { keyFromAddress } from '../../../src/shaping/client-key.js';
+import { kServerActiveFlows } from '../../../src/shaping/layout.js';
+import { PacingScheduler } from '../../../src/shaping/scheduler.js';
+import { ServerShaper, type TokenGate } from '../../../src/shaping/server-shaper.js';
+import { createShaperMemory, setLimits } from '../../../src/shaping/shaper-memory.js';
+import { FakeClock } from './fake-clock.js';
+
+function setup(limits: ShapeLimits) {
+  const clock = new FakeClock();
+  const shaper = new ServerShaper(createShaperMemory(limits, 64), new PacingScheduler(clock, 0), clock.nanos);
+  return { clock, shaper };
+}
+
+/** A backlogged sender: writes whatever the gate admits, resumes when it opens. */
+function drain(gate: TokenGate, total: number): { sent: () => number } {
+  let sent = 0;
+  const pump = (): void => {
+    for (;;) {
+      const n = gate.admit(total - sent);
+      if (n === 0 || sent >= total) return;
+      gate.spent(n);
+      sent += n;
+    }
+  };
+  gate.onOpen = pump;
+  pump();
+  return { sent: () => sent };
+}
+
+const ip = (n: number) => keyFromAddress(new Uint8Array([127, 0, 0, n]));
+
+test('server bucket: the burst goes at once, then the rate', () => {
+  const { clock, shaper } = setup({ server: { rate: 100_000, burst: 10_000 }, client: { rate: 0, burst: 0 } });
+  const flow = drain(shaper.openFlow(ip(2)), 10_000_000);
+  // Whole chunks (1 KiB here) fit in the burst; the one that does not waits.
+  assert.ok(flow.sent() > 10_000 - 1024 && flow.sent() <= 10_000, `burst sent ${flow.sent()}`);
+  for (const t of [100, 500, 1000, 2500]) {
+    clock.advance(t);
+    const expected = 10_000 + (100_000 * t) / 1000;
+    assert.ok(Math.abs(flow.sent() - expected) <= 1000, `at ${t} ms sent ${flow.sent()}, expected about ${expected}`);
+  }
+});
+
+test('two flows of one client share its bucket; two clients do not', () => {
+  const { clock, shaper } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 100_000, burst: 0 } });
+  const a1 = drain(shaper.openFlow(ip(2)), 1e9);
+  const a2 = drain(shaper.openFlow(ip(2)), 1e9);
+  const b = drain(shaper.openFlow(ip(3)), 1e9);
+  clock.advance(2000);
+  const sharedTotal = a1.sent() + a2.sent();
+  assert.ok(Math.abs(sharedTotal - 200_000) <= 2000, `client A got ${sharedTotal}`);
+  assert.ok(Math.abs(b.sent() - 200_000) <= 2000, `client B got ${b.sent()}`);
+  assert.ok(Math.abs(a1.sent() - a2.sent()) <= 2000, `A's connections split ${a1.sent()} / ${a2.sent()}`);
+});
+
+test('per-connection flows (no key) each get their own bucket', () => {
+  const { clock, shaper } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 100_000, burst: 0 } });
+  const a = drain(shaper.openFlow(null), 1e9);
+  const b = drain(shaper.openFlow(null), 1e9);
+  clock.advance(1000);
+  assert.ok(Math.abs(a.sent() - 100_000) <= 1000 && Math.abs(b.sent() - 100_000) <= 1000, `${a.sent()} ${b.sent()}`);
+});
+
+test('a rate change applies to running flows', () => {
+  const { clock, shaper } = setup({ server: { rate: 100_000, burst: 0 }, client: { rate: 0, burst: 0 } });
+  const flow = drain(shaper.openFlow(ip(2)), 1e9);
+  clock.advance(1000);
+  const atOneSecond = flow.sent();
+  setLimits(shaper.view, { server: { rate: 400_000, burst: 0 }, client: { rate: 0, burst: 0 } });
+  clock.advance(2000);
+  const inSecondSecond = flow.sent() - atOneSecond;
+  assert.ok(Math.abs(inSecondSecond - 400_000) <= 10_000, `sent ${inSecondSecond} in the second after the change`);
+});
+
+test('the client bucket releases a chunk before the server bucket is asked (no server budget held)', () => {
+  const { clock, shaper } = setup({ server: { rate: 1_000_000, burst: 0 }, client: { rate: 10_000, burst: 0 } });
+  const slow = drain(shaper.openFlow(ip(2)), 1e9);
+  const fast = drain(shaper.openFlow(ip(3)), 1e9);
+  clock.advance(1000);
+  // Both clients are held by their own 10 kB/s buckets: the server bucket never starves anyone.
+  assert.ok(Math.abs(slow.sent() - 10_000) <= 1100 && Math.abs(fast.sent() - 10_000) <= 1100, `${slow.sent()} ${fast.sent()}`);
+});
+
+test('closing a flow stops it, frees its counts and refunds what it had not sent', () => {
+  const { clock, shaper } = setup({ server: { rate: 100_000, burst: 0 }, client: { rate: 0, burst: 0 } });
+  const gate = shaper.openFlow(ip(2));
+  assert.equal(shaper.view[kServerActiveFlows], 1n);
+  assert.equal(gate.admit(1_000_000), 0); // waits 10 ms for its first 1000 B chunk
+  gate.close();
+  assert.equal(shaper.view[kServerActiveFlows], 0n);
+  clock.advance(100);
+  // The refunded bucket lets the next flow start without the dead flow's debt.
+  const next = drain(shaper.openFlow(ip(3)), 1e9);
+  clock.advance(1100);
+  assert.ok(Math.abs(next.sent() - 100_000) <= 1000, `${next.sent()}`);
+});

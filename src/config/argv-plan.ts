@@ -13,8 +13,10 @@ import {
   type ListenSpec,
   type Plan,
   type ServerPlan,
+  type ShapePlan,
   type SitePlan,
 } from './plan.js';
+import { isUnlimited, parseShapeSpec, type ShapeLimits } from './shape-spec.js';
 import { parseStrport } from './strport.js';
 
 /** One option occurrence as the command-line parser saw it. */
@@ -43,6 +45,13 @@ interface SiteDraft {
 interface ServerDraft {
   listen?: ListenSpec;
   site: SiteDraft;
+  shape?: ShapeLimits;
+  /** Shaping options given for this server, to check --shape came too. */
+  shapeOptions: Map<string, string>;
+  shapeBy?: 'ip' | 'connection';
+  ipv6PrefixBits?: number;
+  clientIdHeader?: string;
+  tableSize?: number;
 }
 
 interface Draft {
@@ -55,12 +64,16 @@ interface Draft {
   tracebacks: boolean;
 }
 
+/** Client buckets per server unless --shape-table-size says otherwise. */
+export const DEFAULT_TABLE_SIZE = 65_536;
+
 const newSite = (): SiteDraft => ({ indexes: [], ignoreExts: [] });
+const newServer = (): ServerDraft => ({ site: newSite(), shapeOptions: new Map() });
 
 /** Resolves ordered options into a validated, frozen plan. Throws `ConfigError` on bad input. */
 export function resolveArgv(options: readonly GivenOption[], env: ResolveEnv): Plan {
   const draft: Draft = {
-    servers: [{ site: newSite() }],
+    servers: [newServer()],
     cors: false,
     noCache: false,
     dotfiles: false,
@@ -105,6 +118,36 @@ function applyOption(draft: Draft, spec: OptionSpec, given: GivenOption, where: 
     case '--allow-ignore-ext':
       if (given.value === true) site.ignoreExts.push('*');
       return;
+    case '--shape':
+      server.shape = parseShapeSpec(value, where);
+      return;
+    case '--shape-by':
+      if (value !== 'ip' && value !== 'connection') {
+        throw new ConfigError(ConfigErrorCode.BadValue, where, `got "${value}", expected ip or connection`);
+      }
+      server.shapeBy = value;
+      server.shapeOptions.set('--shape-by', where);
+      return;
+    case '--shape-ipv6-prefix':
+      server.ipv6PrefixBits = parseInteger(value, where, 0, 128, 'a prefix length from 0 to 128');
+      server.shapeOptions.set('--shape-ipv6-prefix', where);
+      return;
+    case '--client-id-header':
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) {
+        throw new ConfigError(ConfigErrorCode.BadValue, where, `"${value}" is not a header name (expected e.g. X-Viewer-Id)`);
+      }
+      server.clientIdHeader = value.toLowerCase();
+      server.shapeOptions.set('--client-id-header', where);
+      return;
+    case '--shape-table-size': {
+      const size = parseInteger(value, where, 16, 1 << 24, 'a power of two from 16 to 16777216');
+      if ((size & (size - 1)) !== 0) {
+        throw new ConfigError(ConfigErrorCode.BadValue, where, `got "${value}", expected a power of two from 16 to 16777216`);
+      }
+      server.tableSize = size;
+      server.shapeOptions.set('--shape-table-size', where);
+      return;
+    }
     case '--cors':
       draft.cors = given.value === true;
       return;
@@ -136,6 +179,31 @@ function buildServer(draft: ServerDraft, id: number, env: ResolveEnv): ServerPla
     id,
     listen: absoluteListenPaths(draft.listen ?? { kind: 'tcp', port: 8080 }, env.cwd),
     site: buildSite(draft.site, env),
+    shape: buildShape(draft),
+  };
+}
+
+function buildShape(draft: ServerDraft): ShapePlan | null {
+  if (!draft.shape) {
+    const [option, where] = [...draft.shapeOptions.entries()][0] ?? [];
+    if (option) throw new ConfigError(ConfigErrorCode.Conflict, where!, `${option} needs --shape for the same server`);
+    return null;
+  }
+  const by = draft.shapeBy ?? 'ip';
+  if (by === 'connection' && draft.clientIdHeader) {
+    throw new ConfigError(
+      ConfigErrorCode.Conflict,
+      draft.shapeOptions.get('--client-id-header')!,
+      '--client-id-header keys per-client buckets, which --shape-by connection does not use',
+    );
+  }
+  if (isUnlimited(draft.shape)) return null;
+  return {
+    limits: draft.shape,
+    by,
+    ipv6PrefixBits: draft.ipv6PrefixBits ?? 128,
+    clientIdHeader: draft.clientIdHeader ?? null,
+    tableSize: draft.tableSize ?? DEFAULT_TABLE_SIZE,
   };
 }
 

@@ -64,6 +64,45 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'Let a request for `foo` serve `foo.<any extension>`. Example: `--allow-ignore-ext`',
   },
   {
+    names: ['-s', '--shape'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'Bandwidth limits of the current server: server-rate[,client-rate[,server-burst[,client-burst]]]. Rates in bytes/s ' +
+      '(plain number) or with a unit (500kB, 1.5MiB, 4Mbit); bursts in bytes, default one second of their rate; ' +
+      '0 or - means no limit at that level. Examples: `--shape 40Mbit,4Mbit`, `--shape 2000000,250000,4000000,500000`',
+  },
+  {
+    names: ['--shape-by'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'What a client is for --shape: `ip` (all connections of an address share one bucket, the default) or ' +
+      '`connection` (a bucket per response, as nginx limit_rate). Example: `--shape-by connection`',
+  },
+  {
+    names: ['--shape-ipv6-prefix'],
+    takesValue: true,
+    scope: 'server',
+    description: 'Group IPv6 clients by this prefix length for --shape (default 128: each address). Example: `--shape-ipv6-prefix 64`',
+  },
+  {
+    names: ['--client-id-header'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'Key client buckets by this request header instead of the address (when present), for rigs simulating many ' +
+      'viewers from one host. Example: `--client-id-header X-Viewer-Id`',
+  },
+  {
+    names: ['--shape-table-size'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'Client buckets kept per server (a power of two, default 65536); beyond it new clients share one overflow ' +
+      'bucket. Example: `--shape-table-size 262144`',
+  },
+  {
     names: ['--cors'],
     takesValue: false,
     scope: 'global',

@@ -4,6 +4,8 @@
  * downstream reads argv or the environment.
  */
 
+import type { ShapeLimits } from './shape-spec.js';
+
 /** Where a server listens. */
 export type ListenSpec =
   | { readonly kind: 'tcp'; readonly port: number; readonly host?: string }
@@ -38,12 +40,27 @@ export interface SitePlan {
   readonly ignoreExts: readonly string[];
 }
 
+/** Bandwidth shaping of one server. */
+export interface ShapePlan {
+  readonly limits: ShapeLimits;
+  /** `ip`: one bucket per client address (or --client-id-header value); `connection`: per response. */
+  readonly by: 'ip' | 'connection';
+  /** IPv6 clients are grouped by this prefix length (128: each address). */
+  readonly ipv6PrefixBits: number;
+  /** Lower-case request header whose value keys the client bucket when present, or null. */
+  readonly clientIdHeader: string | null;
+  /** Client buckets kept (a power of two). */
+  readonly tableSize: number;
+}
+
 /** One listening server. */
 export interface ServerPlan {
   /** Position of the server in the plan; also its index in shared-memory tables. */
   readonly id: number;
   readonly listen: ListenSpec;
   readonly site: SitePlan;
+  /** Null when nothing is limited. */
+  readonly shape: ShapePlan | null;
 }
 
 /** Response policy shared by every server. */

@@ -6,7 +6,12 @@
 import { chmodSync, rmSync } from 'node:fs';
 import type { Plan, ServerPlan } from '../config/plan.js';
 import { freezePlan } from '../config/plan.js';
+import { describeLevel } from '../config/shape-spec.js';
 import { describeListen } from '../config/strport.js';
+import { formatInteger } from '../config/rate-units.js';
+import { createShaperMemory } from '../shaping/shaper-memory.js';
+import { createStatsMemory, readTotals } from '../stats/shaping-stats.js';
+import type { SharedMemory } from '../worker/messages.js';
 import { prepareServers } from './listen-checks.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -30,6 +35,8 @@ export interface BoundServer {
 export interface RunningServer {
   readonly servers: readonly BoundServer[];
   readonly workers: WorkerPool;
+  /** The shared memory the workers run on (shapers, counters). */
+  readonly memory: SharedMemory;
   /** Stops accepting, drains within the plan's grace period, stops the workers. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -38,7 +45,11 @@ export interface RunningServer {
 export async function startServer(plan: Plan, io: CoordinatorIo): Promise<RunningServer> {
   const servers = await prepareServers(plan.servers);
   const boundPlan = freezePlan({ ...plan, servers });
-  const workers = new WorkerPool(boundPlan, io.log);
+  const memory: SharedMemory = {
+    shapers: servers.map((server) => (server.shape ? createShaperMemory(server.shape.limits, server.shape.tableSize) : null)),
+    stats: createStatsMemory(servers.length, plan.workers),
+  };
+  const workers = new WorkerPool(boundPlan, memory, io.log);
   try {
     await workers.start();
   } catch (error) {
@@ -49,15 +60,28 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     if (server.listen.kind === 'unix') chmodSync(server.listen.path, server.listen.mode);
   }
   const bound = servers.map(describeBound);
-  for (const server of bound) io.print(`serving ${server.root} at ${server.address}`);
+  for (const server of servers) {
+    io.print(`serving ${server.site.root} at ${describeListen(server.listen)}`);
+    if (server.shape) io.print(`  ${describeShape(server)}`);
+  }
   let shutdown: Promise<void> | undefined;
   return {
     servers: bound,
     workers,
+    memory,
     shutdown: () => {
       shutdown ??= (async () => {
         const { cutResponses } = await workers.drain(plan.shutdownGraceMs);
         if (cutResponses > 0) io.log(`shutdown: ${cutResponses} response(s) cut after the ${plan.shutdownGraceMs} ms grace period`);
+        for (const server of servers) {
+          if (!server.shape) continue;
+          const totals = readTotals(memory.stats, server.id, plan.workers);
+          const perWrite = totals.writes === 0 ? 0 : totals.bytes / totals.writes;
+          io.print(
+            `${describeListen(server.listen)}: shaped ${formatInteger(totals.bytes)} B in ${formatInteger(totals.writes)} writes ` +
+              `(${formatInteger(perWrite)} B per write)`,
+          );
+        }
         for (const server of servers) {
           if (server.listen.kind === 'unix') rmSync(server.listen.path, { force: true });
         }
@@ -65,6 +89,19 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       return shutdown;
     },
   };
+}
+
+function describeShape(server: ServerPlan): string {
+  const shape = server.shape!;
+  const clientUnit =
+    shape.by === 'connection'
+      ? 'per connection'
+      : shape.clientIdHeader
+        ? `per ${shape.clientIdHeader} header value, else per IP`
+        : shape.ipv6PrefixBits < 128
+          ? `per IP (IPv6 per /${shape.ipv6PrefixBits})`
+          : 'per IP';
+  return `${describeLevel('server', shape.limits.server)}; ${describeLevel('client', shape.limits.client)} (${clientUnit})`;
 }
 
 function describeBound(server: ServerPlan): BoundServer {

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { StartupError, StartupErrorCode, type SerializedError } from '../config/errors.js';
 import type { Plan } from '../config/plan.js';
-import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from '../worker/messages.js';
+import type { CoordinatorToWorker, SharedMemory, WorkerInit, WorkerToCoordinator } from '../worker/messages.js';
 
 const WORKER_ENTRY = new URL('../worker/worker-main.js', import.meta.url);
 const FIRST_BACKOFF_MS = 100;
@@ -36,13 +36,15 @@ interface Slot {
 
 export class WorkerPool extends EventEmitter<WorkerEvents> {
   readonly #plan: Plan;
+  readonly #memory: SharedMemory;
   readonly #log: (line: string) => void;
   readonly #slots: Slot[];
   #draining = false;
 
-  constructor(plan: Plan, log: (line: string) => void) {
+  constructor(plan: Plan, memory: SharedMemory, log: (line: string) => void) {
     super();
     this.#plan = plan;
+    this.#memory = memory;
     this.#log = log;
     this.#slots = Array.from({ length: plan.workers }, (_, index) => ({
       index,
@@ -111,7 +113,7 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
     slot: Slot,
     startup?: { onReady: () => void; onStartupExit: (slot: Slot, error: SerializedError | null) => void },
   ): void {
-    const init: WorkerInit = { plan: this.#plan, slot: slot.index };
+    const init: WorkerInit = { plan: this.#plan, memory: this.#memory, slot: slot.index };
     const worker = new Worker(WORKER_ENTRY, { workerData: init, stdout: false, stderr: false });
     slot.worker = worker;
     slot.ready = false;

@@ -39,17 +39,27 @@ export const hrClock: NanoClock = () => process.hrtime.bigint();
 /** A chunk due this close to now goes at once: timers cannot do better than about a millisecond. */
 const SLACK_NANOS = 1_000_000;
 
+export interface ShaperHooks {
+  readonly clock?: NanoClock;
+  /** The client table overflowed for the first time (log a warning). */
+  readonly onOverflow?: () => void;
+  /** A paced write of `bytes` went to a socket (statistics). */
+  readonly onWrite?: (bytes: number) => void;
+}
+
 export class ServerShaper {
   readonly view: BigInt64Array;
   readonly scheduler: PacingScheduler;
   readonly now: NanoClock;
+  readonly onWrite: (bytes: number) => void;
   readonly #onOverflow: () => void;
 
-  constructor(memory: SharedArrayBuffer, scheduler: PacingScheduler, clock: NanoClock = hrClock, onOverflow: () => void = () => {}) {
+  constructor(memory: SharedArrayBuffer, scheduler: PacingScheduler, hooks: ShaperHooks = {}) {
     this.view = new BigInt64Array(memory);
     this.scheduler = scheduler;
-    this.now = clock;
-    this.#onOverflow = onOverflow;
+    this.now = hooks.clock ?? hrClock;
+    this.onWrite = hooks.onWrite ?? (() => {});
+    this.#onOverflow = hooks.onOverflow ?? (() => {});
   }
 
   /** A flow whose client is `key` (shared per-client bucket), or null for a private bucket. */
@@ -116,6 +126,7 @@ class Flow implements TokenGate {
 
   spent(bytes: number): void {
     this.#prepaid -= bytes;
+    this.#shaper.onWrite(bytes);
   }
 
   close(): void {

@@ -12,10 +12,8 @@ import {
   shaperBytes,
 } from './layout.js';
 
-export const DEFAULT_TABLE_CAPACITY = 65_536;
-
 /** A zeroed shaper for `capacity` client slots (a power of two) with `limits` set. */
-export function createShaperMemory(limits: ShapeLimits, capacity: number = DEFAULT_TABLE_CAPACITY): SharedArrayBuffer {
+export function createShaperMemory(limits: ShapeLimits, capacity: number): SharedArrayBuffer {
   if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
     throw new RangeError(`table capacity must be a power of two, got ${capacity}`);
   }

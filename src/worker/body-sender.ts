@@ -1,18 +1,21 @@
 /**
- * Streams a body source to a uWS response with backpressure. One state per response; the
- * socket and the source are separate gates, and the next chunk is pulled only when both are
- * open. Every entry point from a callback (source readable, socket writable) corks the response.
+ * Streams a body source to a uWS response. One state per response and three gates, each waited
+ * on separately: the source (data read from disk), the token gate (bandwidth shaping, when the
+ * server is shaped) and the socket (uWS backpressure). The next chunk is pulled only when all
+ * are open. Every entry point from a callback (data read, tokens due, socket writable) corks.
  */
 import type { HttpResponse } from '../../native-bindings/uws.js';
 import type { BodySource } from '../http/body-source.js';
+import type { TokenGate } from '../shaping/server-shaper.js';
 
-type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-socket' | 'done' | 'failed';
+type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-tokens' | 'waiting-socket' | 'done' | 'failed';
 
 export type SendOutcome = 'complete' | 'failed';
 
 export class BodySender {
   readonly #res: HttpResponse;
   readonly #source: BodySource;
+  readonly #gate: TokenGate | null;
   readonly #total: number;
   readonly #onEnd: (outcome: SendOutcome, error: Error | null) => void;
   #state: SenderState = 'idle';
@@ -20,11 +23,19 @@ export class BodySender {
 
   /**
    * `total` is the body length announced as Content-Length; `onEnd` runs once, when the last byte
-   * was handed to the socket or the source failed (the connection is then closed).
+   * was handed to the socket or the source failed (the connection is then closed). `gate` paces
+   * the body; the sender closes it when the body ends either way.
    */
-  constructor(res: HttpResponse, source: BodySource, total: number, onEnd: (outcome: SendOutcome, error: Error | null) => void) {
+  constructor(
+    res: HttpResponse,
+    source: BodySource,
+    total: number,
+    gate: TokenGate | null,
+    onEnd: (outcome: SendOutcome, error: Error | null) => void,
+  ) {
     this.#res = res;
     this.#source = source;
+    this.#gate = gate;
     this.#total = total;
     this.#onEnd = onEnd;
   }
@@ -36,21 +47,23 @@ export class BodySender {
 
   /** Starts sending; the caller has written status and headers and holds the cork. */
   start(): void {
-    this.#source.onReadable = () => this.#resumeFromSource();
+    this.#source.onReadable = () => this.#resume('waiting-source');
+    if (this.#gate) this.#gate.onOpen = () => this.#resume('waiting-tokens');
     this.#res.onWritable(() => this.#resumeFromSocket());
     this.#state = 'writing';
     this.#pump();
   }
 
-  /** The connection went away: stop and free the source. Safe in any state. */
+  /** The connection went away: stop and free the source and the gate. Safe in any state. */
   abort(): void {
     if (this.#state === 'done' || this.#state === 'failed') return;
     this.#state = 'failed';
-    this.#source.release();
+    this.#release();
   }
 
-  #resumeFromSource(): void {
-    if (this.#state !== 'waiting-source') return;
+  /** A gate other than the socket opened: continue, corked (we are in a callback). */
+  #resume(from: SenderState): void {
+    if (this.#state !== from) return;
     this.#state = 'writing';
     this.#res.cork(() => this.#pump());
   }
@@ -62,29 +75,41 @@ export class BodySender {
     return this.#pump();
   }
 
-  /** Sends while both gates are open; false when it stopped on socket backpressure. */
+  /** Sends while every gate is open; false when it stopped on socket backpressure. */
   #pump(): boolean {
     const res = this.#res;
     const source = this.#source;
+    const gate = this.#gate;
     while (this.#state === 'writing') {
-      const chunk = source.peek();
+      let chunk = source.peek();
       if (chunk === null) {
         if (source.error !== null) this.#fail(source.error);
         else this.#state = 'waiting-source';
         return true;
       }
+      if (gate) {
+        const allowed = gate.admit(chunk.length);
+        if (allowed === 0) {
+          this.#state = 'waiting-tokens';
+          return true;
+        }
+        if (allowed < chunk.length) chunk = chunk.subarray(0, allowed);
+      }
       const before = res.getWriteOffset();
       const [ok, done] = res.tryEnd(chunk, this.#total);
       if (done) {
+        // uWS counts only body bytes in the write offset; the last write completed the body.
+        gate?.spent(this.#total - this.#sent);
         this.#sent = this.#total;
         this.#state = 'done';
-        source.release();
+        this.#release();
         this.#onEnd('complete', null);
         return true;
       }
       const written = res.getWriteOffset() - before;
       this.#sent += written;
       source.consume(written);
+      gate?.spent(written);
       if (!ok) {
         source.noteBackpressure();
         this.#state = 'waiting-socket';
@@ -94,9 +119,14 @@ export class BodySender {
     return true;
   }
 
+  #release(): void {
+    this.#source.release();
+    this.#gate?.close();
+  }
+
   #fail(error: Error): void {
     this.#state = 'failed';
-    this.#source.release();
+    this.#release();
     this.#onEnd('failed', error);
     // Headers and part of the body are out: the only honest signal left is closing.
     this.#res.close();

@@ -4,8 +4,9 @@
  * deferred writes are corked; there is exactly one way to end (idempotent), whatever happens.
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
-import type { BodySource } from '../http/body-source.js';
+import { MemorySource, type BodySource } from '../http/body-source.js';
 import { errorPage } from '../http/error-page.js';
+import type { TokenGate } from '../shaping/server-shaper.js';
 import { BodySender, type SendOutcome } from './body-sender.js';
 import { CONNECTION_CLOSE, CONTENT_LENGTH, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
 
@@ -15,7 +16,13 @@ export interface ExchangeHost {
   readonly commonHeaders: readonly WireHeader[];
   /** Cache-Control of error responses and generated pages. */
   readonly generatedCacheControl: string;
+  /** True when response bodies go through a token gate. */
+  readonly shaped: boolean;
   readonly tracebacks: boolean;
+  /** Request header (encoded lower-case name) that identifies the client for shaping, if any. */
+  readonly clientIdHeader: Uint8Array | null;
+  /** A token gate pacing this exchange's body, or null when the server is not shaped. */
+  openGate(exchange: Exchange): TokenGate | null;
   /** Logs an error met while answering (I/O failure or bug). */
   reportError(error: unknown, exchange: Exchange): void;
   /** Called once per exchange when it ends, however it ends. */
@@ -36,6 +43,8 @@ export class Exchange {
   readonly ifModifiedSince: string = '';
   readonly ifUnmodifiedSince: string = '';
   readonly accessControlRequestHeaders: string = '';
+  /** Value of the shaping client-id header ('' when absent or not configured). */
+  readonly clientId: string = '';
   /** Status sent (0 until headers are written). */
   status = 0;
   /** The connection was lost before the response completed. */
@@ -68,6 +77,7 @@ export class Exchange {
     } else if (this.method === 'OPTIONS') {
       this.accessControlRequestHeaders = req.getHeader(REQUEST_HEADER.accessControlRequestHeaders);
     }
+    if (host.clientIdHeader !== null) this.clientId = req.getHeader(host.clientIdHeader);
     const connection = req.getHeader(REQUEST_HEADER.connection);
     this.#closeRequested = connection !== '' && connection !== 'keep-alive' && CLOSE_TOKEN.test(connection);
   }
@@ -76,6 +86,11 @@ export class Exchange {
   get query(): string {
     this.#query ??= this.#req?.getQuery() ?? '';
     return this.#query;
+  }
+
+  /** The peer address as uWS reports it (4 or 16 bytes); valid until the exchange ends. */
+  remoteAddress(): ArrayBuffer {
+    return this.#res.getRemoteAddress();
   }
 
   /** No range and no validators: the response depends on the file alone. */
@@ -119,7 +134,8 @@ export class Exchange {
   /** Sends headers and streams `source` as the body. */
   sendBody(status: number, headers: readonly WireHeader[], source: BodySource): void {
     this.#writeHead(status, headers);
-    const sender = new BodySender(this.#res, source, source.length, (outcome, error) => this.#onSent(outcome, error));
+    const gate = this.#host.openGate(this);
+    const sender = new BodySender(this.#res, source, source.length, gate, (outcome, error) => this.#onSent(outcome, error));
     this.#sender = sender;
     if (this.#state === 'sync') this.goAsync();
     this.#state = 'sending';
@@ -145,6 +161,8 @@ export class Exchange {
   /** Sends a body small enough to hand to uWS in one piece (or its length for HEAD). */
   sendWhole(status: number, headers: readonly WireHeader[], body: Uint8Array): void {
     if (this.head) return this.sendHead(status, headers, body.length);
+    // Every body byte of a shaped server is paced, small ones included.
+    if (this.#host.shaped) return this.sendBody(status, headers, new MemorySource(body));
     this.#writeHead(status, headers);
     this.#bodyBytes = body.length;
     this.#res.end(body);

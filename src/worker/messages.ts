@@ -5,10 +5,19 @@
 import type { SerializedError } from '../config/errors.js';
 import type { Plan } from '../config/plan.js';
 
+/** Shared memory the coordinator allocates once; restarted workers map the same. */
+export interface SharedMemory {
+  /** Per server (by id): its shaper, or null when it is not shaped. */
+  readonly shapers: ReadonlyArray<SharedArrayBuffer | null>;
+  /** Shaping counters, one line per (server, worker slot). */
+  readonly stats: SharedArrayBuffer;
+}
+
 /** What a worker receives as `workerData`. */
 export interface WorkerInit {
   /** The plan with every listen port resolved (no port 0 left). */
   readonly plan: Plan;
+  readonly memory: SharedMemory;
   /** Slot of this worker, 0-based; stable across restarts of the slot. */
   readonly slot: number;
 }

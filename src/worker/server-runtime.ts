@@ -12,9 +12,12 @@ import type { OpenedFile } from '../http/file-cache.js';
 import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
 import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
+import type { ShapePlan } from '../config/plan.js';
+import { keyFromAddress, keyFromHeader } from '../shaping/client-key.js';
+import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
-import { encodeHeaders, type WireHeader } from './wire.js';
+import { bytes, encodeHeaders, type WireHeader } from './wire.js';
 
 const EMPTY_BODY = new Uint8Array(0);
 /**
@@ -26,13 +29,19 @@ const WHOLE_BODY_BYTES = 64 * 1024;
 export interface ServerRuntimeOptions {
   readonly pool: BufferPool;
   readonly log: (line: string) => void;
+  /** This server's shaper in this worker, when the plan shapes it. */
+  readonly shaper: ServerShaper | null;
 }
 
 export class ServerRuntime implements ExchangeHost {
   readonly commonHeaders: readonly WireHeader[];
   readonly generatedCacheControl: string;
   readonly tracebacks: boolean;
+  readonly shaped: boolean;
+  readonly clientIdHeader: Uint8Array | null;
   readonly #http: HttpPolicy;
+  readonly #shape: ShapePlan | null;
+  readonly #shaper: ServerShaper | null;
   readonly #site: SiteRuntime;
   readonly #pool: BufferPool;
   readonly #log: (line: string) => void;
@@ -44,6 +53,10 @@ export class ServerRuntime implements ExchangeHost {
     this.commonHeaders = encodeHeaders(http.cors ? CORS_RESPONSE_HEADERS : []);
     this.generatedCacheControl = cacheControlForGenerated(http.noCache);
     this.tracebacks = http.tracebacks;
+    this.#shape = options.shaper ? server.shape : null;
+    this.#shaper = this.#shape ? options.shaper : null;
+    this.shaped = this.#shaper !== null;
+    this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
     this.#site = new SiteRuntime(server.site, http);
     this.#pool = options.pool;
     this.#log = options.log;
@@ -78,6 +91,15 @@ export class ServerRuntime implements ExchangeHost {
     }
     exchange.leaveHandler();
   };
+
+  openGate(exchange: Exchange): TokenGate | null {
+    const shape = this.#shape;
+    const shaper = this.#shaper;
+    if (shape === null || shaper === null) return null;
+    if (shape.by === 'connection') return shaper.openFlow(null);
+    const key = exchange.clientId !== '' ? keyFromHeader(exchange.clientId) : keyFromAddress(exchange.remoteAddress(), shape.ipv6PrefixBits);
+    return shaper.openFlow(key);
+  }
 
   exchangeEnded(_exchange: Exchange): void {
     this.#active--;

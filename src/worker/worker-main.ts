@@ -7,6 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadUws, type Uws } from '../../native-bindings/uws.js';
 import { serializeError } from '../config/errors.js';
 import { BufferPool } from '../http/buffer-pool.js';
+import { PacingScheduler } from '../shaping/scheduler.js';
+import { ServerShaper } from '../shaping/server-shaper.js';
+import { ShapingCounters } from '../stats/shaping-stats.js';
 import { openListener, stopListening, type Listener } from './listeners.js';
 import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { ServerRuntime } from './server-runtime.js';
@@ -51,7 +54,19 @@ process.on('unhandledRejection', fatal);
 function start(): void {
   uws = loadUws();
   const pool = new BufferPool();
-  const runtimes = init.plan.servers.map((server) => new ServerRuntime(server, init.plan.http, { pool, log }));
+  const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
+  const runtimes = init.plan.servers.map((server) => {
+    const memory = init.memory.shapers[server.id] ?? null;
+    const counters = new ShapingCounters(init.memory.stats, server.id, init.slot, init.plan.workers);
+    const shaper =
+      memory === null
+        ? null
+        : new ServerShaper(memory, scheduler, {
+            onOverflow: () => log(`server ${server.id}: client table full; new clients share one overflow bucket`),
+            onWrite: (bytes) => counters.wrote(bytes),
+          });
+    return new ServerRuntime(server, init.plan.http, { pool, log, shaper });
+  });
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.
     if (server.listen.kind === 'unix' && init.slot !== 0) continue;

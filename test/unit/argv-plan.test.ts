@@ -17,6 +17,7 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
       id: 0,
       listen: { kind: 'tcp', port: 8080 },
       site: { root: '/srv', rootIsFile: false, indexes: ['index', 'index.html'], defaultType: 'application/octet-stream', ignoreExts: [] },
+      shape: null,
     },
   ]);
   assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false });
@@ -66,7 +67,30 @@ test('a file root is flagged', () => {
   assert.equal(plan.servers[0]!.site.rootIsFile, true);
 });
 
+test('--shape and its companions build the server\'s shape plan', () => {
+  const plan = resolveArgv(
+    opts(['--shape-by', 'ip'], ['-s', '40Mbit,4Mbit'], ['--shape-ipv6-prefix', '64'], ['--client-id-header', 'X-Viewer-Id'], ['--shape-table-size', '1024']),
+    env(),
+  );
+  assert.deepEqual(plan.servers[0]!.shape, {
+    limits: { server: { rate: 5_000_000, burst: 5_000_000 }, client: { rate: 500_000, burst: 500_000 } },
+    by: 'ip',
+    ipv6PrefixBits: 64,
+    clientIdHeader: 'x-viewer-id',
+    tableSize: 1024,
+  });
+  assert.equal(resolveArgv(opts(['--shape', '0']), env()).servers[0]!.shape, null, '0 limits nothing');
+  assert.equal(resolveArgv(opts(['--shape', '100']), env()).servers[0]!.shape?.by, 'ip');
+});
+
 const errors: Array<[GivenOption[], Record<string, PathKind>, RegExp]> = [
+  [opts(['--shape', '500k']), {}, /^--shape \(option 1\): server-rate "500k" is ambiguous/],
+  [opts(['--shape-by', 'host'], ['--shape', '1']), {}, /^--shape-by \(option 1\): got "host", expected ip or connection/],
+  [opts(['--shape-by', 'connection']), {}, /^--shape-by \(option 1\): --shape-by needs --shape for the same server/],
+  [opts(['--shape', '1'], ['--shape-by', 'connection'], ['--client-id-header', 'X-Id']), {}, /--client-id-header .*--shape-by connection/],
+  [opts(['--shape', '1'], ['--shape-table-size', '1000']), {}, /expected a power of two/],
+  [opts(['--shape', '1'], ['--shape-ipv6-prefix', '129']), {}, /a prefix length from 0 to 128/],
+  [opts(['--shape', '1'], ['--client-id-header', 'X Id']), {}, /is not a header name/],
   [opts(['--path', '/nope']), { '/nope': 'missing' }, /^--path \(option 1\): "\/nope" does not exist/],
   [opts(['--path', '/dev/null']), { '/dev/null': 'other' }, /neither a directory nor a regular file/],
   [opts(['--cors', true], ['--workers', '300']), {}, /^--workers \(option 2\): got "300"/],

@@ -10,7 +10,7 @@ import { FakeClock } from './fake-clock.js';
 
 function setup(limits: ShapeLimits) {
   const clock = new FakeClock();
-  const shaper = new ServerShaper(createShaperMemory(limits, 64), new PacingScheduler(clock, 0), clock.nanos);
+  const shaper = new ServerShaper(createShaperMemory(limits, 64), new PacingScheduler(clock, 0), { clock: clock.nanos });
   return { clock, shaper };
 }
 

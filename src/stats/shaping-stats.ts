@@ -1,0 +1,47 @@
+/**
+ * Shaping counters in shared memory: one 64-byte line per (server, worker slot), written only by
+ * that worker (so no two threads contend for a line) and summed by the coordinator when it reads.
+ */
+
+export const kShapedBytes = 0;
+export const kShapedWrites = 1;
+const WORDS_PER_LINE = 8;
+
+export interface ShapingTotals {
+  readonly bytes: number;
+  readonly writes: number;
+}
+
+export function createStatsMemory(servers: number, workerSlots: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(servers * workerSlots * WORDS_PER_LINE * 8);
+}
+
+/** The counters line of one server in one worker. */
+export class ShapingCounters {
+  readonly #view: BigInt64Array;
+  readonly #base: number;
+
+  constructor(memory: SharedArrayBuffer, serverId: number, workerSlot: number, workerSlots: number) {
+    this.#view = new BigInt64Array(memory);
+    this.#base = (serverId * workerSlots + workerSlot) * WORDS_PER_LINE;
+  }
+
+  /** One shaped write of `bytes` went to a socket. */
+  wrote(bytes: number): void {
+    Atomics.add(this.#view, this.#base + kShapedBytes, BigInt(bytes));
+    Atomics.add(this.#view, this.#base + kShapedWrites, 1n);
+  }
+}
+
+/** Totals of one server over all worker slots. */
+export function readTotals(memory: SharedArrayBuffer, serverId: number, workerSlots: number): ShapingTotals {
+  const view = new BigInt64Array(memory);
+  let bytes = 0n;
+  let writes = 0n;
+  for (let slot = 0; slot < workerSlots; slot++) {
+    const base = (serverId * workerSlots + slot) * WORDS_PER_LINE;
+    bytes += Atomics.load(view, base + kShapedBytes);
+    writes += Atomics.load(view, base + kShapedWrites);
+  }
+  return { bytes: Number(bytes), writes: Number(writes) };
+}

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
 import { findOption } from '../config/option-table.js';
+import { bindOptionValues } from './bind-option-values.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const cli = createCli();
   let command;
   try {
-    command = cli.process(argv);
+    command = cli.process(bindOptionValues(argv));
   } catch (error) {
     process.stderr.write(`mediacast: ${explainSyntaxError(argv, error)} (see mediacast --help)\n`);
     return EXIT_USAGE;
@@ -47,14 +48,8 @@ async function main(argv: string[]): Promise<number> {
 
 /** One line saying what is wrong with a command line clipanion could not parse. */
 function explainSyntaxError(argv: readonly string[], error: unknown): string {
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (!findOption(token)?.takesValue) continue;
-    const next = argv[i + 1];
-    if (next === undefined) return `${token}: missing value`;
-    if (next.startsWith('-')) return `${token}: missing value (write ${token}=${next} for a value that starts with "-")`;
-    i++;
-  }
+  const last = argv[argv.length - 1];
+  if (last !== undefined && findOption(last)?.takesValue) return `${last}: missing value`;
   // Clipanion explains over several lines; the first one says what is wrong.
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }

@@ -4,7 +4,20 @@
  * bounded whatever the file size and the client's speed. No uWS here: the sender pulls.
  */
 import { close, read } from 'node:fs';
+import { blockStart, type BlockCache, type FileIdentity } from './block-cache.js';
 import { BufferPool, MAX_READ_BYTES, MIN_READ_BYTES } from './buffer-pool.js';
+
+/** A slot sent this fast means the client keeps up: read bigger next time. */
+const FAST_DRAIN_MS = 50;
+/** A slot that took this long to send was too big for this client: read smaller. */
+const SLOW_DRAIN_MS = 1000;
+/** First read size for a client of unknown speed. */
+const FIRST_READ_BYTES = 64 * 1024;
+/**
+ * Read ahead only for clients that drain a slot within this time: for slower ones a read on
+ * demand costs them nothing noticeable and halves the memory they pin.
+ */
+const READ_AHEAD_WITHIN_MS = 250;
 
 export interface BodySource {
   /** Bytes to send in all. */
@@ -59,13 +72,16 @@ interface Slot {
   /** End of valid data in `buffer`. */
   end: number;
   reading: boolean;
+  /** When the read into it completed (performance.now()). */
+  readyAt: number;
 }
 
 /**
  * A byte window of an open file. Takes ownership of the descriptor. Two slots: while the sender
- * drains one, the other is being filled. Read size starts small and doubles while the client keeps
- * up (fast local clients get 1 MiB reads, which is what keeps up with nginx's sendfile); any
- * backpressure drops it back so slow clients pin little memory.
+ * drains one, the other is being filled (read-ahead, for clients fast enough to need it). The read
+ * size follows the client: it doubles while slots drain fast (fast local clients get 1 MiB reads,
+ * which is what keeps up with nginx's sendfile), halves when a slot took long (slow or shaped
+ * clients), and drops to the minimum on socket backpressure, so slow clients pin little memory.
  */
 export class FileSource implements BodySource {
   readonly length: number;
@@ -75,12 +91,14 @@ export class FileSource implements BodySource {
   #fd: number;
   #nextPosition: number;
   #unread: number;
-  #readSize = MIN_READ_BYTES;
+  #readSize: number;
+  #readAhead = true;
   readonly #slots: [Slot, Slot] = [newSlot(), newSlot()];
   #current = 0;
   #released = false;
 
   constructor(fd: number, start: number, length: number, pool: BufferPool) {
+    this.#readSize = FIRST_READ_BYTES;
     this.#fd = fd;
     this.#nextPosition = start;
     this.#unread = length;
@@ -100,11 +118,15 @@ export class FileSource implements BodySource {
     const slot = this.#slots[index]!;
     slot.start += n;
     if (slot.start < slot.end) return;
-    // Slot drained without backpressure in between: the client keeps up, read bigger.
-    this.#readSize = Math.min(this.#readSize * 2, MAX_READ_BYTES);
+    const drainMs = performance.now() - slot.readyAt;
+    if (drainMs < FAST_DRAIN_MS) this.#readSize = Math.min(this.#readSize * 2, MAX_READ_BYTES);
+    else if (drainMs > SLOW_DRAIN_MS) this.#readSize = Math.max(this.#readSize / 2, MIN_READ_BYTES);
+    this.#readAhead = drainMs < READ_AHEAD_WITHIN_MS;
     this.#recycle(slot);
     this.#current = index ^ 1;
-    this.#fill(index);
+    const next = this.#slots[this.#current]!;
+    if (!next.reading && next.buffer === null) this.#fill(this.#current);
+    else if (this.#readAhead) this.#fill(index);
   }
 
   noteBackpressure(): void {
@@ -151,9 +173,10 @@ export class FileSource implements BodySource {
       this.error = new Error(`file truncated while sending (read ${bytesRead} of ${expected} bytes)`);
     } else {
       slot.end = bytesRead;
+      slot.readyAt = performance.now();
       // Read ahead into the other slot while this one is sent.
       const other = this.#slots[index ^ 1]!;
-      if (!other.reading && (other.buffer === null || other.start === other.end)) this.#fill(index ^ 1);
+      if (this.#readAhead && !other.reading && other.buffer === null) this.#fill(index ^ 1);
     }
     const notify = this.onReadable;
     if (notify && (this.error !== null || index === this.#current)) notify();
@@ -175,5 +198,88 @@ export class FileSource implements BodySource {
 }
 
 function newSlot(): Slot {
-  return { buffer: null, start: 0, end: 0, reading: false };
+  return { buffer: null, start: 0, end: 0, reading: false, readyAt: 0 };
+}
+
+/**
+ * A byte window of an open file read through the shared block cache, for paced bodies: slow
+ * flows of the same file share reads and buffers. Takes ownership of the descriptor (closed once
+ * released and no read it started is still in flight).
+ */
+export class SharedBlockSource implements BodySource {
+  readonly length: number;
+  error: Error | null = null;
+  onReadable: (() => void) | null = null;
+  readonly #cache: BlockCache;
+  readonly #file: FileIdentity;
+  #fd: number;
+  #position: number;
+  readonly #end: number;
+  #block: Buffer | null = null;
+  #blockStart = 0;
+  #fetching = false;
+  #readsInFlight = 0;
+  #released = false;
+
+  constructor(fd: number, file: FileIdentity, start: number, length: number, cache: BlockCache) {
+    this.#fd = fd;
+    this.#file = file;
+    this.#position = start;
+    this.#end = start + length;
+    this.length = length;
+    this.#cache = cache;
+  }
+
+  peek(): Uint8Array | null {
+    if (this.#block === null && !this.#fetching && this.error === null && this.#position < this.#end) this.#fetch();
+    const block = this.#block;
+    if (block === null) return null;
+    return block.subarray(this.#position - this.#blockStart, Math.min(block.length, this.#end - this.#blockStart));
+  }
+
+  consume(n: number): void {
+    this.#position += n;
+    if (this.#block !== null && this.#position >= this.#blockStart + this.#block.length) this.#block = null;
+  }
+
+  noteBackpressure(): void {}
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#block = null;
+    this.onReadable = null;
+    if (this.#readsInFlight === 0) this.#closeFd();
+  }
+
+  #fetch(): void {
+    this.#fetching = true;
+    // A cached block arrives synchronously (picked up by the peek() that asked); a read
+    // completes later and wakes the sender.
+    let synchronous = true;
+    let startedRead = false;
+    startedRead = this.#cache.get(this.#fd, this.#file, this.#position, (error, block) => {
+      if (startedRead) this.#readsInFlight--;
+      this.#fetching = false;
+      if (this.#released) {
+        if (this.#readsInFlight === 0) this.#closeFd();
+        return;
+      }
+      if (error) this.error = error;
+      else {
+        this.#block = block;
+        this.#blockStart = blockStart(this.#position);
+      }
+      if (!synchronous) this.onReadable?.();
+    });
+    if (startedRead) this.#readsInFlight++;
+    synchronous = false;
+  }
+
+  #closeFd(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    close(fd, () => {});
+  }
 }

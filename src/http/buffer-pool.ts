@@ -1,10 +1,10 @@
 /**
  * Read buffers for file bodies, recycled per worker so streaming large files does not churn the
- * garbage collector. Sizes are powers of two from 64 KiB to 1 MiB; each size keeps a bounded
- * free list, so idle memory is bounded too.
+ * garbage collector (or make the kernel zero fresh pages). Sizes are powers of two from 16 KiB to
+ * 1 MiB; each size keeps a bounded free list, so idle memory is bounded too.
  */
 
-export const MIN_READ_BYTES = 64 * 1024;
+export const MIN_READ_BYTES = 16 * 1024;
 export const MAX_READ_BYTES = 1024 * 1024;
 
 /** Idle bytes kept per size class. */

@@ -37,6 +37,7 @@ export interface CachedFile {
   readonly size: number;
   readonly mtimeMs: number;
   readonly ino: number;
+  readonly dev: number;
   readonly facts: FileFacts;
   /** The whole file when it is small enough, else null (stream it from disk). */
   readonly body: Buffer | null;
@@ -134,7 +135,17 @@ export class FileCache {
         ? previous.facts
         : this.#describe(name, size, stats.mtimeMs);
     this.forget(key);
-    const entry: CachedFile = { path, name, size, mtimeMs: stats.mtimeMs, ino: stats.ino, facts, body, checkedAt: this.#now() };
+    const entry: CachedFile = {
+      path,
+      name,
+      size,
+      mtimeMs: stats.mtimeMs,
+      ino: stats.ino,
+      dev: stats.dev,
+      facts,
+      body,
+      checkedAt: this.#now(),
+    };
     this.#entries.set(key, entry);
     if (body !== null) this.#bodyBytes += body.length;
     this.#evict();

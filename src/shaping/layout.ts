@@ -22,6 +22,12 @@ export const kTableCapacity = 4;
 export const kOverflowWarned = 5;
 /** Serialises inserting and reclaiming client slots (lookups never take it). */
 export const kInsertLock = 6;
+/**
+ * Bumped after every change of the four limits, so readers can cache them. Read through an
+ * Int32Array view (index kLimitsVersionInt32): checked once per chunk, and a 32-bit atomic load
+ * allocates nothing, unlike a BigInt one.
+ */
+export const kLimitsVersionInt32 = 7 * 2;
 
 // Line 1: the server-wide bucket.
 /** Theoretical arrival time of the server bucket, in clock nanoseconds. */

@@ -11,6 +11,7 @@ import { refund, reserve } from './gcra.js';
 import {
   kClientBurstBytes,
   kClientRateBytesPerSec,
+  kLimitsVersionInt32,
   kServerActiveFlows,
   kServerBurstBytes,
   kServerRateBytesPerSec,
@@ -38,6 +39,8 @@ export const hrClock: NanoClock = () => process.hrtime.bigint();
 
 /** A chunk due this close to now goes at once: timers cannot do better than about a millisecond. */
 const SLACK_NANOS = 1_000_000;
+/** Chunks between two readings of the flow counts that size them (they change slowly). */
+const RESIZE_EVERY = 8;
 
 export interface ShaperHooks {
   readonly clock?: NanoClock;
@@ -47,19 +50,47 @@ export interface ShaperHooks {
   readonly onWrite?: (bytes: number) => void;
 }
 
+/** The four limits as plain numbers (bytes per second, bytes; rate 0 = unlimited). */
+interface Limits {
+  clientRate: number;
+  clientBurst: number;
+  serverRate: number;
+  serverBurst: number;
+}
+
 export class ServerShaper {
   readonly view: BigInt64Array;
+  readonly #words32: Int32Array;
   readonly scheduler: PacingScheduler;
   readonly now: NanoClock;
   readonly onWrite: (bytes: number) => void;
   readonly #onOverflow: () => void;
+  readonly #limits: Limits = { clientRate: 0, clientBurst: 0, serverRate: 0, serverBurst: 0 };
+  #limitsVersion = -1;
 
   constructor(memory: SharedArrayBuffer, scheduler: PacingScheduler, hooks: ShaperHooks = {}) {
     this.view = new BigInt64Array(memory);
+    this.#words32 = new Int32Array(memory);
     this.scheduler = scheduler;
     this.now = hooks.clock ?? hrClock;
     this.onWrite = hooks.onWrite ?? (() => {});
     this.#onOverflow = hooks.onOverflow ?? (() => {});
+  }
+
+  /** Current limits; re-read from shared memory only when they changed. */
+  limits(): Limits {
+    const version = Atomics.load(this.#words32, kLimitsVersionInt32);
+    if (version !== this.#limitsVersion) {
+      const view = this.view;
+      const limits = this.#limits;
+      limits.clientRate = Number(Atomics.load(view, kClientRateBytesPerSec));
+      limits.clientBurst = Number(Atomics.load(view, kClientBurstBytes));
+      limits.serverRate = Number(Atomics.load(view, kServerRateBytesPerSec));
+      limits.serverBurst = Number(Atomics.load(view, kServerBurstBytes));
+      // Re-check: a concurrent update mid-read leaves the version stale, so we read again next time.
+      this.#limitsVersion = Atomics.load(this.#words32, kLimitsVersionInt32) === version ? version : -1;
+    }
+    return this.#limits;
   }
 
   /** A flow whose client is `key` (shared per-client bucket), or null for a private bucket. */
@@ -87,9 +118,13 @@ class Flow implements TokenGate {
   #prepaid = 0;
   /** Bytes reserved in the client bucket, waiting for the server bucket. */
   #pending = 0;
+  #chunkBytes = 0;
+  #chunksUntilResize = 0;
   #clientTat = 0n;
   #serverTat = 0n;
   #ticket: Ticket | null = null;
+  /** Allocated once: the scheduler calls it when the current wait is over. */
+  readonly #onTimer = (): void => this.#waitOver();
 
   constructor(shaper: ServerShaper, sharedView: BigInt64Array | null, clientLine: number) {
     this.#shaper = shaper;
@@ -106,19 +141,23 @@ class Flow implements TokenGate {
   admit(available: number): number {
     if (this.#prepaid > 0) return Math.min(this.#prepaid, available);
     if (this.#state !== 'ready') return 0;
-    const view = this.#shaper.view;
-    const clientRate = Number(Atomics.load(view, kClientRateBytesPerSec));
-    const serverRate = Number(Atomics.load(view, kServerRateBytesPerSec));
-    const clientFlows = this.#clientLine < 0 ? 1 : activeFlows(view, this.#clientLine);
-    const serverFlows = Number(Atomics.load(view, kServerActiveFlows));
-    const bytes = Math.min(available, chunkBytes(clientRate, clientFlows, serverRate, serverFlows));
-    const now = this.#shaper.now();
-    const client = reserve(this.#clientView, this.#clientIndex, bytes, now, clientRate, Number(Atomics.load(view, kClientBurstBytes)));
+    const shaper = this.#shaper;
+    const view = shaper.view;
+    const { clientRate, clientBurst, serverRate } = shaper.limits();
+    if (--this.#chunksUntilResize < 0) {
+      const clientFlows = this.#clientLine < 0 ? 1 : activeFlows(view, this.#clientLine);
+      const serverFlows = Number(Atomics.load(view, kServerActiveFlows));
+      this.#chunkBytes = chunkBytes(clientRate, clientFlows, serverRate, serverFlows);
+      this.#chunksUntilResize = RESIZE_EVERY;
+    }
+    const bytes = Math.min(available, this.#chunkBytes);
+    const now = shaper.now();
+    const client = reserve(this.#clientView, this.#clientIndex, bytes, now, clientRate, clientBurst);
     this.#clientTat = client.tat;
     this.#pending = bytes;
     if (client.waitNanos > SLACK_NANOS) {
       this.#state = 'client-wait';
-      this.#wake(client.waitNanos, () => this.#clientReleased());
+      this.#wake(client.waitNanos);
       return 0;
     }
     return this.#reserveServer(now) ? Math.min(this.#prepaid, available) : 0;
@@ -133,8 +172,7 @@ class Flow implements TokenGate {
     if (this.#state === 'closed') return;
     this.#ticket?.cancel();
     const view = this.#shaper.view;
-    const clientRate = Number(Atomics.load(view, kClientRateBytesPerSec));
-    const serverRate = Number(Atomics.load(view, kServerRateBytesPerSec));
+    const { clientRate, serverRate } = this.#shaper.limits();
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
     const unsent = this.#prepaid + this.#pending;
     if (unsent > 0) {
@@ -151,19 +189,12 @@ class Flow implements TokenGate {
 
   /** Moves the pending chunk into the server bucket; true when it may go now. */
   #reserveServer(now: bigint): boolean {
-    const view = this.#shaper.view;
-    const server = reserve(
-      view,
-      kServerTatNanos,
-      this.#pending,
-      now,
-      Number(Atomics.load(view, kServerRateBytesPerSec)),
-      Number(Atomics.load(view, kServerBurstBytes)),
-    );
+    const { serverRate, serverBurst } = this.#shaper.limits();
+    const server = reserve(this.#shaper.view, kServerTatNanos, this.#pending, now, serverRate, serverBurst);
     this.#serverTat = server.tat;
     if (server.waitNanos > SLACK_NANOS) {
       this.#state = 'server-wait';
-      this.#wake(server.waitNanos, () => this.#serverReleased());
+      this.#wake(server.waitNanos);
       return false;
     }
     this.#prepaid = this.#pending;
@@ -172,22 +203,22 @@ class Flow implements TokenGate {
     return true;
   }
 
-  #clientReleased(): void {
+  /** The client bucket released the pending chunk (then ask the server bucket), or the server did. */
+  #waitOver(): void {
     this.#ticket = null;
-    if (this.#state !== 'client-wait') return;
-    if (this.#reserveServer(this.#shaper.now())) this.onOpen?.();
-  }
-
-  #serverReleased(): void {
-    this.#ticket = null;
-    if (this.#state !== 'server-wait') return;
-    this.#prepaid = this.#pending;
-    this.#pending = 0;
-    this.#state = 'ready';
+    if (this.#state === 'client-wait') {
+      if (!this.#reserveServer(this.#shaper.now())) return;
+    } else if (this.#state === 'server-wait') {
+      this.#prepaid = this.#pending;
+      this.#pending = 0;
+      this.#state = 'ready';
+    } else {
+      return;
+    }
     this.onOpen?.();
   }
 
-  #wake(waitNanos: number, task: () => void): void {
-    this.#ticket = this.#shaper.scheduler.after(waitNanos / 1e6, task);
+  #wake(waitNanos: number): void {
+    this.#ticket = this.#shaper.scheduler.after(waitNanos / 1e6, this.#onTimer);
   }
 }

@@ -6,6 +6,7 @@ import type { ShapeLimits } from '../config/shape-spec.js';
 import {
   kClientBurstBytes,
   kClientRateBytesPerSec,
+  kLimitsVersionInt32,
   kServerBurstBytes,
   kServerRateBytesPerSec,
   kTableCapacity,
@@ -30,4 +31,6 @@ export function setLimits(view: BigInt64Array, limits: ShapeLimits): void {
   Atomics.store(view, kServerBurstBytes, BigInt(limits.server.burst));
   Atomics.store(view, kClientRateBytesPerSec, BigInt(limits.client.rate));
   Atomics.store(view, kClientBurstBytes, BigInt(limits.client.burst));
+  // Last: a reader that sees the new version reads the new limits.
+  Atomics.add(new Int32Array(view.buffer), kLimitsVersionInt32, 1);
 }

@@ -16,10 +16,15 @@ export function createStatsMemory(servers: number, workerSlots: number): SharedA
   return new SharedArrayBuffer(servers * workerSlots * WORDS_PER_LINE * 8);
 }
 
+/** Writes counted locally before they are published (keeps shared-memory traffic per write nil). */
+const PUBLISH_EVERY = 64;
+
 /** The counters line of one server in one worker. */
 export class ShapingCounters {
   readonly #view: BigInt64Array;
   readonly #base: number;
+  #bytes = 0;
+  #writes = 0;
 
   constructor(memory: SharedArrayBuffer, serverId: number, workerSlot: number, workerSlots: number) {
     this.#view = new BigInt64Array(memory);
@@ -28,8 +33,17 @@ export class ShapingCounters {
 
   /** One shaped write of `bytes` went to a socket. */
   wrote(bytes: number): void {
-    Atomics.add(this.#view, this.#base + kShapedBytes, BigInt(bytes));
-    Atomics.add(this.#view, this.#base + kShapedWrites, 1n);
+    this.#bytes += bytes;
+    if (++this.#writes >= PUBLISH_EVERY) this.publish();
+  }
+
+  /** Adds what was counted locally to the shared line (also done before the worker exits). */
+  publish(): void {
+    if (this.#writes === 0) return;
+    Atomics.add(this.#view, this.#base + kShapedBytes, BigInt(this.#bytes));
+    Atomics.add(this.#view, this.#base + kShapedWrites, BigInt(this.#writes));
+    this.#bytes = 0;
+    this.#writes = 0;
   }
 }
 

@@ -20,6 +20,10 @@ export class BodySender {
   readonly #onEnd: (outcome: SendOutcome, error: Error | null) => void;
   #state: SenderState = 'idle';
   #sent = 0;
+  /** Allocated once: resuming from a callback pumps inside res.cork(). */
+  readonly #pumpCorked = (): void => {
+    this.#pump();
+  };
 
   /**
    * `total` is the body length announced as Content-Length; `onEnd` runs once, when the last byte
@@ -65,7 +69,7 @@ export class BodySender {
   #resume(from: SenderState): void {
     if (this.#state !== from) return;
     this.#state = 'writing';
-    this.#res.cork(() => this.#pump());
+    this.#res.cork(this.#pumpCorked);
   }
 
   /** uWS asks us to retry: true when nothing is left blocked on the socket. */
@@ -95,7 +99,6 @@ export class BodySender {
         }
         if (allowed < chunk.length) chunk = chunk.subarray(0, allowed);
       }
-      const before = res.getWriteOffset();
       const [ok, done] = res.tryEnd(chunk, this.#total);
       if (done) {
         // uWS counts only body bytes in the write offset; the last write completed the body.
@@ -106,7 +109,9 @@ export class BodySender {
         this.#onEnd('complete', null);
         return true;
       }
-      const written = res.getWriteOffset() - before;
+      // The write offset counts body bytes, so before this call it equalled #sent; ask uWS
+      // only when the write was partial (a native call saved on every complete write).
+      const written = ok ? chunk.length : res.getWriteOffset() - this.#sent;
       this.#sent += written;
       source.consume(written);
       gate?.spent(written);

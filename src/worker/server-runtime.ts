@@ -4,7 +4,8 @@
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import type { HttpPolicy, ServerPlan } from '../config/plan.js';
-import { MemorySource, FileSource, type BodySource } from '../http/body-source.js';
+import type { BlockCache } from '../http/block-cache.js';
+import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../http/body-source.js';
 import { BufferPool } from '../http/buffer-pool.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
@@ -28,6 +29,8 @@ const WHOLE_BODY_BYTES = 64 * 1024;
 
 export interface ServerRuntimeOptions {
   readonly pool: BufferPool;
+  /** Read blocks shared by paced bodies (one cache per worker). */
+  readonly blocks: BlockCache;
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
@@ -44,6 +47,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #shaper: ServerShaper | null;
   readonly #site: SiteRuntime;
   readonly #pool: BufferPool;
+  readonly #blocks: BlockCache;
   readonly #log: (line: string) => void;
   #active = 0;
   #onIdle: (() => void) | null = null;
@@ -59,6 +63,7 @@ export class ServerRuntime implements ExchangeHost {
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
     this.#site = new SiteRuntime(server.site, http);
     this.#pool = options.pool;
+    this.#blocks = options.blocks;
     this.#log = options.log;
   }
 
@@ -212,6 +217,9 @@ export class ServerRuntime implements ExchangeHost {
       closeDescriptor(opened);
       return new MemorySource(EMPTY_BODY);
     }
+    // Paced bodies are slow by design, and load tests run many on the same files: they share
+    // cached blocks instead of each holding its own read buffers.
+    if (this.shaped) return new SharedBlockSource(opened.fd, opened.file, start, length, this.#blocks);
     return new FileSource(opened.fd, start, length, this.#pool);
   }
 

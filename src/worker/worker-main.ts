@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadUws, type Uws } from '../../native-bindings/uws.js';
 import { serializeError } from '../config/errors.js';
+import { BlockCache } from '../http/block-cache.js';
 import { BufferPool } from '../http/buffer-pool.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
@@ -23,6 +24,7 @@ const log = (line: string): void => {
 };
 
 const listeners: Listener[] = [];
+const counterSets: ShapingCounters[] = [];
 let uws: Uws | undefined;
 let closed = false;
 
@@ -54,10 +56,12 @@ process.on('unhandledRejection', fatal);
 function start(): void {
   uws = loadUws();
   const pool = new BufferPool();
+  const blocks = new BlockCache();
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id] ?? null;
     const counters = new ShapingCounters(init.memory.stats, server.id, init.slot, init.plan.workers);
+    counterSets.push(counters);
     const shaper =
       memory === null
         ? null
@@ -65,7 +69,7 @@ function start(): void {
             onOverflow: () => log(`server ${server.id}: client table full; new clients share one overflow bucket`),
             onWrite: (bytes) => counters.wrote(bytes),
           });
-    return new ServerRuntime(server, init.plan.http, { pool, log, shaper });
+    return new ServerRuntime(server, init.plan.http, { pool, blocks, log, shaper });
   });
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.
@@ -105,6 +109,7 @@ function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
     clearTimeout(deadline);
     const cutResponses = runtimes.reduce((sum, runtime) => sum + runtime.active, 0);
     closeAll();
+    for (const counters of counterSets) counters.publish();
     post({ type: 'drained', cutResponses });
     process.exit(0);
   };

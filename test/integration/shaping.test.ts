@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { download, jainIndex } from '../helpers/download.js';
+import { jainIndex } from '../../src/stats/fairness.js';
+import { download } from '../helpers/download.js';
 import { startCli, type ServerProcess } from '../helpers/server-process.js';
 
 let dir: string;

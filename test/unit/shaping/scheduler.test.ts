@@ -54,16 +54,22 @@ test('equal due times run first come, first served', () => {
   assert.deepEqual(ran, [0, 1, 2, 3, 4]);
 });
 
-test('tasks within the slack run in the same firing', () => {
+test('firings fall on a grid: tasks due in one tick run together, never early', () => {
   const clock = new FakeClock();
-  const scheduler = new PacingScheduler(clock, 1);
-  const ran: number[] = [];
-  scheduler.at(10, () => ran.push(10));
-  scheduler.at(10.9, () => ran.push(10.9));
-  scheduler.at(12, () => ran.push(12));
-  clock.advance(10);
-  assert.deepEqual(ran, [10, 10.9]);
+  const scheduler = new PacingScheduler(clock, 4);
+  const ran: Array<[number, number]> = [];
+  for (const due of [9, 10.5, 12, 13]) scheduler.at(due, () => ran.push([due, clock.now()]));
   assert.equal(clock.timer?.at, 12);
+  clock.advance(12);
+  assert.deepEqual(ran, [
+    [9, 12],
+    [10.5, 12],
+    [12, 12],
+  ]);
+  assert.equal(clock.timer?.at, 16);
+  clock.advance(16);
+  assert.deepEqual(ran.at(-1), [13, 16]);
+  assert.equal(clock.armed, 2, 'one timer per grid point');
 });
 
 test('cancelled tasks never run and do not keep a timer', () => {

@@ -1,0 +1,241 @@
+/**
+ * `npm run bench:shaping`: shaping accuracy, smoothness, fairness and cost. For 1, 10, 100 and
+ * 1000 concurrent backlogged clients on distinct loopback addresses (127.0.x.y), with 1 and 2
+ * workers: per-client limits, a shared server limit, per-connection limits side by side with
+ * nginx `limit_rate` (when installed), 50 connections of one address, and a high limit for raw
+ * shaped throughput. Clients run in piscina worker threads; the server in its own process.
+ *
+ * Environment: BENCH_DURATION (seconds per case, default 10), BENCH_CASES (comma-separated
+ * substrings of case names to run), BENCH_WORKERS (e.g. "1" or "1,2"; default "1,2").
+ */
+import { mkdtempSync, rmSync, truncateSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import { startCli } from '../test/helpers/server-process.js';
+import type { ClientGroupResult, ClientGroupTask } from './support/client-worker.js';
+import { findNginx, startNginx } from './support/nginx.js';
+import { treeCpuSeconds } from './support/process-cpu.js';
+import { judge, timelines, type ShapingVerdict } from './support/shaping-analysis.js';
+import { fmt, formatTable } from './support/table.js';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+const CASE_FILTER = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
+const CLIENT_THREADS = 2;
+
+interface Case {
+  readonly name: string;
+  readonly clients: number;
+  /** Connections per source address. */
+  readonly perAddress?: number;
+  /** mediacast shaping options. */
+  readonly shape: string[];
+  /** Bytes allowed to all clients together in `seconds` (bursts included). */
+  readonly expectedAggregate: (seconds: number) => number;
+  /** Steady rate each client should get, bytes/s. */
+  readonly share: number;
+  /** Also run against nginx with this per-connection limit_rate. */
+  readonly nginxLimitRate?: number;
+}
+
+function perClient(clients: number, rate: number): Case {
+  return {
+    name: `per-IP ${fmtRate(rate)} x ${clients}`,
+    clients,
+    shape: ['--shape', `-,${rate}`],
+    expectedAggregate: (s) => clients * (rate + rate * s),
+    share: rate,
+  };
+}
+
+function serverWide(clients: number, rate: number): Case {
+  return {
+    name: `server ${fmtRate(rate)} / ${clients}`,
+    clients,
+    shape: ['--shape', `${rate}`],
+    expectedAggregate: (s) => rate + rate * s,
+    share: rate / clients,
+  };
+}
+
+function perConnection(clients: number, rate: number): Case {
+  return {
+    name: `per-connection ${fmtRate(rate)} x ${clients}`,
+    clients,
+    shape: ['--shape', `-,${rate}`, '--shape-by', 'connection'],
+    expectedAggregate: (s) => clients * (rate + rate * s),
+    share: rate,
+    nginxLimitRate: rate,
+  };
+}
+
+const CASES: Case[] = [
+  perClient(1, 1_000_000),
+  perClient(10, 100_000),
+  perClient(100, 100_000),
+  perClient(1000, 10_000),
+  serverWide(1, 1_000_000),
+  serverWide(10, 1_000_000),
+  serverWide(100, 5_000_000),
+  serverWide(1000, 10_000_000),
+  perConnection(1, 100_000),
+  perConnection(10, 100_000),
+  perConnection(100, 100_000),
+  perConnection(1000, 10_000),
+  {
+    name: 'one IP, 50 connections, per-IP 1 MB/s',
+    clients: 50,
+    perAddress: 50,
+    shape: ['--shape', '-,1000000'],
+    expectedAggregate: (s) => 1_000_000 + 1_000_000 * s,
+    share: 20_000,
+  },
+  {
+    name: 'high limit 10 GB/s, 8 clients',
+    clients: 8,
+    shape: ['--shape', '10GB,10GB'],
+    expectedAggregate: (s) => 1e10 + 1e10 * s,
+    share: 1e10 / 8,
+  },
+];
+
+function fmtRate(bytesPerSec: number): string {
+  return bytesPerSec >= 1e6 ? `${bytesPerSec / 1e6} MB/s` : `${bytesPerSec / 1e3} kB/s`;
+}
+
+/** 127.0.x.y addresses from 127.0.0.2 on, `perAddress` clients each. */
+function sourceAddresses(clients: number, perAddress: number): string[] {
+  return Array.from({ length: clients }, (_, i) => {
+    const n = Math.floor(i / perAddress) + 2;
+    return `127.0.${Math.floor(n / 256)}.${n % 256}`;
+  });
+}
+
+interface Row {
+  readonly caseName: string;
+  readonly server: string;
+  readonly verdict: ShapingVerdict;
+  readonly configured: number;
+  readonly cpuPct: number;
+  readonly bytesPerWrite: number | null;
+}
+
+async function runClients(pool: Piscina, url: string, c: Case): Promise<ClientGroupResult[]> {
+  const { hostname, port } = new URL(url);
+  const addresses = sourceAddresses(c.clients, c.perAddress ?? 1);
+  const threads = Math.min(CLIENT_THREADS, c.clients);
+  const startAt = Date.now() + 300;
+  const tasks: ClientGroupTask[] = Array.from({ length: threads }, (_, t) => ({
+    host: hostname,
+    port: Number(port),
+    path: '/big.bin',
+    sourceAddresses: addresses.filter((_, i) => i % threads === t),
+    startAt,
+    durationMs: DURATION_MS,
+    tickMs: 100,
+  }));
+  return Promise.all(tasks.map((task) => pool.run(task) as Promise<ClientGroupResult>));
+}
+
+async function measure(
+  pool: Piscina,
+  c: Case,
+  server: { url: string; pid: number },
+  serverName: string,
+): Promise<Omit<Row, 'bytesPerWrite'>> {
+  const cpuBefore = treeCpuSeconds(server.pid);
+  const groups = await runClients(pool, server.url, c);
+  const cpu = treeCpuSeconds(server.pid) - cpuBefore;
+  const failures = groups.reduce((sum, g) => sum + g.failures, 0);
+  const verdict = judge(timelines(groups), failures, c.expectedAggregate, c.share, 2000);
+  return {
+    caseName: c.name,
+    server: serverName,
+    verdict,
+    configured: c.expectedAggregate(verdict.elapsedSec),
+    // The clients ran DURATION_MS plus the start delay; CPU is charged over the measured time.
+    cpuPct: (cpu / verdict.elapsedSec) * 100,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mediacast-shaping-bench-'));
+  writeFileSync(join(dir, 'big.bin'), '');
+  truncateSync(join(dir, 'big.bin'), 64 * 1024 ** 3);
+  chmodSync(dir, 0o755);
+  const nginx = findNginx();
+  const pool = new Piscina({
+    filename: new URL('./support/client-worker.js', import.meta.url).href,
+    minThreads: CLIENT_THREADS,
+    maxThreads: CLIENT_THREADS,
+    concurrentTasksPerWorker: 2,
+  });
+  console.log(`shaping benchmark: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs, Node ${process.version}`);
+  console.log(`${DURATION_MS / 1000} s per case, clients in ${CLIENT_THREADS} piscina threads, windows judged from 2 s on`);
+  if (!nginx) console.log('nginx is not installed: skipping the limit_rate comparison (apt-get install nginx-light)');
+  const rows: Row[] = [];
+  try {
+    for (const c of CASES.filter((k) => CASE_FILTER.length === 0 || CASE_FILTER.some((f) => k.name.includes(f)))) {
+      for (const workers of WORKER_COUNTS) {
+        const server = await startCli(['--path', dir, '--workers', String(workers), ...c.shape]);
+        let row: Omit<Row, 'bytesPerWrite'>;
+        try {
+          row = await measure(pool, c, server, `mediacast ${workers}w`);
+        } finally {
+          await server.stop();
+        }
+        const summary = /shaped ([\d,]+) B in ([\d,]+) writes/.exec(server.stdout());
+        const bytesPerWrite = summary ? Number(summary[1]!.replace(/,/g, '')) / Number(summary[2]!.replace(/,/g, '')) : null;
+        rows.push({ ...row, bytesPerWrite });
+        report(rows[rows.length - 1]!);
+      }
+      if (nginx && c.nginxLimitRate) {
+        const server = await startNginx(nginx, { root: dir, limitRate: c.nginxLimitRate });
+        try {
+          rows.push({ ...(await measure(pool, c, server, 'nginx limit_rate')), bytesPerWrite: null });
+          report(rows[rows.length - 1]!);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await pool.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log();
+  console.log(
+    formatTable(
+      ['case', 'server', 'configured B', 'achieved B', 'error', 'client B/s mean', 'min', 'max', 'Jain', 'worst 1 s', 'worst 100 ms', 'B/write', 'CPU', 'failed'],
+      rows.map((r) => [
+        r.caseName,
+        r.server,
+        fmt.int(r.configured),
+        fmt.int(r.verdict.aggregateBytes),
+        fmt.pct(r.verdict.aggregateErrorPct),
+        fmt.int(r.verdict.meanClientRate),
+        fmt.int(r.verdict.minClientRate),
+        fmt.int(r.verdict.maxClientRate),
+        r.verdict.jain.toFixed(4),
+        fmt.pct(r.verdict.worstSecondPct),
+        fmt.pct(r.verdict.worst100msPct),
+        r.bytesPerWrite === null ? '-' : fmt.int(r.bytesPerWrite),
+        `${r.cpuPct.toFixed(1)}%`,
+        String(r.verdict.failures),
+      ]),
+    ),
+  );
+  console.log('\nerror: achieved vs burst + rate x elapsed. Windows: largest deviation of one client\'s rate from its share, from 2 s on.');
+  console.log('CPU: server process CPU time / elapsed (100% = one core).');
+}
+
+function report(r: Row): void {
+  console.log(
+    `  ${r.caseName} [${r.server}]: error ${fmt.pct(r.verdict.aggregateErrorPct)}, Jain ${r.verdict.jain.toFixed(4)}, ` +
+      `worst 1 s ${fmt.pct(r.verdict.worstSecondPct)}, worst 100 ms ${fmt.pct(r.verdict.worst100msPct)}, ` +
+      `${r.bytesPerWrite === null ? '-' : fmt.int(r.bytesPerWrite)} B/write, CPU ${r.cpuPct.toFixed(1)}%`,
+  );
+}
+
+await main();

@@ -25,6 +25,8 @@ export interface ClientGroupResult {
   readonly tickTimes: number[];
   /** Per client, cumulative body bytes at each tick. */
   readonly bytes: number[][];
+  /** Per client, milliseconds from the start to its response headers (-1: none arrived). */
+  readonly firstByteMs: number[];
   /** Clients whose connection failed or was closed before the end. */
   readonly failures: number;
 }
@@ -36,6 +38,7 @@ export default async function runClientGroup(task: ClientGroupTask): Promise<Cli
   const started = performance.now();
   const counts = new Array<number>(task.sourceAddresses.length).fill(0);
   const inHeaders = new Array<boolean>(task.sourceAddresses.length).fill(true);
+  const firstByteMs = new Array<number>(task.sourceAddresses.length).fill(-1);
   const sockets: Socket[] = [];
   let failures = 0;
   let stopping = false;
@@ -52,6 +55,7 @@ export default async function runClientGroup(task: ClientGroupTask): Promise<Cli
       const end = data.indexOf(HEADER_END);
       if (end >= 0) {
         inHeaders[i] = false;
+        firstByteMs[i] = performance.now() - started;
         counts[i]! += data.length - end - HEADER_END.length;
       }
     });
@@ -79,5 +83,5 @@ export default async function runClientGroup(task: ClientGroupTask): Promise<Cli
   });
   stopping = true;
   for (const socket of sockets) socket.destroy();
-  return { tickTimes, bytes, failures };
+  return { tickTimes, bytes, firstByteMs, failures };
 }

@@ -9,6 +9,16 @@ import type { ClientGroupResult } from './client-worker.js';
 export interface ClientTimeline {
   readonly times: readonly number[];
   readonly bytes: readonly number[];
+  /** When its response began (ms from the start); its own allowance starts then. */
+  readonly firstByteMs: number;
+}
+
+/** The configured limits in bytes/s and bytes; rate 0 = unlimited. */
+export interface ConfiguredLimits {
+  readonly serverRate: number;
+  readonly serverBurst: number;
+  readonly clientRate: number;
+  readonly clientBurst: number;
 }
 
 export interface ShapingVerdict {
@@ -30,24 +40,43 @@ export interface ShapingVerdict {
 }
 
 export function timelines(groups: readonly ClientGroupResult[]): ClientTimeline[] {
-  return groups.flatMap((group) => group.bytes.map((bytes) => ({ times: group.tickTimes, bytes })));
+  return groups.flatMap((group) =>
+    group.bytes.map((bytes, i) => ({ times: group.tickTimes, bytes, firstByteMs: group.firstByteMs[i]! })),
+  );
 }
 
 /**
- * `expectedAggregate(seconds)` is what the configured limits allow in that time (bursts
- * included); `share` is the steady rate each client should get; windows are judged from
- * `steadyFromMs` on (after the bursts).
+ * What the limits allow all clients by the end: each client's bucket from its own first byte
+ * (connecting a thousand clients takes a while), the server's from the first client's, bursts
+ * included. Connections of one address (`perAddress`) share a client bucket.
+ */
+export function allowedBytes(clients: readonly ClientTimeline[], limits: ConfiguredLimits, perAddress: number): number {
+  const end = Math.max(...clients.map((c) => c.times[c.times.length - 1]!));
+  const started = clients.filter((c) => c.firstByteMs >= 0);
+  const first = Math.min(...started.map((c) => c.firstByteMs));
+  const server = limits.serverRate === 0 ? Infinity : limits.serverBurst + (limits.serverRate * (end - first)) / 1000;
+  let client = 0;
+  for (let i = 0; i < started.length; i += perAddress) {
+    const group = started.slice(i, i + perAddress);
+    const groupFirst = Math.min(...group.map((c) => c.firstByteMs));
+    client += limits.clientRate === 0 ? Infinity : limits.clientBurst + (limits.clientRate * (end - groupFirst)) / 1000;
+  }
+  return Math.min(server, client);
+}
+
+/**
+ * `expected` is what the configured limits allow (allowedBytes); `share` is the steady rate each
+ * client should get; windows are judged from `steadyFromMs` on (after the bursts).
  */
 export function judge(
   clients: readonly ClientTimeline[],
   failures: number,
-  expectedAggregate: (seconds: number) => number,
+  expected: number,
   share: number,
   steadyFromMs: number,
 ): ShapingVerdict {
   const elapsedSec = Math.max(...clients.map((c) => c.times[c.times.length - 1]!)) / 1000;
   const aggregateBytes = clients.reduce((sum, c) => sum + c.bytes[c.bytes.length - 1]!, 0);
-  const expected = expectedAggregate(elapsedSec);
   const steadyRates = clients.map((c) => steadyRate(c, steadyFromMs));
   return {
     aggregateBytes,

@@ -92,7 +92,8 @@ export class FileCache {
    */
   load(key: string, path: string, name: string): Promise<OpenedFile> {
     const pending = this.#loading.get(key);
-    if (pending !== undefined) return pending.then((opened) => (opened.fd === null ? opened : this.load(key, path, name)));
+    // A large file's descriptor belongs to the first caller: the others open their own, in parallel.
+    if (pending !== undefined) return pending.then((opened) => (opened.fd === null ? opened : this.#openAgain(key, path, name, opened.file)));
     const loading = this.#load(key, path, name).finally(() => this.#loading.delete(key));
     this.#loading.set(key, loading);
     return loading;
@@ -110,6 +111,10 @@ export class FileCache {
       this.forget(key);
       return null;
     }
+  }
+
+  async #openAgain(key: string, path: string, name: string, file: CachedFile): Promise<OpenedFile> {
+    return (await this.reopen(key, file)) ?? this.load(key, path, name);
   }
 
   async #load(key: string, path: string, name: string): Promise<OpenedFile> {

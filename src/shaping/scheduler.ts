@@ -8,7 +8,7 @@
  */
 
 /** Grid of timer firings, milliseconds. */
-export const DEFAULT_TICK_MS = 8;
+export const DEFAULT_TICK_MS = 2;
 
 export interface SchedulerClock {
   /** Milliseconds, monotonic. */

@@ -8,7 +8,7 @@ import { cacheControlForFile } from '../http/cache-policy.js';
 import { FileCache, type OpenedFile } from '../http/file-cache.js';
 import { renderListing } from '../http/listing.js';
 import { contentTypeFor } from '../http/mime.js';
-import { SiteResolver } from '../http/site-resolver.js';
+import { SiteResolver, type Resolution } from '../http/site-resolver.js';
 import { fileValidators } from '../http/validators.js';
 
 export type SiteAnswer =
@@ -21,6 +21,8 @@ export type SiteAnswer =
 export class SiteRuntime {
   readonly cache: FileCache;
   readonly #resolver: SiteResolver;
+  /** Resolutions under way, shared by concurrent requests for one path (a crowd starting at once). */
+  readonly #resolving = new Map<string, Promise<Resolution>>();
 
   constructor(site: SitePlan, http: HttpPolicy) {
     this.#resolver = new SiteResolver(site, http.dotfiles);
@@ -42,7 +44,7 @@ export class SiteRuntime {
       const opened = fresh.body ? { file: fresh, fd: null } : await this.cache.reopen(rawPath, fresh);
       if (opened) return { kind: 'file', opened };
     }
-    const resolution = await this.#resolver.resolve(segments, trailingSlash, query);
+    const resolution = await this.#resolve(rawPath, segments, trailingSlash, query);
     switch (resolution.kind) {
       case 'file':
         return { kind: 'file', opened: await this.cache.load(rawPath, resolution.path, resolution.name) };
@@ -58,6 +60,17 @@ export class SiteRuntime {
         this.cache.forget(rawPath);
         return resolution;
     }
+  }
+
+  #resolve(rawPath: string, segments: readonly string[], trailingSlash: boolean, query: string): Promise<Resolution> {
+    // Redirects carry the query: only query-less requests share a resolution.
+    if (query !== '') return this.#resolver.resolve(segments, trailingSlash, query);
+    let pending = this.#resolving.get(rawPath);
+    if (pending === undefined) {
+      pending = this.#resolver.resolve(segments, trailingSlash, query).finally(() => this.#resolving.delete(rawPath));
+      this.#resolving.set(rawPath, pending);
+    }
+    return pending;
   }
 }
 

@@ -138,13 +138,14 @@ async function measure(
   c: Case,
   server: { url: string; pid: number },
   serverName: string,
+  limits: ConfiguredLimits = c.limits,
 ): Promise<Omit<Row, 'bytesPerWrite'>> {
   const cpuBefore = treeCpuSeconds(server.pid);
   const groups = await runClients(pool, server.url, c);
   const cpu = treeCpuSeconds(server.pid) - cpuBefore;
   const failures = groups.reduce((sum, g) => sum + g.failures, 0);
   const clients = timelines(groups);
-  const configured = allowedBytes(clients, c.limits, c.perAddress ?? 1);
+  const configured = allowedBytes(clients, limits, c.perAddress ?? 1);
   const verdict = judge(clients, failures, configured, c.share, 2000);
   return {
     caseName: c.name,
@@ -191,7 +192,9 @@ async function main(): Promise<void> {
       if (nginx && c.nginxLimitRate) {
         const server = await startNginx(nginx, { root: dir, limitRate: c.nginxLimitRate });
         try {
-          rows.push({ ...(await measure(pool, c, server, 'nginx limit_rate')), bytesPerWrite: null });
+          // limit_rate has no burst (limit_rate_after is 0): judge nginx by its own semantics.
+          const nginxLimits = { ...c.limits, clientBurst: 0 };
+          rows.push({ ...(await measure(pool, c, server, 'nginx limit_rate', nginxLimits)), bytesPerWrite: null });
           report(rows[rows.length - 1]!);
         } finally {
           await server.stop();

@@ -6,9 +6,14 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'clipanion';
-import { resolveArgv, type GivenOption, type PathKind } from '../config/argv-plan.js';
+import { resolve } from 'node:path';
+import { applyArgv, type GivenOption } from '../config/argv-plan.js';
+import { loadConfigFile } from '../config/config-file.js';
+import { planToDocument } from '../config/config-print.js';
+import { buildPlan, newDraft, type PathKind } from '../config/draft.js';
 import { ConfigError, StartupError } from '../config/errors.js';
 import { SERVE_OPTIONS } from '../config/option-table.js';
+import type { Plan } from '../config/plan.js';
 import { startServer } from '../coordinator/server.js';
 
 /** Exit statuses: 0 clean shutdown, 1 environment refused, 2 bad command line. */
@@ -22,8 +27,9 @@ export class ServeCommand extends Command {
   static override usage = Command.Usage({
     description: 'Serve a media library with per-server and per-client bandwidth shaping.',
     details: `
-      Options apply in order: each one configures the server declared most recently before it.
-      Every option below shows an example.
+      Options apply in order: each one configures the server (-h) or virtual host (-v) declared most
+      recently before it. With --config, the file comes first and the command line extends or
+      overrides it. Each option above shows an example.
     `,
     examples: [
       ['Serve the current directory on port 8080', '$0'],
@@ -53,15 +59,19 @@ export class ServeCommand extends Command {
 
   async execute(): Promise<number> {
     const { stdout, stderr } = this.context;
-    let plan;
+    let plan: Plan;
     try {
-      plan = resolveArgv(this.given, { cwd: process.cwd(), defaultWorkers: availableParallelism(), statPath });
+      plan = this.#plan();
     } catch (error) {
       if (error instanceof ConfigError) {
         stderr.write(`mediacast: ${error.message}\n`);
         return EXIT_USAGE;
       }
       throw error;
+    }
+    if (this.given.some((g) => g.name === '--print-config' && g.value === true)) {
+      stdout.write(`${JSON.stringify(planToDocument(plan), null, 2)}\n`);
+      return EXIT_OK;
     }
     const io = { print: (line: string) => stdout.write(`${line}\n`), log: (line: string) => stderr.write(`${line}\n`) };
     let server;
@@ -75,6 +85,9 @@ export class ServeCommand extends Command {
       throw error;
     }
     io.print(`${plan.workers} worker${plan.workers === 1 ? '' : 's'}; press Ctrl-C to stop`);
+    // Log rotation: after the file was moved away, SIGHUP makes the server write a new one.
+    const onHangup = (): void => server.reopenLog();
+    process.on('SIGHUP', onHangup);
     await new Promise<void>((resolveSignal) => {
       const onSignal = (signal: NodeJS.Signals): void => {
         io.log(`${signal}: finishing in-flight responses (up to ${plan.shutdownGraceMs / 1000} s)`);
@@ -85,8 +98,20 @@ export class ServeCommand extends Command {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
     });
+    process.off('SIGHUP', onHangup);
     await server.shutdown();
     return EXIT_OK;
+  }
+
+  /** The config file (if any), then the command line in order, into a plan. */
+  #plan(): Plan {
+    const cwd = process.cwd();
+    const configs = this.given.filter((g) => g.name === '--config');
+    if (configs.length > 1) throw new ConfigError('E_CONFLICT', '--config', 'given more than once');
+    const config = configs[0];
+    const draft = config ? loadConfigFile(resolve(cwd, String(config.value))) : newDraft();
+    applyArgv(draft, this.given, cwd);
+    return buildPlan(draft, { cwd, defaultWorkers: availableParallelism(), statPath });
   }
 }
 

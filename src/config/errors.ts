@@ -23,6 +23,7 @@ export const StartupErrorCode = {
   CertificateMissing: 'E_CERTIFICATE',
   NativeModule: 'E_NATIVE_MODULE',
   WorkerFailed: 'E_WORKER_FAILED',
+  AccessLog: 'E_ACCESS_LOG',
 } as const;
 export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
 

@@ -7,7 +7,8 @@
 /**
  * What an option configures. `server`: the server declared most recently (`-h` starts a new one).
  * `site`: the vhost declared most recently on that server, else the server's default root.
- * `main`: always the first server (the seed's `-p`). `global`: the whole process.
+ * `main`: always the first server (the seed's `-p`). `global`: the whole process (or, for `-h`,
+ * the choice of the current server).
  */
 export type OptionScope = 'global' | 'main' | 'server' | 'site';
 
@@ -20,6 +21,36 @@ export interface OptionSpec {
 }
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  {
+    names: ['--config'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'Read servers, virtual hosts and options from a JSON or YAML file; command-line options then extend or ' +
+      'override it. Example: `--config mediacast.yaml`',
+  },
+  {
+    names: ['--print-config'],
+    takesValue: false,
+    scope: 'global',
+    description: 'Print the effective configuration as a config file (JSON) and exit. Example: `--print-config > mediacast.json`',
+  },
+  {
+    names: ['-h', '--host'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'Start an additional server on this TCP port (a plain number, as in the seed); the options after it apply to ' +
+      'it. Example: `-h 8081 --path ./other`',
+  },
+  {
+    names: ['-v', '--vhost'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'Add a name-based virtual host to the current server; the site options after it (--path, --index, --alias, ' +
+      '--mime-type, --ignore-ext, --allow-ignore-ext, --user) apply to it. Example: `-v one.local --path ./one`',
+  },
   {
     names: ['-p', '--port'],
     takesValue: true,
@@ -49,6 +80,20 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description:
       'Content-Type for files with no known extension, e.g. HDS fragments (default application/octet-stream). ' +
       'Example: `--mime-type video/f4f`',
+  },
+  {
+    names: ['-a', '--alias'],
+    takesValue: true,
+    scope: 'site',
+    description:
+      'Serve requests under /virtual/path from /real/path of the same root (an empty real path: the root itself); ' +
+      'repeat for more. Example: `-a media,videos`',
+  },
+  {
+    names: ['-u', '--user'],
+    takesValue: false,
+    scope: 'site',
+    description: 'Serve /~name/... from the public_html directory of system user name. Example: `-u`',
   },
   {
     names: ['--ignore-ext'],
@@ -135,6 +180,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     takesValue: false,
     scope: 'global',
     description: 'Show error detail (stack traces) in 500 pages, for debugging. Example: `--tracebacks`',
+  },
+  {
+    names: ['-l', '--logfile'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'Access log in Combined Log Format, one line per response (aborted ones too); reopened on SIGHUP; `-` for ' +
+      'standard output. Example: `-l /var/log/mediacast/access.log`',
   },
   {
     names: ['--workers'],

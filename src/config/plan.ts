@@ -27,6 +27,16 @@ export type ListenSpec =
       readonly mode: number;
     };
 
+/**
+ * A path alias (the seed's rewrite): a request whose path starts with the `from` segments is
+ * served from the `to` segments of the same root, the rest of the path appended.
+ */
+export interface AliasPlan {
+  readonly from: readonly string[];
+  /** Empty: the root itself. */
+  readonly to: readonly string[];
+}
+
 /** A document root and how files under it are found and typed (a server's default or a vhost). */
 export interface SitePlan {
   /** Absolute path of the directory (or single file) served at `/`. */
@@ -38,6 +48,16 @@ export interface SitePlan {
   readonly defaultType: string;
   /** Extensions tried in order when `foo` does not exist (`foo.EXT`); `*` matches any extension. */
   readonly ignoreExts: readonly string[];
+  /** Applied in order to every request path before it is looked up. */
+  readonly aliases: readonly AliasPlan[];
+  /** `/~name/...` serves `public_html` of the user `name`, homes read from this passwd file; or null. */
+  readonly userDirs: string | null;
+}
+
+/** A name-based virtual host of a server. */
+export interface VhostPlan extends SitePlan {
+  /** Lower-case host name, without trailing dot. */
+  readonly hostname: string;
 }
 
 /** Bandwidth shaping of one server. */
@@ -58,7 +78,9 @@ export interface ServerPlan {
   /** Position of the server in the plan; also its index in shared-memory tables. */
   readonly id: number;
   readonly listen: ListenSpec;
+  /** What requests for any other host name get. */
   readonly site: SitePlan;
+  readonly vhosts: readonly VhostPlan[];
   /** Null when nothing is limited. */
   readonly shape: ShapePlan | null;
 }
@@ -83,11 +105,15 @@ export interface Plan {
   readonly workers: number;
   /** How long in-flight responses may run after SIGINT/SIGTERM before they are cut. */
   readonly shutdownGraceMs: number;
+  /** Access log file in Combined Log Format, `-` for standard output, or null for none. */
+  readonly logfile: string | null;
 }
 
 export const DEFAULT_INDEXES: readonly string[] = Object.freeze(['index', 'index.html']);
 export const DEFAULT_MIME_TYPE = 'application/octet-stream';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+export const DEFAULT_TABLE_SIZE = 65_536;
+export const DEFAULT_PASSWD_FILE = '/etc/passwd';
 
 /** Deep-freezes a plan so no thread can change it after validation. */
 export function freezePlan<T>(value: T): T {

@@ -22,28 +22,44 @@ export interface ShapeLimits {
 
 const PARTS = ['server-rate', 'client-rate', 'server-burst', 'client-burst'] as const;
 
-/** Parses a --shape value; `where` names the option for messages. */
-export function parseShapeSpec(text: string, where: string): ShapeLimits {
-  const parts = text.split(',');
-  if (parts.length > 4) {
-    throw new ConfigError(ConfigErrorCode.BadValue, where, `"${text}" has ${parts.length} parts, expected at most 4: ${PARTS.join(',')}`);
-  }
-  const read = (index: number, kind: QuantityKind): number | undefined => {
-    const part = parts[index];
-    if (part === undefined) return undefined;
-    const trimmed = part.trim();
-    if (trimmed === '-') return undefined;
-    const parsed = parseQuantity(trimmed, kind);
-    if (!parsed.ok) {
-      throw new ConfigError(ConfigErrorCode.BadValue, where, `${PARTS[index]} ${parsed.message} (in "${text}")`);
-    }
+/**
+ * The four parts of a shape, as given (undefined: not given). A `-` rate means no limit at that
+ * level, a `-` burst one second of its rate; `name(i)` labels part i in messages.
+ */
+export interface ShapeParts {
+  readonly serverRate?: string;
+  readonly clientRate?: string;
+  readonly serverBurst?: string;
+  readonly clientBurst?: string;
+}
+
+/** Builds limits from parts, with the seed's defaults; messages name the part at fault. */
+export function shapeFromParts(parts: ShapeParts, where: string, name: (part: keyof ShapeParts) => string, context = ''): ShapeLimits {
+  const read = (part: keyof ShapeParts, kind: QuantityKind): number | undefined => {
+    const text = parts[part];
+    if (text === undefined || text.trim() === '-') return undefined;
+    const parsed = parseQuantity(text, kind);
+    if (!parsed.ok) throw new ConfigError(ConfigErrorCode.BadValue, where, `${name(part)} ${parsed.message}${context}`);
     return parsed.bytes;
   };
-  const serverRate = read(0, 'rate') ?? 0;
-  const clientRate = parts[1] === undefined ? serverRate : (read(1, 'rate') ?? 0);
-  const serverBurst = read(2, 'size') ?? serverRate;
-  const clientBurst = read(3, 'size') ?? clientRate;
+  const serverRate = read('serverRate', 'rate') ?? 0;
+  const clientRate = parts.clientRate === undefined ? serverRate : (read('clientRate', 'rate') ?? 0);
+  const serverBurst = read('serverBurst', 'size') ?? serverRate;
+  const clientBurst = read('clientBurst', 'size') ?? clientRate;
   return { server: { rate: serverRate, burst: serverBurst }, client: { rate: clientRate, burst: clientBurst } };
+}
+
+const PART_KEYS: ReadonlyArray<keyof ShapeParts> = ['serverRate', 'clientRate', 'serverBurst', 'clientBurst'];
+
+/** Parses a --shape value; `where` names the option for messages. */
+export function parseShapeSpec(text: string, where: string): ShapeLimits {
+  const values = text.split(',');
+  if (values.length > 4) {
+    throw new ConfigError(ConfigErrorCode.BadValue, where, `"${text}" has ${values.length} parts, expected at most 4: ${PARTS.join(',')}`);
+  }
+  const parts: Record<string, string> = {};
+  values.forEach((value, i) => (parts[PART_KEYS[i]!] = value));
+  return shapeFromParts(parts, where, (part) => PARTS[PART_KEYS.indexOf(part)]!, ` (in "${text}")`);
 }
 
 /** True when neither level limits anything. */

@@ -4,6 +4,7 @@
  * `unix:/run/media.sock:mode=660`. Fields are separated by `:`; a backslash escapes the next
  * character (so an IPv6 interface is written `interface=\:\:1`).
  */
+import { resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import type { ListenSpec } from './plan.js';
 
@@ -165,4 +166,21 @@ export function describeListen(spec: ListenSpec, boundPort?: number): string {
   const port = boundPort ?? spec.port;
   const host = spec.host === undefined ? '0.0.0.0' : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return `${scheme}://${host}:${port}/`;
+}
+
+/** Files named in a listen description are relative to the directory the server starts in. */
+export function absoluteListenPaths(listen: ListenSpec, base: string): ListenSpec {
+  switch (listen.kind) {
+    case 'tcp':
+      return listen;
+    case 'unix':
+      return { ...listen, path: resolve(base, listen.path) };
+    case 'ssl':
+      return {
+        ...listen,
+        privateKey: resolve(base, listen.privateKey),
+        certKey: resolve(base, listen.certKey),
+        ...(listen.dhParameters ? { dhParameters: resolve(base, listen.dhParameters) } : {}),
+      };
+  }
 }

@@ -12,6 +12,7 @@ import { formatInteger } from '../config/rate-units.js';
 import { createShaperMemory } from '../shaping/shaper-memory.js';
 import { createStatsMemory, readTotals } from '../stats/shaping-stats.js';
 import type { SharedMemory } from '../worker/messages.js';
+import { AccessLogWriter } from './access-log.js';
 import { prepareServers } from './listen-checks.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -37,6 +38,8 @@ export interface RunningServer {
   readonly workers: WorkerPool;
   /** The shared memory the workers run on (shapers, counters). */
   readonly memory: SharedMemory;
+  /** Reopens the access log file (after log rotation moved it). */
+  reopenLog(): void;
   /** Stops accepting, drains within the plan's grace period, stops the workers. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -49,11 +52,13 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     shapers: servers.map((server) => (server.shape ? createShaperMemory(server.shape.limits, server.shape.tableSize) : null)),
     stats: createStatsMemory(servers.length, plan.workers),
   };
-  const workers = new WorkerPool(boundPlan, memory, io.log);
+  const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
+  const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines));
   try {
     await workers.start();
   } catch (error) {
     await workers.drain(0);
+    await accessLog?.close();
     throw error;
   }
   for (const server of servers) {
@@ -69,6 +74,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     servers: bound,
     workers,
     memory,
+    reopenLog: () => accessLog?.reopen(),
     shutdown: () => {
       shutdown ??= (async () => {
         const { cutResponses } = await workers.drain(plan.shutdownGraceMs);
@@ -85,6 +91,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
         for (const server of servers) {
           if (server.listen.kind === 'unix') rmSync(server.listen.path, { force: true });
         }
+        await accessLog?.close();
       })();
       return shutdown;
     },

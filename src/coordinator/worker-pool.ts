@@ -38,13 +38,15 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
   readonly #plan: Plan;
   readonly #memory: SharedMemory;
   readonly #log: (line: string) => void;
+  readonly #onAccessLog: (lines: string) => void;
   readonly #slots: Slot[];
   #draining = false;
 
-  constructor(plan: Plan, memory: SharedMemory, log: (line: string) => void) {
+  constructor(plan: Plan, memory: SharedMemory, log: (line: string) => void, onAccessLog: (lines: string) => void = () => {}) {
     super();
     this.#plan = plan;
     this.#memory = memory;
+    this.#onAccessLog = onAccessLog;
     this.#log = log;
     this.#slots = Array.from({ length: plan.workers }, (_, index) => ({
       index,
@@ -129,6 +131,9 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
         case 'listen-failed':
         case 'fatal':
           slot.lastError = message.error;
+          return;
+        case 'access-log':
+          this.#onAccessLog(message.lines);
           return;
         case 'drained':
           return;

@@ -30,11 +30,29 @@ export class SiteResolver {
     this.#dotfiles = dotfiles;
   }
 
-  /** Resolves decoded segments; `query` ('' or without '?') is kept in redirects. */
-  async resolve(segments: readonly string[], trailingSlash: boolean, query: string): Promise<Resolution> {
-    if (!this.#dotfiles && segments.some(isHiddenSegment)) return NOT_FOUND;
+  /**
+   * Resolves decoded segments under the root. `requestSegments` are the path as the client asked
+   * for it (before aliases or a user prefix were taken off): redirects and listing titles use it,
+   * hidden names are judged on it. `query` ('' or without '?') is kept in redirects.
+   */
+  async resolve(
+    segments: readonly string[],
+    trailingSlash: boolean,
+    query: string,
+    requestSegments: readonly string[] = segments,
+  ): Promise<Resolution> {
+    // Judged on what the client asked for: an alias may point into a hidden directory on purpose.
+    if (!this.#dotfiles && requestSegments.some(isHiddenSegment)) return NOT_FOUND;
     if (this.site.rootIsFile) return this.#resolveFileRoot(segments, trailingSlash);
-    const root = await this.#root();
+    let root: string;
+    try {
+      root = await this.#root();
+    } catch (error) {
+      // A root that is gone (or a user without public_html) has nothing to serve.
+      if (isMissingError(error)) return NOT_FOUND;
+      if (isPermissionError(error)) return FORBIDDEN;
+      throw error;
+    }
     const found = await this.#locate(root, segments, trailingSlash);
     if (found.kind !== 'entry') return found.resolution;
     const { path, stats } = found;
@@ -44,13 +62,13 @@ export class SiteResolver {
     }
     if (!stats.isDirectory()) return NOT_FOUND;
     if (!trailingSlash) {
-      return { kind: 'redirect', location: encodePath(segments, true) + (query === '' ? '' : `?${query}`) };
+      return { kind: 'redirect', location: encodePath(requestSegments, true) + (query === '' ? '' : `?${query}`) };
     }
     for (const index of this.site.indexes) {
       const candidate = await this.#inside(root, join(path, index)).catch(() => null);
       if (candidate?.stats.isFile()) return { kind: 'file', path: candidate.path, name: index };
     }
-    return { kind: 'listing', path, urlPath: `/${segments.map((s) => `${s}/`).join('')}` };
+    return { kind: 'listing', path, urlPath: `/${requestSegments.map((s) => `${s}/`).join('')}` };
   }
 
   /** Entries of a directory to list: hidden ones only with --dotfiles, nothing leaving the root. */
@@ -70,7 +88,11 @@ export class SiteResolver {
   }
 
   #root(): Promise<string> {
-    this.#realRoot ??= realpath(this.site.root);
+    // A failure is not remembered: the root may appear later.
+    this.#realRoot ??= realpath(this.site.root).catch((error: unknown) => {
+      this.#realRoot = undefined;
+      throw error;
+    });
     return this.#realRoot;
   }
 

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import { MemorySource, type BodySource } from '../http/body-source.js';
 import { errorPage } from '../http/error-page.js';
+import { hostName } from '../http/host-header.js';
 import type { TokenGate } from '../shaping/server-shaper.js';
 import { BodySender, type SendOutcome } from './body-sender.js';
 import { CONNECTION_CLOSE, CONTENT_LENGTH, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
@@ -21,6 +22,10 @@ export interface ExchangeHost {
   readonly tracebacks: boolean;
   /** Request header (encoded lower-case name) that identifies the client for shaping, if any. */
   readonly clientIdHeader: Uint8Array | null;
+  /** The server has virtual hosts: read the Host header. */
+  readonly routesByHost: boolean;
+  /** Requests are logged: keep what the access log needs. */
+  readonly logsAccess: boolean;
   /** A token gate pacing this exchange's body, or null when the server is not shaped. */
   openGate(exchange: Exchange): TokenGate | null;
   /** Logs an error met while answering (I/O failure or bug). */
@@ -45,6 +50,13 @@ export class Exchange {
   readonly accessControlRequestHeaders: string = '';
   /** Value of the shaping client-id header ('' when absent or not configured). */
   readonly clientId: string = '';
+  /** Virtual host name from the Host header ('' unless the server has virtual hosts). */
+  readonly host: string = '';
+  /** For the access log (empty unless logging): peer address, headers, arrival time. */
+  readonly remote: ArrayBuffer | null = null;
+  readonly referer: string = '';
+  readonly userAgent: string = '';
+  readonly time: number = 0;
   /** Status sent (0 until headers are written). */
   status = 0;
   /** The connection was lost before the response completed. */
@@ -78,6 +90,13 @@ export class Exchange {
       this.accessControlRequestHeaders = req.getHeader(REQUEST_HEADER.accessControlRequestHeaders);
     }
     if (host.clientIdHeader !== null) this.clientId = req.getHeader(host.clientIdHeader);
+    if (host.routesByHost) this.host = hostName(req.getHeader(REQUEST_HEADER.host));
+    if (host.logsAccess) {
+      this.remote = res.getRemoteAddress();
+      this.referer = req.getHeader(REQUEST_HEADER.referer);
+      this.userAgent = req.getHeader(REQUEST_HEADER.userAgent);
+      this.time = Date.now();
+    }
     const connection = req.getHeader(REQUEST_HEADER.connection);
     this.#closeRequested = connection !== '' && connection !== 'keep-alive' && CLOSE_TOKEN.test(connection);
   }

@@ -29,6 +29,8 @@ export type WorkerToCoordinator =
   | { readonly type: 'listen-failed'; readonly serverId: number; readonly error: SerializedError }
   /** An uncaught error: the worker has closed its sockets and exits after sending this. */
   | { readonly type: 'fatal'; readonly error: SerializedError }
+  /** Access log lines (whole, newline-terminated), batched. */
+  | { readonly type: 'access-log'; readonly lines: string }
   /** Drained after a `drain` request: all sockets closed, the worker exits next. */
   | { readonly type: 'drained'; readonly cutResponses: number };
 

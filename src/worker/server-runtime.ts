@@ -16,6 +16,9 @@ import { statusLine } from '../http/status.js';
 import type { ShapePlan } from '../config/plan.js';
 import { keyFromAddress, keyFromHeader } from '../shaping/client-key.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
+import { formatCombined } from '../http/access-log-line.js';
+import { formatAddress } from '../http/ip-text.js';
+import type { AccessLogBuffer } from './access-log-buffer.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
 import { bytes, encodeHeaders, type WireHeader } from './wire.js';
@@ -28,6 +31,8 @@ const EMPTY_BODY = new Uint8Array(0);
 const WHOLE_BODY_BYTES = 64 * 1024;
 
 export interface ServerRuntimeOptions {
+  /** Where access log lines go, or null when there is no access log. */
+  readonly accessLog: AccessLogBuffer | null;
   readonly pool: BufferPool;
   /** Read blocks shared by paced bodies (one cache per worker). */
   readonly blocks: BlockCache;
@@ -42,7 +47,11 @@ export class ServerRuntime implements ExchangeHost {
   readonly tracebacks: boolean;
   readonly shaped: boolean;
   readonly clientIdHeader: Uint8Array | null;
+  readonly routesByHost: boolean;
+  readonly logsAccess: boolean;
   readonly #http: HttpPolicy;
+  readonly #sitesByHost: ReadonlyMap<string, SiteRuntime>;
+  readonly #accessLog: AccessLogBuffer | null;
   readonly #shape: ShapePlan | null;
   readonly #shaper: ServerShaper | null;
   readonly #site: SiteRuntime;
@@ -62,6 +71,10 @@ export class ServerRuntime implements ExchangeHost {
     this.shaped = this.#shaper !== null;
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
     this.#site = new SiteRuntime(server.site, http);
+    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http)]));
+    this.routesByHost = this.#sitesByHost.size > 0;
+    this.#accessLog = options.accessLog;
+    this.logsAccess = this.#accessLog !== null;
     this.#pool = options.pool;
     this.#blocks = options.blocks;
     this.#log = options.log;
@@ -106,8 +119,9 @@ export class ServerRuntime implements ExchangeHost {
     return shaper.openFlow(key);
   }
 
-  exchangeEnded(_exchange: Exchange): void {
+  exchangeEnded(exchange: Exchange): void {
     this.#active--;
+    if (this.#accessLog !== null) this.#logExchange(this.#accessLog, exchange);
     if (this.#active === 0 && this.#onIdle) {
       const callback = this.#onIdle;
       this.#onIdle = null;
@@ -137,7 +151,7 @@ export class ServerRuntime implements ExchangeHost {
   }
 
   #serveStatic(exchange: Exchange): void {
-    const site = this.#site;
+    const site = (this.routesByHost && this.#sitesByHost.get(exchange.host)) || this.#site;
     // Hot path: a small file checked against the disk within the last second, answered from
     // memory without leaving the handler. Its raw path was validated when it was cached.
     const cached = site.cache.fresh(exchange.url);
@@ -204,6 +218,23 @@ export class ServerRuntime implements ExchangeHost {
           headers,
         );
     }
+  }
+
+  #logExchange(log: AccessLogBuffer, exchange: Exchange): void {
+    const query = exchange.query;
+    log.append(
+      formatCombined({
+        remote: exchange.remote === null ? '-' : formatAddress(exchange.remote),
+        method: exchange.method,
+        target: query === '' ? exchange.url : `${exchange.url}?${query}`,
+        // Nothing was sent before the client went away: nginx's "client closed request".
+        status: exchange.status === 0 ? 499 : exchange.status,
+        bytes: exchange.bodyBytes,
+        referer: exchange.referer,
+        userAgent: exchange.userAgent,
+        time: exchange.time,
+      }),
+    );
   }
 
   #encodedPlan(plan: FileResponsePlan): { plan: FileResponsePlan; headers: readonly WireHeader[] } {

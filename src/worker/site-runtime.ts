@@ -1,14 +1,16 @@
 /**
- * A site (a server's default root, later each vhost) inside a worker: resolver plus file cache,
- * turning a request path into something to send. No uWS here.
+ * A site (a server's default root or one of its virtual hosts) inside a worker: aliases, user
+ * directories, resolver and file cache, turning a request path into something to send. No uWS.
  */
 import { close } from 'node:fs';
-import type { HttpPolicy, SitePlan } from '../config/plan.js';
+import { join } from 'node:path';
+import type { AliasPlan, HttpPolicy, SitePlan } from '../config/plan.js';
 import { cacheControlForFile } from '../http/cache-policy.js';
 import { FileCache, type OpenedFile } from '../http/file-cache.js';
 import { renderListing } from '../http/listing.js';
 import { contentTypeFor } from '../http/mime.js';
 import { SiteResolver, type Resolution } from '../http/site-resolver.js';
+import { UserHomes } from '../http/user-homes.js';
 import { fileValidators } from '../http/validators.js';
 
 export type SiteAnswer =
@@ -18,14 +20,30 @@ export type SiteAnswer =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'forbidden' };
 
+/** A resolution and the resolver (root) that produced it. */
+interface Routed {
+  readonly resolution: Resolution;
+  readonly resolver: SiteResolver;
+}
+
+const NOT_FOUND: Resolution = Object.freeze({ kind: 'not-found' });
+
 export class SiteRuntime {
   readonly cache: FileCache;
+  readonly #site: SitePlan;
+  readonly #dotfiles: boolean;
   readonly #resolver: SiteResolver;
+  readonly #homes: UserHomes | null;
+  /** One resolver per user directory served (its public_html is a root of its own). */
+  readonly #userResolvers = new Map<string, SiteResolver>();
   /** Resolutions under way, shared by concurrent requests for one path (a crowd starting at once). */
-  readonly #resolving = new Map<string, Promise<Resolution>>();
+  readonly #resolving = new Map<string, Promise<Routed>>();
 
   constructor(site: SitePlan, http: HttpPolicy) {
+    this.#site = site;
+    this.#dotfiles = http.dotfiles;
     this.#resolver = new SiteResolver(site, http.dotfiles);
+    this.#homes = site.userDirs === null ? null : new UserHomes(site.userDirs);
     this.cache = new FileCache((name, size, mtimeMs) => ({
       size,
       validators: fileValidators(size, mtimeMs),
@@ -44,12 +62,12 @@ export class SiteRuntime {
       const opened = fresh.body ? { file: fresh, fd: null } : await this.cache.reopen(rawPath, fresh);
       if (opened) return { kind: 'file', opened };
     }
-    const resolution = await this.#resolve(rawPath, segments, trailingSlash, query);
+    const { resolution, resolver } = await this.#resolve(rawPath, segments, trailingSlash, query);
     switch (resolution.kind) {
       case 'file':
         return { kind: 'file', opened: await this.cache.load(rawPath, resolution.path, resolution.name) };
       case 'listing': {
-        const entries = await this.#resolver.listEntries(resolution.path);
+        const entries = await resolver.listEntries(resolution.path);
         const html = renderListing(
           resolution.urlPath,
           entries.map(({ name, stats }) => ({ name, isDirectory: stats.isDirectory(), size: stats.size, mtimeMs: stats.mtimeMs })),
@@ -62,16 +80,52 @@ export class SiteRuntime {
     }
   }
 
-  #resolve(rawPath: string, segments: readonly string[], trailingSlash: boolean, query: string): Promise<Resolution> {
+  #resolve(rawPath: string, segments: readonly string[], trailingSlash: boolean, query: string): Promise<Routed> {
     // Redirects carry the query: only query-less requests share a resolution.
-    if (query !== '') return this.#resolver.resolve(segments, trailingSlash, query);
+    if (query !== '') return this.#route(segments, trailingSlash, query);
     let pending = this.#resolving.get(rawPath);
     if (pending === undefined) {
-      pending = this.#resolver.resolve(segments, trailingSlash, query).finally(() => this.#resolving.delete(rawPath));
+      pending = this.#route(segments, trailingSlash, query).finally(() => this.#resolving.delete(rawPath));
       this.#resolving.set(rawPath, pending);
     }
     return pending;
   }
+
+  /** `/~name/...` to the user's public_html when user directories are on, else aliases then the root. */
+  async #route(segments: readonly string[], trailingSlash: boolean, query: string): Promise<Routed> {
+    const first = segments[0];
+    if (this.#homes !== null && first !== undefined && first.startsWith('~')) {
+      const home = await this.#homes.home(first.slice(1));
+      if (home === null) return { resolution: NOT_FOUND, resolver: this.#resolver };
+      const resolver = this.#userResolver(join(home, 'public_html'));
+      return { resolution: await resolver.resolve(segments.slice(1), trailingSlash, query, segments), resolver };
+    }
+    const resolution = await this.#resolver.resolve(applyAliases(this.#site.aliases, segments), trailingSlash, query, segments);
+    return { resolution, resolver: this.#resolver };
+  }
+
+  #userResolver(root: string): SiteResolver {
+    let resolver = this.#userResolvers.get(root);
+    if (resolver === undefined) {
+      resolver = new SiteResolver({ ...this.#site, root, rootIsFile: false, aliases: [], userDirs: null }, this.#dotfiles);
+      this.#userResolvers.set(root, resolver);
+    }
+    return resolver;
+  }
+}
+
+/**
+ * The seed's rewrite: each alias in turn, when the path starts with its virtual segments, swaps
+ * them for its real ones (none: the root itself).
+ */
+export function applyAliases(aliases: readonly AliasPlan[], segments: readonly string[]): readonly string[] {
+  let path = segments;
+  for (const alias of aliases) {
+    if (alias.from.length <= path.length && alias.from.every((segment, i) => path[i] === segment)) {
+      path = [...alias.to, ...path.slice(alias.from.length)];
+    }
+  }
+  return path;
 }
 
 /** Frees what an answer holds when it will not be sent (the client went away). */

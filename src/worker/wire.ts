@@ -39,6 +39,9 @@ export const REQUEST_HEADER = {
   ifUnmodifiedSince: bytes('if-unmodified-since'),
   accessControlRequestHeaders: bytes('access-control-request-headers'),
   connection: bytes('connection'),
+  host: bytes('host'),
+  referer: bytes('referer'),
+  userAgent: bytes('user-agent'),
 } as const;
 
 export const CONNECTION_CLOSE: WireHeader = [bytes('Connection'), bytes('close')];

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadUws, type Uws } from '../../native-bindings/uws.js';
 import { serializeError } from '../config/errors.js';
 import { BlockCache } from '../http/block-cache.js';
+import { AccessLogBuffer } from './access-log-buffer.js';
 import { BufferPool } from '../http/buffer-pool.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
@@ -24,6 +25,7 @@ const log = (line: string): void => {
 };
 
 const listeners: Listener[] = [];
+const accessLog = init.plan.logfile === null ? null : new AccessLogBuffer((lines) => post({ type: 'access-log', lines }));
 const counterSets: ShapingCounters[] = [];
 let uws: Uws | undefined;
 let closed = false;
@@ -46,6 +48,7 @@ function closeAll(): void {
 
 function fatal(error: unknown): void {
   closeAll();
+  accessLog?.flush();
   post({ type: 'fatal', error: serializeError(error) });
   process.exit(1);
 }
@@ -69,7 +72,7 @@ function start(): void {
             onOverflow: () => log(`server ${server.id}: client table full; new clients share one overflow bucket`),
             onWrite: (bytes) => counters.wrote(bytes),
           });
-    return new ServerRuntime(server, init.plan.http, { pool, blocks, log, shaper });
+    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, log, shaper });
   });
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.
@@ -109,6 +112,7 @@ function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
     clearTimeout(deadline);
     const cutResponses = runtimes.reduce((sum, runtime) => sum + runtime.active, 0);
     closeAll();
+    accessLog?.flush();
     for (const counters of counterSets) counters.publish();
     post({ type: 'drained', cutResponses });
     process.exit(0);

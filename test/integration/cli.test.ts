@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,11 @@ describe('bad option values exit 2 with one line', () => {
     [['--shutdown-timeout', '-1'], /--shutdown-timeout/],
     [['--path'], /^mediacast: --path: missing value/],
     [['--frobnicate'], /Unsupported option name \("--frobnicate"\)/],
-    [['-p', '8080', '-p', '9090'], /-p \(option 2\): the first server's port is already set/],
+    [['-p', '8080', '-p', '9090'], /-p \(option 2\): the first server's port is already set by -p \(option 1\)/],
+    [['-h', '8081', '--path', '.', '-h', '8081'], /^mediacast: --host 8081 \(option 3\): port 8081 is already used by --host 8081 \(option 1\)$/],
+    [['-v', 'one.local', '-v', 'one.local'], /virtual host one.local is already declared/],
+    [['-a', '../x'], /^mediacast: -a \(option 1\): "..\/x": the virtual path must stay inside the root/],
+    [['--config', '/nonexistent/m.yaml'], /^mediacast: --config: cannot read \/nonexistent\/m.yaml: no such file$/],
   ];
   for (const [args, message] of cases) {
     test(args.join(' '), async () => {
@@ -81,6 +85,38 @@ describe('environment problems exit 1 with one line', () => {
       assert.match(assertOneLine(stderr), /cannot read the root .*: permission denied/);
     } finally {
       chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('--print-config', () => {
+  test('prints the effective configuration as JSON a --config file accepts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediacast-print-'));
+    try {
+      const printed = await runCli(['--path', dir, '-s', '4Mbit', '-v', 'one.local', '--path', dir, '-a', 'media,videos', '-h', '8081', '--print-config'], { cwd: dir });
+      assert.equal(printed.code, 0, printed.stderr);
+      const document = JSON.parse(printed.stdout);
+      assert.equal(document.servers.length, 2);
+      assert.deepEqual(document.servers[0].vhosts[0].aliases, [{ path: 'media', target: 'videos' }]);
+      writeFileSync(join(dir, 'printed.json'), printed.stdout);
+      const again = await runCli(['--config', 'printed.json', '--print-config'], { cwd: dir });
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(JSON.parse(again.stdout), document);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test('config file errors exit 2 naming the file and key path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediacast-badconf-'));
+    try {
+      writeFileSync(join(dir, 'bad.yaml'), 'servers:\n  - listen: 8080\n    vhosts:\n      - host: one.local\n        path: nowhere\n');
+      const { code, stdout, stderr } = await runCli(['--config', 'bad.yaml'], { cwd: dir });
+      assert.equal(code, 2);
+      assert.equal(stdout, '');
+      assert.match(assertOneLine(stderr), /^mediacast: bad.yaml: servers\[0\].vhosts\[0\].path: ".*nowhere" does not exist/);
+    } finally {
       rmSync(dir, { recursive: true });
     }
   });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveArgv, type GivenOption, type PathKind, type ResolveEnv } from '../../src/config/argv-plan.js';
+import { resolveArgv, type GivenOption } from '../../src/config/argv-plan.js';
+import type { BuildEnv, PathKind } from '../../src/config/draft.js';
 import { ConfigError } from '../../src/config/errors.js';
 
-const env = (kinds: Record<string, PathKind> = {}): ResolveEnv => ({
+const env = (kinds: Record<string, PathKind> = {}): BuildEnv => ({
   cwd: '/srv',
   defaultWorkers: 3,
   statPath: (path) => kinds[path] ?? 'directory',
@@ -16,7 +17,16 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
     {
       id: 0,
       listen: { kind: 'tcp', port: 8080 },
-      site: { root: '/srv', rootIsFile: false, indexes: ['index', 'index.html'], defaultType: 'application/octet-stream', ignoreExts: [] },
+      site: {
+        root: '/srv',
+        rootIsFile: false,
+        indexes: ['index', 'index.html'],
+        defaultType: 'application/octet-stream',
+        ignoreExts: [],
+        aliases: [],
+        userDirs: null,
+      },
+      vhosts: [],
       shape: null,
     },
   ]);
@@ -51,6 +61,8 @@ test('options build the site in order', () => {
     indexes: ['start.html', 'index.m3u8'],
     defaultType: 'video/f4f',
     ignoreExts: ['m3u8', '*'],
+    aliases: [],
+    userDirs: null,
   });
   assert.deepEqual(plan.servers[0]!.listen, { kind: 'tcp', port: 9000, host: '127.0.0.1' });
   assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: true, tracebacks: true });
@@ -86,8 +98,8 @@ test('--shape and its companions build the server\'s shape plan', () => {
 const errors: Array<[GivenOption[], Record<string, PathKind>, RegExp]> = [
   [opts(['--shape', '500k']), {}, /^--shape \(option 1\): server-rate "500k" is ambiguous/],
   [opts(['--shape-by', 'host'], ['--shape', '1']), {}, /^--shape-by \(option 1\): got "host", expected ip or connection/],
-  [opts(['--shape-by', 'connection']), {}, /^--shape-by \(option 1\): --shape-by needs --shape for the same server/],
-  [opts(['--shape', '1'], ['--shape-by', 'connection'], ['--client-id-header', 'X-Id']), {}, /--client-id-header .*--shape-by connection/],
+  [opts(['--shape-by', 'connection']), {}, /^--shape-by \(option 1\): --shape-by needs a shape \(--shape\) for the same server/],
+  [opts(['--shape', '1'], ['--shape-by', 'connection'], ['--client-id-header', 'X-Id']), {}, /--client-id-header .*shaping by connection/],
   [opts(['--shape', '1'], ['--shape-table-size', '1000']), {}, /expected a power of two/],
   [opts(['--shape', '1'], ['--shape-ipv6-prefix', '129']), {}, /a prefix length from 0 to 128/],
   [opts(['--shape', '1'], ['--client-id-header', 'X Id']), {}, /is not a header name/],
@@ -97,7 +109,7 @@ const errors: Array<[GivenOption[], Record<string, PathKind>, RegExp]> = [
   [opts(['--index', 'a/b']), {}, /not a plain file name/],
   [opts(['--mime-type', 'html']), {}, /not a media type/],
   [opts(['--ignore-ext', '.']), {}, /not a file extension/],
-  [opts(['-p', '80'], ['--port', '81']), {}, /^--port \(option 2\): the first server's port is already set/],
+  [opts(['-p', '80'], ['--port', '81']), {}, /^--port \(option 2\): the first server's port is already set by -p \(option 1\)/],
   [opts(['--shutdown-timeout', '7200']), {}, /seconds from 0 to 3600/],
   [opts(['--nope', true]), {}, /unknown option/],
 ];

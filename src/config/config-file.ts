@@ -1,0 +1,193 @@
+/**
+ * The config file (`--config FILE`, JSON or YAML): the same tree as a command line — servers,
+ * their virtual hosts and routes, shaping per server — checked with typanion for its structure,
+ * then value by value with the command line's own checks. Messages point at the key path:
+ * `media.yaml: servers[1].vhosts[0].path: "/srv/x" does not exist`. Relative paths are relative
+ * to the directory of the file.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import * as t from 'typanion';
+import { parse as parseYaml } from 'yaml';
+import { newDraft, newServerDraft, newSiteDraft, type Draft, type ServerDraft, type SiteDraft } from './draft.js';
+import { ConfigError, ConfigErrorCode } from './errors.js';
+import { DEFAULT_PASSWD_FILE } from './plan.js';
+import { parseShapeSpec, shapeFromParts, type ShapeParts } from './shape-spec.js';
+import { absoluteListenPaths, parseStrport } from './strport.js';
+import {
+  checkExtension,
+  checkFileName,
+  checkMimeType,
+  checkNonEmpty,
+  parseAlias,
+  parseHeaderName,
+  parseHostname,
+  parseInteger,
+  parseSeconds,
+  parseShapeBy,
+  parseTableSize,
+} from './values.js';
+
+const isQuantity = t.isOneOf([t.isNumber(), t.isString()], { exclusive: true });
+
+const siteShape = {
+  path: t.isOptional(t.isString()),
+  indexes: t.isOptional(t.isArray(t.isString())),
+  mimeType: t.isOptional(t.isString()),
+  ignoreExts: t.isOptional(t.isArray(t.isString())),
+  allowIgnoreExt: t.isOptional(t.isBoolean()),
+  aliases: t.isOptional(
+    t.isArray(t.isOneOf([t.isString(), t.isObject({ path: t.isString(), target: t.isOptional(t.isString()) })], { exclusive: true })),
+  ),
+  userDirs: t.isOptional(t.isOneOf([t.isBoolean(), t.isObject({ passwd: t.isString() })], { exclusive: true })),
+};
+
+const isVhost = t.isObject({ host: t.isString(), ...siteShape });
+
+const isServer = t.isObject({
+  listen: t.isOptional(t.isOneOf([t.isString(), t.isNumber()], { exclusive: true })),
+  ...siteShape,
+  vhosts: t.isOptional(t.isArray(isVhost)),
+  shape: t.isOptional(
+    t.isOneOf(
+      [
+        t.isString(),
+        t.isObject({
+          serverRate: t.isOptional(isQuantity),
+          clientRate: t.isOptional(isQuantity),
+          serverBurst: t.isOptional(isQuantity),
+          clientBurst: t.isOptional(isQuantity),
+        }),
+      ],
+      { exclusive: true },
+    ),
+  ),
+  shapeBy: t.isOptional(t.isString()),
+  shapeIpv6Prefix: t.isOptional(t.isNumber()),
+  clientIdHeader: t.isOptional(t.isString()),
+  shapeTableSize: t.isOptional(t.isNumber()),
+});
+
+const isConfig = t.isObject({
+  workers: t.isOptional(t.isNumber()),
+  shutdownTimeout: t.isOptional(t.isNumber()),
+  cors: t.isOptional(t.isBoolean()),
+  noCache: t.isOptional(t.isBoolean()),
+  dotfiles: t.isOptional(t.isBoolean()),
+  tracebacks: t.isOptional(t.isBoolean()),
+  logfile: t.isOptional(t.isNullable(t.isString())),
+  servers: t.isOptional(t.isArray(isServer)),
+});
+
+/** The document a config file holds (also what --print-config writes). */
+export type ConfigDocument = t.InferType<typeof isConfig>;
+type ServerDocument = t.InferType<typeof isServer>;
+type SiteDocument = t.InferType<typeof isVhost>;
+
+/** Reads and checks a config file into a draft. Throws ConfigError naming the file and key path. */
+export function loadConfigFile(path: string, where = '--config'): Draft {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ConfigError(ConfigErrorCode.NoSuchPath, where, `cannot read ${path}: ${reason}`);
+  }
+  const name = basename(path);
+  let document: unknown;
+  try {
+    document = /^\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(ConfigErrorCode.BadValue, name, `not valid ${/^\.ya?ml$/i.test(extname(path)) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return draftFromDocument(document ?? {}, name, dirname(resolve(path)));
+}
+
+/** Checks a parsed document; `name` prefixes key paths, `base` resolves relative paths. */
+export function draftFromDocument(document: unknown, name: string, base: string): Draft {
+  const errors: string[] = [];
+  if (!isConfig(document, { errors })) {
+    const [first = 'not a configuration object'] = errors;
+    // typanion says ".servers[0].pth: Extraneous property (got "x")": keep the path, soften the rest.
+    const match = /^\.?([^:]*): (.*)$/.exec(first);
+    const key = match?.[1] || '(top level)';
+    throw new ConfigError(ConfigErrorCode.BadValue, `${name}: ${key}`, lowerFirst((match?.[2] ?? first).replace('Extraneous property', 'unknown key')));
+  }
+  const at = (key: string): string => `${name}: ${key}`;
+  const draft = newDraft();
+  draft.servers.length = 0;
+  const config = document;
+  if (config.workers !== undefined) draft.workers = parseInteger(String(config.workers), at('workers'), 1, 256, 'a whole number of threads from 1 to 256');
+  if (config.shutdownTimeout !== undefined) draft.graceMs = parseSeconds(String(config.shutdownTimeout), at('shutdownTimeout'));
+  if (config.cors !== undefined) draft.cors = config.cors;
+  if (config.noCache !== undefined) draft.noCache = config.noCache;
+  if (config.dotfiles !== undefined) draft.dotfiles = config.dotfiles;
+  if (config.tracebacks !== undefined) draft.tracebacks = config.tracebacks;
+  if (config.logfile !== undefined) {
+    draft.logfile = config.logfile === null || config.logfile === '-' ? config.logfile : resolve(base, checkNonEmpty(config.logfile, at('logfile'), 'a file path or -'));
+  }
+  (config.servers ?? [{}]).forEach((server, i) => draft.servers.push(serverDraft(server, `servers[${i}]`, at, base)));
+  return draft;
+}
+
+function serverDraft(server: ServerDocument, key: string, at: (key: string) => string, base: string): ServerDraft {
+  const draft = newServerDraft(at(key), true);
+  if (server.listen !== undefined) {
+    const where = at(`${key}.listen`);
+    draft.listen = { value: absoluteListenPaths(parseStrport(String(server.listen), where), base), where };
+  }
+  fillSite(draft.site, server, key, at, base);
+  (server.vhosts ?? []).forEach((vhost, i) => {
+    const vkey = `${key}.vhosts[${i}]`;
+    const site = newSiteDraft();
+    fillSite(site, vhost, vkey, at, base);
+    draft.vhosts.push({ ...site, hostname: { value: parseHostname(vhost.host, at(`${vkey}.host`)), where: at(`${vkey}.host`) }, fromFile: true });
+  });
+  if (server.shape !== undefined) {
+    const where = at(`${key}.shape`);
+    const shape = server.shape;
+    const value =
+      typeof shape === 'string'
+        ? parseShapeSpec(shape, where)
+        : shapeFromParts(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, String(v)])) as ShapeParts, where, (part) => part);
+    draft.shape = { value, where };
+  }
+  if (server.shapeBy !== undefined) {
+    draft.shapeBy = parseShapeBy(server.shapeBy, at(`${key}.shapeBy`));
+    draft.shapeOptions.set('shapeBy', at(`${key}.shapeBy`));
+  }
+  if (server.shapeIpv6Prefix !== undefined) {
+    draft.ipv6PrefixBits = parseInteger(String(server.shapeIpv6Prefix), at(`${key}.shapeIpv6Prefix`), 0, 128, 'a prefix length from 0 to 128');
+    draft.shapeOptions.set('shapeIpv6Prefix', at(`${key}.shapeIpv6Prefix`));
+  }
+  if (server.clientIdHeader !== undefined) {
+    draft.clientIdHeader = parseHeaderName(server.clientIdHeader, at(`${key}.clientIdHeader`));
+    draft.shapeOptions.set('clientIdHeader', at(`${key}.clientIdHeader`));
+  }
+  if (server.shapeTableSize !== undefined) {
+    draft.tableSize = parseTableSize(String(server.shapeTableSize), at(`${key}.shapeTableSize`));
+    draft.shapeOptions.set('shapeTableSize', at(`${key}.shapeTableSize`));
+  }
+  return draft;
+}
+
+function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string, at: (key: string) => string, base: string): void {
+  if (doc.path !== undefined) {
+    const where = at(`${key}.path`);
+    site.root = { value: resolve(base, checkNonEmpty(doc.path, where, 'a directory or file path')), where };
+  }
+  if (doc.indexes !== undefined) site.indexes = doc.indexes.map((name, i) => checkFileName(name, at(`${key}.indexes[${i}]`)));
+  if (doc.mimeType !== undefined) site.defaultType = checkMimeType(doc.mimeType, at(`${key}.mimeType`));
+  (doc.ignoreExts ?? []).forEach((ext, i) => site.ignoreExts.push(checkExtension(ext, at(`${key}.ignoreExts[${i}]`))));
+  if (doc.allowIgnoreExt) site.ignoreExts.push('*');
+  (doc.aliases ?? []).forEach((alias, i) => {
+    const text = typeof alias === 'string' ? alias : `${alias.path},${alias.target ?? ''}`;
+    site.aliases.push(parseAlias(text, at(`${key}.aliases[${i}]`)));
+  });
+  if (doc.userDirs === true) site.userDirs = DEFAULT_PASSWD_FILE;
+  else if (typeof doc.userDirs === 'object') site.userDirs = resolve(base, doc.userDirs.passwd);
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,77 @@
+/**
+ * The effective plan as a config file (`--print-config`): every default spelled out, paths
+ * absolute, limits in bytes. Loading the printed document gives the same plan back, so a long
+ * command line can move into a file.
+ */
+import type { ConfigDocument } from './config-file.js';
+import type { AliasPlan, ListenSpec, Plan, ServerPlan, SitePlan } from './plan.js';
+
+export function planToDocument(plan: Plan): ConfigDocument {
+  return {
+    workers: plan.workers,
+    shutdownTimeout: plan.shutdownGraceMs / 1000,
+    cors: plan.http.cors,
+    noCache: plan.http.noCache,
+    dotfiles: plan.http.dotfiles,
+    tracebacks: plan.http.tracebacks,
+    logfile: plan.logfile,
+    servers: plan.servers.map(serverDocument),
+  };
+}
+
+function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers']>[number] {
+  const shape = server.shape;
+  return {
+    listen: listenDescription(server.listen),
+    ...siteDocument(server.site),
+    vhosts: server.vhosts.map((vhost) => ({ host: vhost.hostname, ...siteDocument(vhost) })),
+    ...(shape
+      ? {
+          shape: {
+            serverRate: shape.limits.server.rate,
+            clientRate: shape.limits.client.rate,
+            serverBurst: shape.limits.server.burst,
+            clientBurst: shape.limits.client.burst,
+          },
+          shapeBy: shape.by,
+          shapeIpv6Prefix: shape.ipv6PrefixBits,
+          ...(shape.clientIdHeader ? { clientIdHeader: shape.clientIdHeader } : {}),
+          shapeTableSize: shape.tableSize,
+        }
+      : {}),
+  };
+}
+
+function siteDocument(site: SitePlan) {
+  const anyExt = site.ignoreExts.includes('*');
+  return {
+    path: site.root,
+    indexes: [...site.indexes],
+    mimeType: site.defaultType,
+    ignoreExts: site.ignoreExts.filter((ext) => ext !== '*').map((ext) => `.${ext}`),
+    ...(anyExt ? { allowIgnoreExt: true } : {}),
+    aliases: site.aliases.map(aliasDocument),
+    ...(site.userDirs ? { userDirs: { passwd: site.userDirs } } : {}),
+  };
+}
+
+function aliasDocument(alias: AliasPlan): { path: string; target: string } {
+  return { path: alias.from.join('/'), target: alias.to.join('/') };
+}
+
+/** A strports description that parses back to the same spec (colons escaped). */
+export function listenDescription(listen: ListenSpec): string {
+  const esc = (value: string): string => value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+  switch (listen.kind) {
+    case 'tcp':
+      return `tcp:${listen.port}${listen.host === undefined ? '' : `:interface=${esc(listen.host)}`}`;
+    case 'ssl':
+      return (
+        `ssl:${listen.port}:privateKey=${esc(listen.privateKey)}:certKey=${esc(listen.certKey)}` +
+        (listen.dhParameters ? `:dhParameters=${esc(listen.dhParameters)}` : '') +
+        (listen.host === undefined ? '' : `:interface=${esc(listen.host)}`)
+      );
+    case 'unix':
+      return `unix:${esc(listen.path)}:mode=${listen.mode.toString(8).padStart(3, '0')}`;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The configuration being assembled, before defaults and cross-checks: a config file fills one,
+ * command-line options then apply to it in order, and `buildPlan` turns it into the frozen plan.
+ * Every value remembers where it came from (an option and its position, or a config key path),
+ * so a problem found late still points at its origin. Paths are absolute by the time they land
+ * here (each source resolves its own relative paths).
+ */
+import { ConfigError, ConfigErrorCode } from './errors.js';
+import {
+  DEFAULT_INDEXES,
+  DEFAULT_MIME_TYPE,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_TABLE_SIZE,
+  freezePlan,
+  type AliasPlan,
+  type ListenSpec,
+  type Plan,
+  type ServerPlan,
+  type ShapePlan,
+  type SitePlan,
+  type VhostPlan,
+} from './plan.js';
+import { isUnlimited, type ShapeLimits } from './shape-spec.js';
+
+/** A value and where it was given. */
+export interface Sourced<T> {
+  readonly value: T;
+  readonly where: string;
+}
+
+export interface SiteDraft {
+  root?: Sourced<string>;
+  indexes?: string[];
+  defaultType?: string;
+  ignoreExts: string[];
+  aliases: AliasPlan[];
+  userDirs?: string;
+}
+
+export interface VhostDraft extends SiteDraft {
+  readonly hostname: Sourced<string>;
+  /** Declared by the config file (command-line options may select it again by name). */
+  readonly fromFile?: boolean;
+}
+
+export interface ServerDraft {
+  /** How the server was declared, for messages: "the first server", "-h 8081 (option 5)", "servers[1]". */
+  readonly origin: string;
+  /** Declared by the config file (`-h PORT` may select it again by port). */
+  readonly fromFile?: boolean;
+  listen?: Sourced<ListenSpec>;
+  readonly site: SiteDraft;
+  readonly vhosts: VhostDraft[];
+  shape?: Sourced<ShapeLimits>;
+  /** Shaping companions given (option or key name → where), checked against `shape`. */
+  readonly shapeOptions: Map<string, string>;
+  shapeBy?: 'ip' | 'connection';
+  ipv6PrefixBits?: number;
+  clientIdHeader?: string;
+  tableSize?: number;
+}
+
+export interface Draft {
+  readonly servers: ServerDraft[];
+  workers?: number;
+  graceMs?: number;
+  cors?: boolean;
+  noCache?: boolean;
+  dotfiles?: boolean;
+  tracebacks?: boolean;
+  logfile?: string | null;
+}
+
+/** What a path on disk is, as far as the plan cares. */
+export type PathKind = 'directory' | 'file' | 'other' | 'missing' | 'unreadable';
+
+/** Environment the builder consults; injected so it stays testable. */
+export interface BuildEnv {
+  /** Root of sites given no path (the seed serves the current directory). */
+  readonly cwd: string;
+  readonly defaultWorkers: number;
+  statPath(path: string): PathKind;
+}
+
+export const newSiteDraft = (): SiteDraft => ({ ignoreExts: [], aliases: [] });
+
+export function newServerDraft(origin: string, fromFile = false): ServerDraft {
+  return { origin, fromFile, site: newSiteDraft(), vhosts: [], shapeOptions: new Map() };
+}
+
+/** A draft with the seed's first server (tcp:8080 unless told otherwise). */
+export function newDraft(): Draft {
+  return { servers: [newServerDraft('the first server')] };
+}
+
+/** Applies defaults, checks what involves several values or the disk, and freezes the plan. */
+export function buildPlan(draft: Draft, env: BuildEnv): Plan {
+  checkDistinctListeners(draft.servers);
+  return freezePlan({
+    servers: draft.servers.map((server, id) => buildServer(server, id, env)),
+    http: {
+      cors: draft.cors ?? false,
+      noCache: draft.noCache ?? false,
+      dotfiles: draft.dotfiles ?? false,
+      tracebacks: draft.tracebacks ?? false,
+    },
+    workers: draft.workers ?? env.defaultWorkers,
+    shutdownGraceMs: draft.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    logfile: draft.logfile ?? null,
+  });
+}
+
+/** The listen spec a server gets when none was given. */
+export function defaultListen(): ListenSpec {
+  return { kind: 'tcp', port: 8080 };
+}
+
+function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan {
+  const seen = new Map<string, string>();
+  const vhosts: VhostPlan[] = draft.vhosts.map((vhost) => {
+    const earlier = seen.get(vhost.hostname.value);
+    if (earlier !== undefined) {
+      throw new ConfigError(
+        ConfigErrorCode.Conflict,
+        vhost.hostname.where,
+        `virtual host ${vhost.hostname.value} is already declared for ${draft.origin} by ${earlier}`,
+      );
+    }
+    seen.set(vhost.hostname.value, vhost.hostname.where);
+    return { hostname: vhost.hostname.value, ...buildSite(vhost, env) };
+  });
+  return {
+    id,
+    listen: draft.listen?.value ?? defaultListen(),
+    site: buildSite(draft.site, env),
+    vhosts,
+    shape: buildShape(draft),
+  };
+}
+
+function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
+  const root = draft.root?.value ?? env.cwd;
+  const where = draft.root?.where ?? '--path';
+  const kind = env.statPath(root);
+  if (kind === 'missing') {
+    throw new ConfigError(ConfigErrorCode.NoSuchPath, where, `"${root}" does not exist (expected a directory or file)`);
+  }
+  if (kind === 'other') {
+    throw new ConfigError(ConfigErrorCode.BadValue, where, `"${root}" is neither a directory nor a regular file`);
+  }
+  return {
+    root,
+    // An unreadable root is reported by the startup check, with its own exit status.
+    rootIsFile: kind === 'file',
+    indexes: draft.indexes && draft.indexes.length > 0 ? draft.indexes : [...DEFAULT_INDEXES],
+    defaultType: draft.defaultType ?? DEFAULT_MIME_TYPE,
+    ignoreExts: draft.ignoreExts,
+    aliases: draft.aliases,
+    userDirs: draft.userDirs ?? null,
+  };
+}
+
+function buildShape(draft: ServerDraft): ShapePlan | null {
+  if (!draft.shape) {
+    const [option, where] = [...draft.shapeOptions.entries()][0] ?? [];
+    if (option) throw new ConfigError(ConfigErrorCode.Conflict, where!, `${option} needs a shape (--shape) for the same server`);
+    return null;
+  }
+  const by = draft.shapeBy ?? 'ip';
+  const headerWhere = draft.shapeOptions.get('--client-id-header') ?? draft.shapeOptions.get('clientIdHeader');
+  if (by === 'connection' && draft.clientIdHeader && headerWhere) {
+    throw new ConfigError(ConfigErrorCode.Conflict, headerWhere, 'a client id header keys per-client buckets, which shaping by connection does not use');
+  }
+  if (isUnlimited(draft.shape.value)) return null;
+  return {
+    limits: draft.shape.value,
+    by,
+    ipv6PrefixBits: draft.ipv6PrefixBits ?? 128,
+    clientIdHeader: draft.clientIdHeader ?? null,
+    tableSize: draft.tableSize ?? DEFAULT_TABLE_SIZE,
+  };
+}
+
+/** Two servers on one port (or unix socket) cannot both listen: name both declarations. */
+function checkDistinctListeners(servers: readonly ServerDraft[]): void {
+  const taken: Array<{ listen: ListenSpec; where: string }> = [];
+  for (const server of servers) {
+    const listen = server.listen?.value ?? defaultListen();
+    const where = server.listen?.where ?? server.origin;
+    const clash = taken.find((t) => sameAddress(t.listen, listen));
+    if (clash) {
+      throw new ConfigError(ConfigErrorCode.Conflict, where, `${describePort(listen)} is already used by ${clash.where}`);
+    }
+    taken.push({ listen, where });
+  }
+}
+
+function sameAddress(a: ListenSpec, b: ListenSpec): boolean {
+  if (a.kind === 'unix' || b.kind === 'unix') return a.kind === 'unix' && b.kind === 'unix' && a.path === b.path;
+  // Port 0 asks the system for a fresh port: never a clash.
+  if (a.port === 0 || a.port !== b.port) return false;
+  return a.host === undefined || b.host === undefined || a.host === b.host;
+}
+
+function describePort(listen: ListenSpec): string {
+  return listen.kind === 'unix' ? `unix socket ${listen.path}` : `port ${listen.port}`;
+}

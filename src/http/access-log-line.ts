@@ -27,8 +27,21 @@ export function formatCombined(entry: LoggedExchange): string {
   );
 }
 
+let cachedSecond = -1;
+let cachedText = '';
+
 /** `10/Oct/2000:13:55:36 -0700`, in the server's local time zone, as Apache writes it. */
 export function formatLogTime(time: number): string {
+  // Many lines share a second: format each second once.
+  const second = Math.floor(time / 1000);
+  if (second !== cachedSecond) {
+    cachedText = formatSecond(second * 1000);
+    cachedSecond = second;
+  }
+  return cachedText;
+}
+
+function formatSecond(time: number): string {
   const date = new Date(time);
   const offset = -date.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';

@@ -2,11 +2,12 @@
  * Seed-compatible multi-server command lines, the config file, and how the two combine.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { applyArgv, resolveArgv, type GivenOption } from '../../src/config/argv-plan.js';
+import { parse as parseYaml } from 'yaml';
 import { draftFromDocument, loadConfigFile } from '../../src/config/config-file.js';
 import { planToDocument } from '../../src/config/config-print.js';
 import { buildPlan, type BuildEnv } from '../../src/config/draft.js';
@@ -227,4 +228,15 @@ test('--print-config output loads back into the same plan', () => {
   );
   const document = JSON.parse(JSON.stringify(planToDocument(plan)));
   assert.deepEqual(buildPlan(draftFromDocument(document, 'printed.json', '/elsewhere'), env), plan);
+});
+
+test('the config file example in README.md is valid', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const example = /```yaml\n# mediacast.yaml\n([^]*?)```/.exec(readme)?.[1];
+  assert.ok(example, 'README has a mediacast.yaml example');
+  const plan = buildPlan(draftFromDocument(parseYaml(example), 'mediacast.yaml', '/etc/mediacast'), env);
+  assert.equal(plan.servers.length, 2);
+  assert.deepEqual(plan.servers[0]!.site.aliases, [{ from: ['media'], to: ['videos'] }]);
+  assert.equal(plan.servers[0]!.vhosts[0]!.hostname, 'one.local');
+  assert.equal(plan.servers[1]!.site.userDirs, '/etc/passwd');
 });

@@ -6,12 +6,24 @@
  */
 import { canonicalName, findOption } from '../config/option-table.js';
 
+/**
+ * Clipanion only accepts `--name=value` for names of letters and dashes (its OPTION_REGEX), so a
+ * name with a digit (`--shape-ipv6-prefix`) stays two arguments; it matches by exact name then.
+ */
+const BINDABLE = /^(--[a-z]+(?:-[a-z]+)*|-[a-zA-Z])$/;
+
 export function bindOptionValues(argv: readonly string[]): string[] {
   const bound: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
+    const eq = token.indexOf('=');
+    if (eq > 0 && findOption(token.slice(0, eq)) && !BINDABLE.test(token.slice(0, eq))) {
+      // `--shape-ipv6-prefix=64` becomes the two arguments clipanion can read.
+      bound.push(token.slice(0, eq), token.slice(eq + 1));
+      continue;
+    }
     const spec = findOption(token);
-    if (!spec?.takesValue || i + 1 >= argv.length) {
+    if (!spec?.takesValue || i + 1 >= argv.length || !BINDABLE.test(token)) {
       bound.push(token);
       continue;
     }

@@ -145,6 +145,15 @@ describe('access log (-l)', () => {
     }
   });
 
+  test('-l - writes the log to standard output', async () => {
+    const server = await startCli(['--path', 'a', '-l', '-', '--workers', '1'], { cwd: dir });
+    await get(new URL('/who.txt', server.url).href, { headers: { 'user-agent': 'to-stdout' } });
+    assert.ok(await waitFor(() => server.stdout().includes('"to-stdout"'), 5000));
+    assert.equal(await server.stop(), 0);
+    const line = server.stdout().split('\n').find((l) => l.endsWith('"to-stdout"'))!;
+    assert.match(line, COMBINED);
+  });
+
   test('lines from several workers under load are all whole; SIGHUP reopens the file after a rename', async () => {
     const server = await startCli(['--path', 'a', '-l', 'access.log', '--workers', '2'], { cwd: dir });
     const url = new URL('/who.txt', server.url).href;

@@ -47,6 +47,18 @@ describe('shaping', { concurrency: true }, () => {
     });
   });
 
+  test('startup prints the effective limits in bytes/s and bits/s', async () => {
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '40Mbit,4Mbit,-,1MiB', '--shape-ipv6-prefix', '64']);
+    try {
+      assert.match(
+        server.stdout(),
+        /server limit: 5,000,000 B\/s = 40\.000 Mbit\/s, burst 5,000,000 B; client limit: 500,000 B\/s = 4\.000 Mbit\/s, burst 1,048,576 B \(per IP \(IPv6 per \/64\)\)/,
+      );
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
   test('one client at 200 kB/s for 5 s gets burst + rate x time within 5%', async () => {
     await withServer(['--shape', '200kB'], async (url) => {
       const result = await download(url, { localAddress: '127.0.0.2', stopAfterMs: 5000 });

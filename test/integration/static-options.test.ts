@@ -3,6 +3,7 @@
  * --allow-ignore-ext, --index, --mime-type, a single file as root.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeFixtureRoot, type FixtureRoot } from '../helpers/fixtures.js';
@@ -104,6 +105,27 @@ describe('--index and --mime-type', () => {
       assert.equal((await get(url('/both/'))).body.toString(), 'index.html loses\n');
       assert.equal((await get(url('/hds/stream0Seg1-Frag1'))).headers['content-type'], 'video/f4f');
       assert.equal((await get(url('/no_ext'))).headers['content-type'], 'video/f4f');
+    });
+  });
+});
+
+describe('live playlists', () => {
+  test('a playlist rewritten in place is served fresh within about a second', async () => {
+    const live = join(fixture.root, 'live.m3u8');
+    writeFileSync(live, '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n');
+    await withServer(['--path', fixture.root], async (url) => {
+      assert.match((await get(url('/live.m3u8'))).body.toString(), /SEQUENCE:1/);
+      // Same size, new content: only the modification time tells (the cache checks it every second).
+      writeFileSync(live, '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:2\n');
+      const changedAt = performance.now();
+      let seen = '';
+      while (performance.now() - changedAt < 3000 && !seen.includes('SEQUENCE:2')) {
+        seen = (await get(url('/live.m3u8'))).body.toString();
+        await new Promise((resolveTick) => setTimeout(resolveTick, 20));
+      }
+      const stale = performance.now() - changedAt;
+      assert.match(seen, /SEQUENCE:2/);
+      assert.ok(stale < 1600, `stale for ${stale.toFixed(0)} ms`);
     });
   });
 });

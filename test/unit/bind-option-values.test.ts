@@ -10,3 +10,8 @@ test('value-taking options take the next argument, even one starting with "-"', 
 test('already bound values, flags and a trailing option are left alone', () => {
   assert.deepEqual(bindOptionValues(['--path=/x', '--no-cache', '--path']), ['--path=/x', '--no-cache', '--path']);
 });
+
+test('names clipanion cannot bind (with digits) stay two arguments', () => {
+  assert.deepEqual(bindOptionValues(['--shape-ipv6-prefix', '64']), ['--shape-ipv6-prefix', '64']);
+  assert.deepEqual(bindOptionValues(['--shape-ipv6-prefix=64']), ['--shape-ipv6-prefix', '64']);
+});

@@ -3,7 +3,8 @@
  * through its site, and counts exchanges in flight (for graceful shutdown).
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
-import type { HttpPolicy, ServerPlan } from '../config/plan.js';
+import type { HttpPolicy, ServerPlan, ShapePlan } from '../config/plan.js';
+import { formatCombined } from '../http/access-log-line.js';
 import type { BlockCache } from '../http/block-cache.js';
 import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../http/body-source.js';
 import { BufferPool } from '../http/buffer-pool.js';
@@ -11,13 +12,11 @@ import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
 import type { OpenedFile } from '../http/file-cache.js';
 import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
+import { formatAddress } from '../http/ip-text.js';
 import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
-import type { ShapePlan } from '../config/plan.js';
 import { keyFromAddress, keyFromHeader } from '../shaping/client-key.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
-import { formatCombined } from '../http/access-log-line.js';
-import { formatAddress } from '../http/ip-text.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
@@ -254,7 +253,11 @@ export class ServerRuntime implements ExchangeHost {
     return new FileSource(opened.fd, start, length, this.#pool);
   }
 
+  /** A file that vanished or turned unreadable between lookup and open is 404/403, not a crash. */
   #sendFailure(exchange: Exchange, error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENOTFILE') return exchange.sendError(404, 'No such file or directory.');
+    if (code === 'EACCES' || code === 'EPERM') return exchange.sendError(403, 'Access to this path is not permitted.');
     this.reportError(error, exchange);
     exchange.sendError(500, 'The server could not read this file.', [], error instanceof Error ? error.stack : String(error));
   }

@@ -3,9 +3,10 @@
  * with one read ahead. A source never holds more than two buffers, so memory per response stays
  * bounded whatever the file size and the client's speed. No uWS here: the sender pulls.
  */
-import { close, read } from 'node:fs';
+import { read } from 'node:fs';
 import { blockStart, type BlockCache, type FileIdentity } from './block-cache.js';
 import { BufferPool, MAX_READ_BYTES, MIN_READ_BYTES } from './buffer-pool.js';
+import type { FileHandle } from './open-files.js';
 
 /** A slot sent this fast means the client keeps up: read bigger next time. */
 const FAST_DRAIN_MS = 50;
@@ -77,7 +78,7 @@ interface Slot {
 }
 
 /**
- * A byte window of an open file. Takes ownership of the descriptor. Two slots: while the sender
+ * A byte window of an open file. Takes over the file handle (released with the source). Two slots: while the sender
  * drains one, the other is being filled (read-ahead, for clients fast enough to need it). The read
  * size follows the client: it doubles while slots drain fast (fast local clients get 1 MiB reads,
  * which is what keeps up with nginx's sendfile), halves when a slot took long (slow or shaped
@@ -88,7 +89,7 @@ export class FileSource implements BodySource {
   error: Error | null = null;
   onReadable: (() => void) | null = null;
   readonly #pool: BufferPool;
-  #fd: number;
+  readonly #file: FileHandle;
   #nextPosition: number;
   #unread: number;
   #readSize: number;
@@ -97,9 +98,9 @@ export class FileSource implements BodySource {
   #current = 0;
   #released = false;
 
-  constructor(fd: number, start: number, length: number, pool: BufferPool) {
+  constructor(file: FileHandle, start: number, length: number, pool: BufferPool) {
     this.#readSize = FIRST_READ_BYTES;
-    this.#fd = fd;
+    this.#file = file;
     this.#nextPosition = start;
     this.#unread = length;
     this.length = length;
@@ -141,7 +142,7 @@ export class FileSource implements BodySource {
       if (!slot.reading) this.#recycle(slot);
     }
     // A read still in flight owns the descriptor and its buffer; its callback finishes the job.
-    if (!this.#slots.some((slot) => slot.reading)) this.#closeFd();
+    if (!this.#slots.some((slot) => slot.reading)) this.#file.release();
   }
 
   #fill(index: number): void {
@@ -155,7 +156,7 @@ export class FileSource implements BodySource {
     const position = this.#nextPosition;
     this.#nextPosition += size;
     this.#unread -= size;
-    read(this.#fd, slot.buffer, 0, size, position, (err, bytesRead) => this.#onRead(index, size, err, bytesRead));
+    read(this.#file.fd, slot.buffer, 0, size, position, (err, bytesRead) => this.#onRead(index, size, err, bytesRead));
   }
 
   #onRead(index: number, expected: number, err: NodeJS.ErrnoException | null, bytesRead: number): void {
@@ -163,7 +164,7 @@ export class FileSource implements BodySource {
     slot.reading = false;
     if (this.#released) {
       this.#recycle(slot);
-      if (!this.#slots.some((s) => s.reading)) this.#closeFd();
+      if (!this.#slots.some((s) => s.reading)) this.#file.release();
       return;
     }
     if (err) {
@@ -189,12 +190,6 @@ export class FileSource implements BodySource {
     slot.end = 0;
   }
 
-  #closeFd(): void {
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    this.#fd = -1;
-    close(fd, () => {});
-  }
 }
 
 function newSlot(): Slot {
@@ -203,16 +198,16 @@ function newSlot(): Slot {
 
 /**
  * A byte window of an open file read through the shared block cache, for paced bodies: slow
- * flows of the same file share reads and buffers. Takes ownership of the descriptor (closed once
- * released and no read it started is still in flight).
+ * flows of the same file share reads and buffers. Takes over the file handle (released once the
+ * source is released and no read it started is still in flight).
  */
 export class SharedBlockSource implements BodySource {
   readonly length: number;
   error: Error | null = null;
   onReadable: (() => void) | null = null;
   readonly #cache: BlockCache;
-  readonly #file: FileIdentity;
-  #fd: number;
+  readonly #identity: FileIdentity;
+  readonly #file: FileHandle;
   #position: number;
   readonly #end: number;
   #block: Buffer | null = null;
@@ -221,9 +216,9 @@ export class SharedBlockSource implements BodySource {
   #readsInFlight = 0;
   #released = false;
 
-  constructor(fd: number, file: FileIdentity, start: number, length: number, cache: BlockCache) {
-    this.#fd = fd;
+  constructor(file: FileHandle, identity: FileIdentity, start: number, length: number, cache: BlockCache) {
     this.#file = file;
+    this.#identity = identity;
     this.#position = start;
     this.#end = start + length;
     this.length = length;
@@ -249,7 +244,7 @@ export class SharedBlockSource implements BodySource {
     this.#released = true;
     this.#block = null;
     this.onReadable = null;
-    if (this.#readsInFlight === 0) this.#closeFd();
+    if (this.#readsInFlight === 0) this.#file.release();
   }
 
   #fetch(): void {
@@ -258,11 +253,11 @@ export class SharedBlockSource implements BodySource {
     // completes later and wakes the sender.
     let synchronous = true;
     let startedRead = false;
-    startedRead = this.#cache.get(this.#fd, this.#file, this.#position, (error, block) => {
+    startedRead = this.#cache.get(this.#file.fd, this.#identity, this.#position, (error, block) => {
       if (startedRead) this.#readsInFlight--;
       this.#fetching = false;
       if (this.#released) {
-        if (this.#readsInFlight === 0) this.#closeFd();
+        if (this.#readsInFlight === 0) this.#file.release();
         return;
       }
       if (error) this.error = error;
@@ -274,12 +269,5 @@ export class SharedBlockSource implements BodySource {
     });
     if (startedRead) this.#readsInFlight++;
     synchronous = false;
-  }
-
-  #closeFd(): void {
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    this.#fd = -1;
-    close(fd, () => {});
   }
 }

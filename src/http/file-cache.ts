@@ -8,6 +8,7 @@
 import { fstat, open, read, close, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FileFacts, FileResponsePlan, RawHeader } from './file-response-plan.js';
+import type { FileHandle, OpenFiles } from './open-files.js';
 
 const openAsync = promisify(open);
 const fstatAsync = promisify(fstat);
@@ -49,10 +50,10 @@ export interface CachedFile {
   plain?: { readonly plan: FileResponsePlan; readonly headers: readonly RawHeader[] };
 }
 
-/** A file ready to serve: from memory (`fd` null) or from an open descriptor the caller owns. */
+/** A file ready to serve: from memory (`handle` null) or from a descriptor the caller must release. */
 export interface OpenedFile {
   readonly file: CachedFile;
-  readonly fd: number | null;
+  readonly handle: FileHandle | null;
 }
 
 export type DescribeFile = (name: string, size: number, mtimeMs: number) => FileFacts;
@@ -60,13 +61,15 @@ export type DescribeFile = (name: string, size: number, mtimeMs: number) => File
 export class FileCache {
   readonly #limits: CacheLimits;
   readonly #describe: DescribeFile;
+  readonly #files: OpenFiles;
   readonly #now: () => number;
   readonly #entries = new Map<string, CachedFile>();
   readonly #loading = new Map<string, Promise<OpenedFile>>();
   #bodyBytes = 0;
 
-  constructor(describe: DescribeFile, limits: CacheLimits = DEFAULT_CACHE_LIMITS, now: () => number = Date.now) {
+  constructor(describe: DescribeFile, files: OpenFiles, limits: CacheLimits = DEFAULT_CACHE_LIMITS, now: () => number = Date.now) {
     this.#describe = describe;
+    this.#files = files;
     this.#limits = limits;
     this.#now = now;
   }
@@ -93,7 +96,7 @@ export class FileCache {
   load(key: string, path: string, name: string): Promise<OpenedFile> {
     const pending = this.#loading.get(key);
     // A large file's descriptor belongs to the first caller: the others open their own, in parallel.
-    if (pending !== undefined) return pending.then((opened) => (opened.fd === null ? opened : this.#openAgain(key, path, name, opened.file)));
+    if (pending !== undefined) return pending.then((opened) => (opened.handle === null ? opened : this.#openAgain(key, path, name, opened.file)));
     const loading = this.#load(key, path, name).finally(() => this.#loading.delete(key));
     this.#loading.set(key, loading);
     return loading;
@@ -105,8 +108,8 @@ export class FileCache {
    */
   async reopen(key: string, entry: CachedFile): Promise<OpenedFile | null> {
     try {
-      const { fd, stats } = await openRegular(entry.path);
-      return { file: this.#remember(key, entry.path, entry.name, stats, null), fd };
+      const { handle, stats } = await this.#files.open(entry.path);
+      return { file: this.#remember(key, entry.path, entry.name, stats, null), handle };
     } catch {
       this.forget(key);
       return null;
@@ -118,17 +121,17 @@ export class FileCache {
   }
 
   async #load(key: string, path: string, name: string): Promise<OpenedFile> {
-    const { fd, stats } = await openRegular(path);
-    if (stats.size > this.#limits.maxFileBytes) return { file: this.#remember(key, path, name, stats, null), fd };
+    const { handle, stats } = await this.#files.open(path);
+    if (stats.size > this.#limits.maxFileBytes) return { file: this.#remember(key, path, name, stats, null), handle };
     const previous = this.#entries.get(key);
     try {
       if (previous?.body && sameVersion(previous, stats)) {
-        return { file: this.#remember(key, path, name, stats, previous.body), fd: null };
+        return { file: this.#remember(key, path, name, stats, previous.body), handle: null };
       }
-      const body = await readWhole(fd, stats.size);
-      return { file: this.#remember(key, path, name, stats, body), fd: null };
+      const body = await readWhole(handle.fd, stats.size);
+      return { file: this.#remember(key, path, name, stats, body), handle: null };
     } finally {
-      await closeAsync(fd);
+      handle.release();
     }
   }
 

@@ -11,6 +11,7 @@ import { BufferPool } from '../http/buffer-pool.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
 import type { OpenedFile } from '../http/file-cache.js';
+import type { OpenFiles } from '../http/open-files.js';
 import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
 import { formatAddress } from '../http/ip-text.js';
 import { decodeRequestPath } from '../http/request-path.js';
@@ -35,6 +36,8 @@ export interface ServerRuntimeOptions {
   readonly pool: BufferPool;
   /** Read blocks shared by paced bodies (one cache per worker). */
   readonly blocks: BlockCache;
+  /** Descriptors shared by responses reading one file at the same time (one table per worker). */
+  readonly files: OpenFiles;
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
@@ -69,8 +72,8 @@ export class ServerRuntime implements ExchangeHost {
     this.#shaper = this.#shape ? options.shaper : null;
     this.shaped = this.#shaper !== null;
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
-    this.#site = new SiteRuntime(server.site, http);
-    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http)]));
+    this.#site = new SiteRuntime(server.site, http, options.files);
+    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http, options.files)]));
     this.routesByHost = this.#sitesByHost.size > 0;
     this.#accessLog = options.accessLog;
     this.logsAccess = this.#accessLog !== null;
@@ -154,7 +157,7 @@ export class ServerRuntime implements ExchangeHost {
     // Hot path: a small file checked against the disk within the last second, answered from
     // memory without leaving the handler. Its raw path was validated when it was cached.
     const cached = site.cache.fresh(exchange.url);
-    if (cached?.body) return this.#sendFile(exchange, { file: cached, fd: null });
+    if (cached?.body) return this.#sendFile(exchange, { file: cached, handle: null });
     const decoded = decodeRequestPath(exchange.url);
     if (!decoded.ok) return exchange.sendError(400, decoded.reason);
     exchange.goAsync();
@@ -199,7 +202,7 @@ export class ServerRuntime implements ExchangeHost {
       plan = planFileResponse(exchange, file.facts, this.#http.noCache);
       headers = plan.headers;
     }
-    if (plan.kind !== 'body' || exchange.head) closeDescriptor(opened);
+    if (plan.kind !== 'body' || exchange.head) opened.handle?.release();
     switch (plan.kind) {
       case 'body':
         if (exchange.head) return exchange.sendHead(plan.status, headers, plan.length);
@@ -243,14 +246,14 @@ export class ServerRuntime implements ExchangeHost {
   #source(opened: OpenedFile, start: number, length: number): BodySource {
     const { body } = opened.file;
     if (body !== null) return new MemorySource(body.subarray(start, start + length));
-    if (length === 0 || opened.fd === null) {
-      closeDescriptor(opened);
+    if (length === 0 || opened.handle === null) {
+      opened.handle?.release();
       return new MemorySource(EMPTY_BODY);
     }
     // Paced bodies are slow by design, and load tests run many on the same files: they share
     // cached blocks instead of each holding its own read buffers.
-    if (this.shaped) return new SharedBlockSource(opened.fd, opened.file, start, length, this.#blocks);
-    return new FileSource(opened.fd, start, length, this.#pool);
+    if (this.shaped) return new SharedBlockSource(opened.handle, opened.file, start, length, this.#blocks);
+    return new FileSource(opened.handle, start, length, this.#pool);
   }
 
   /** A file that vanished or turned unreadable between lookup and open is 404/403, not a crash. */
@@ -261,8 +264,4 @@ export class ServerRuntime implements ExchangeHost {
     this.reportError(error, exchange);
     exchange.sendError(500, 'The server could not read this file.', [], error instanceof Error ? error.stack : String(error));
   }
-}
-
-function closeDescriptor(opened: OpenedFile): void {
-  if (opened.fd !== null) discardAnswer({ kind: 'file', opened });
 }

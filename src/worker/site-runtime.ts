@@ -2,11 +2,11 @@
  * A site (a server's default root or one of its virtual hosts) inside a worker: aliases, user
  * directories, resolver and file cache, turning a request path into something to send. No uWS.
  */
-import { close } from 'node:fs';
 import { join } from 'node:path';
 import type { AliasPlan, HttpPolicy, SitePlan } from '../config/plan.js';
 import { cacheControlForFile } from '../http/cache-policy.js';
 import { FileCache, type OpenedFile } from '../http/file-cache.js';
+import type { OpenFiles } from '../http/open-files.js';
 import { renderListing } from '../http/listing.js';
 import { contentTypeFor } from '../http/mime.js';
 import { SiteResolver, type Resolution } from '../http/site-resolver.js';
@@ -39,17 +39,20 @@ export class SiteRuntime {
   /** Resolutions under way, shared by concurrent requests for one path (a crowd starting at once). */
   readonly #resolving = new Map<string, Promise<Routed>>();
 
-  constructor(site: SitePlan, http: HttpPolicy) {
+  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles) {
     this.#site = site;
     this.#dotfiles = http.dotfiles;
     this.#resolver = new SiteResolver(site, http.dotfiles);
     this.#homes = site.userDirs === null ? null : new UserHomes(site.userDirs);
-    this.cache = new FileCache((name, size, mtimeMs) => ({
-      size,
-      validators: fileValidators(size, mtimeMs),
-      contentType: contentTypeFor(name, site.defaultType),
-      cacheControl: cacheControlForFile(name, http.noCache),
-    }));
+    this.cache = new FileCache(
+      (name, size, mtimeMs) => ({
+        size,
+        validators: fileValidators(size, mtimeMs),
+        contentType: contentTypeFor(name, site.defaultType),
+        cacheControl: cacheControlForFile(name, http.noCache),
+      }),
+      files,
+    );
   }
 
   /**
@@ -59,7 +62,7 @@ export class SiteRuntime {
   async answer(rawPath: string, segments: readonly string[], trailingSlash: boolean, query: string): Promise<SiteAnswer> {
     const fresh = this.cache.fresh(rawPath);
     if (fresh) {
-      const opened = fresh.body ? { file: fresh, fd: null } : await this.cache.reopen(rawPath, fresh);
+      const opened = fresh.body ? { file: fresh, handle: null } : await this.cache.reopen(rawPath, fresh);
       if (opened) return { kind: 'file', opened };
     }
     const { resolution, resolver } = await this.#resolve(rawPath, segments, trailingSlash, query);
@@ -130,5 +133,5 @@ export function applyAliases(aliases: readonly AliasPlan[], segments: readonly s
 
 /** Frees what an answer holds when it will not be sent (the client went away). */
 export function discardAnswer(answer: SiteAnswer): void {
-  if (answer.kind === 'file' && answer.opened.fd !== null) close(answer.opened.fd, () => {});
+  if (answer.kind === 'file') answer.opened.handle?.release();
 }

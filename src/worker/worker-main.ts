@@ -9,6 +9,7 @@ import { serializeError } from '../config/errors.js';
 import { BlockCache } from '../http/block-cache.js';
 import { AccessLogBuffer } from './access-log-buffer.js';
 import { BufferPool } from '../http/buffer-pool.js';
+import { OpenFiles } from '../http/open-files.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
 import { ShapingCounters } from '../stats/shaping-stats.js';
@@ -60,6 +61,7 @@ function start(): void {
   uws = loadUws();
   const pool = new BufferPool();
   const blocks = new BlockCache();
+  const files = new OpenFiles();
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id] ?? null;
@@ -72,7 +74,7 @@ function start(): void {
             onOverflow: () => log(`server ${server.id}: client table full; new clients share one overflow bucket`),
             onWrite: (bytes) => counters.wrote(bytes),
           });
-    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, log, shaper });
+    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, log, shaper });
   });
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.

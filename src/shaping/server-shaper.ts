@@ -187,16 +187,22 @@ class Flow implements TokenGate {
     Atomics.sub(view, kServerActiveFlows, 1n);
   }
 
-  /** Moves the pending chunk into the server bucket; true when it may go now. */
-  #reserveServer(now: bigint): boolean {
+  /** Moves the pending chunk into the server bucket; true when it may go now. `now` is read lazily. */
+  #reserveServer(now: bigint | null): boolean {
     const { serverRate, serverBurst } = this.#shaper.limits();
-    const server = reserve(this.#shaper.view, kServerTatNanos, this.#pending, now, serverRate, serverBurst);
+    if (serverRate === 0) return this.#release();
+    const server = reserve(this.#shaper.view, kServerTatNanos, this.#pending, now ?? this.#shaper.now(), serverRate, serverBurst);
     this.#serverTat = server.tat;
     if (server.waitNanos > SLACK_NANOS) {
       this.#state = 'server-wait';
       this.#wake(server.waitNanos);
       return false;
     }
+    return this.#release();
+  }
+
+  /** Both buckets let the pending chunk go. */
+  #release(): true {
     this.#prepaid = this.#pending;
     this.#pending = 0;
     this.#state = 'ready';
@@ -207,11 +213,9 @@ class Flow implements TokenGate {
   #waitOver(): void {
     this.#ticket = null;
     if (this.#state === 'client-wait') {
-      if (!this.#reserveServer(this.#shaper.now())) return;
+      if (!this.#reserveServer(null)) return;
     } else if (this.#state === 'server-wait') {
-      this.#prepaid = this.#pending;
-      this.#pending = 0;
-      this.#state = 'ready';
+      this.#release();
     } else {
       return;
     }

@@ -64,11 +64,6 @@ export class BlockCache {
     return true;
   }
 
-  /** Bytes of blocks held by the cache. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   #remember(key: string, block: Buffer): void {
     this.#blocks.set(key, block);
     this.#bytes += block.length;

@@ -30,13 +30,6 @@ export class BufferPool {
     }
     if ((list.length + 1) * capacity <= IDLE_BYTES_PER_CLASS) list.push(buffer);
   }
-
-  /** Bytes currently idle in the pool. */
-  idleBytes(): number {
-    let total = 0;
-    for (const [capacity, list] of this.#free) total += capacity * list.length;
-    return total;
-  }
 }
 
 function sizeClass(size: number): number {

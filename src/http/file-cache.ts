@@ -166,11 +166,6 @@ export class FileCache {
       this.forget(key);
     }
   }
-
-  /** Number of entries and cached body bytes (for tests and stats). */
-  usage(): { entries: number; bodyBytes: number } {
-    return { entries: this.#entries.size, bodyBytes: this.#bodyBytes };
-  }
 }
 
 function sameVersion(entry: CachedFile, stats: Stats): boolean {

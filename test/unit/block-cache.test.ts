@@ -18,7 +18,9 @@ function fixture(bytes: number): { fd: number; identity: { dev: number; ino: num
 const get = (cache: BlockCache, fd: number, identity: Parameters<BlockCache['get']>[1], offset: number) =>
   new Promise<{ block: Buffer; started: boolean; sync: boolean }>((resolveGet, reject) => {
     let sync = true;
-    const started = cache.get(fd, identity, offset, (error, block) => (error ? reject(error) : resolveGet({ block: block!, started, sync })));
+    let started = false;
+    // A cached block calls back before get() returns (then no read was started).
+    started = cache.get(fd, identity, offset, (error, block) => (error ? reject(error) : resolveGet({ block: block!, started, sync })));
     sync = false;
   });
 

@@ -12,9 +12,20 @@ export type WireHeader = RawHeader;
 const encoder = new TextEncoder();
 export const bytes = (text: string): Uint8Array => encoder.encode(text);
 
-/** Pre-encodes headers that will be sent many times. */
+/**
+ * Pre-encodes headers that will be sent many times, as one block: uWS writes a header as
+ * `name: value\r\n` verbatim, so the first header's value may carry the following lines, and the
+ * whole block costs one native call instead of one per header. Only for headers the server makes
+ * itself (a line break in one would be a bug, and is refused).
+ */
 export function encodeHeaders(headers: readonly Header[]): WireHeader[] {
-  return headers.map(([name, value]) => [bytes(name), bytes(value)] as const);
+  const [first, ...rest] = headers;
+  if (first === undefined) return [];
+  for (const [name, value] of headers) {
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new Error(`line break in header ${JSON.stringify(name)}`);
+  }
+  const value = first[1] + rest.map(([n, v]) => `\r\n${n}: ${v}`).join('');
+  return [[bytes(first[0]), bytes(value)]];
 }
 
 const statusLines = new Map<number, Uint8Array>();

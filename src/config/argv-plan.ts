@@ -8,25 +8,24 @@
  * or the file's virtual host of that name when there is one, and declare a new one otherwise.
  */
 import { resolve } from 'node:path';
-import { buildPlan, newDraft, newServerDraft, newSiteDraft, type BuildEnv, type Draft, type ServerDraft, type SiteDraft, type VhostDraft } from './draft.js';
+import {
+  buildPlan,
+  newDraft,
+  newServerDraft,
+  newSiteDraft,
+  setShapeSetting,
+  type BuildEnv,
+  type Draft,
+  type ServerDraft,
+  type SiteDraft,
+  type VhostDraft,
+} from './draft.js';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { canonicalName, findOption } from './option-table.js';
 import { DEFAULT_PASSWD_FILE, type ListenSpec, type Plan } from './plan.js';
 import { parseShapeSpec } from './shape-spec.js';
 import { absoluteListenPaths, parseStrport } from './strport.js';
-import {
-  checkExtension,
-  checkFileName,
-  checkMimeType,
-  checkNonEmpty,
-  parseAlias,
-  parseHeaderName,
-  parseHostname,
-  parseInteger,
-  parseSeconds,
-  parseShapeBy,
-  parseTableSize,
-} from './values.js';
+import { checkExtension, checkFileName, checkMimeType, checkNonEmpty, parseAlias, parseHostname, parseInteger, parseSeconds } from './values.js';
 
 /** One option occurrence as the command-line parser saw it. */
 export interface GivenOption {
@@ -142,20 +141,16 @@ function applyServer(cursor: Cursor, name: string, value: string, where: string)
       server.shape = { value: parseShapeSpec(value, where), where };
       return true;
     case '--shape-by':
-      server.shapeBy = parseShapeBy(value, where);
-      server.shapeOptions.set(name, where);
+      setShapeSetting(server, 'shapeBy', value, where, name);
       return true;
     case '--shape-ipv6-prefix':
-      server.ipv6PrefixBits = parseInteger(value, where, 0, 128, 'a prefix length from 0 to 128');
-      server.shapeOptions.set(name, where);
+      setShapeSetting(server, 'shapeIpv6Prefix', value, where, name);
       return true;
     case '--client-id-header':
-      server.clientIdHeader = parseHeaderName(value, where);
-      server.shapeOptions.set(name, where);
+      setShapeSetting(server, 'clientIdHeader', value, where, name);
       return true;
     case '--shape-table-size':
-      server.tableSize = parseTableSize(value, where);
-      server.shapeOptions.set(name, where);
+      setShapeSetting(server, 'shapeTableSize', value, where, name);
       return true;
     default:
       return false;

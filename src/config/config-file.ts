@@ -9,24 +9,23 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import * as t from 'typanion';
 import { parse as parseYaml } from 'yaml';
-import { newDraft, newServerDraft, newSiteDraft, type Draft, type ServerDraft, type SiteDraft } from './draft.js';
+import {
+  newDraft,
+  newServerDraft,
+  newSiteDraft,
+  setShapeSetting,
+  type Draft,
+  type ServerDraft,
+  type ShapeSettings,
+  type SiteDraft,
+} from './draft.js';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { DEFAULT_PASSWD_FILE } from './plan.js';
 import { parseShapeSpec, shapeFromParts, type ShapeParts } from './shape-spec.js';
 import { absoluteListenPaths, parseStrport } from './strport.js';
-import {
-  checkExtension,
-  checkFileName,
-  checkMimeType,
-  checkNonEmpty,
-  parseAlias,
-  parseHeaderName,
-  parseHostname,
-  parseInteger,
-  parseSeconds,
-  parseShapeBy,
-  parseTableSize,
-} from './values.js';
+import { checkExtension, checkFileName, checkMimeType, checkNonEmpty, parseAlias, parseHostname, parseInteger, parseSeconds } from './values.js';
+
+const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'shapeTableSize'];
 
 const isQuantity = t.isOneOf([t.isNumber(), t.isString()], { exclusive: true });
 
@@ -152,21 +151,9 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
         : shapeFromParts(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, String(v)])) as ShapeParts, where, (part) => part);
     draft.shape = { value, where };
   }
-  if (server.shapeBy !== undefined) {
-    draft.shapeBy = parseShapeBy(server.shapeBy, at(`${key}.shapeBy`));
-    draft.shapeOptions.set('shapeBy', at(`${key}.shapeBy`));
-  }
-  if (server.shapeIpv6Prefix !== undefined) {
-    draft.ipv6PrefixBits = parseInteger(String(server.shapeIpv6Prefix), at(`${key}.shapeIpv6Prefix`), 0, 128, 'a prefix length from 0 to 128');
-    draft.shapeOptions.set('shapeIpv6Prefix', at(`${key}.shapeIpv6Prefix`));
-  }
-  if (server.clientIdHeader !== undefined) {
-    draft.clientIdHeader = parseHeaderName(server.clientIdHeader, at(`${key}.clientIdHeader`));
-    draft.shapeOptions.set('clientIdHeader', at(`${key}.clientIdHeader`));
-  }
-  if (server.shapeTableSize !== undefined) {
-    draft.tableSize = parseTableSize(String(server.shapeTableSize), at(`${key}.shapeTableSize`));
-    draft.shapeOptions.set('shapeTableSize', at(`${key}.shapeTableSize`));
+  for (const setting of SHAPE_SETTINGS) {
+    const value = server[setting];
+    if (value !== undefined) setShapeSetting(draft, setting, String(value), at(`${key}.${setting}`), setting);
   }
   return draft;
 }

@@ -21,6 +21,7 @@ import {
   type VhostPlan,
 } from './plan.js';
 import { isUnlimited, type ShapeLimits } from './shape-spec.js';
+import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';
 
 /** A value and where it was given. */
 export interface Sourced<T> {
@@ -52,12 +53,39 @@ export interface ServerDraft {
   readonly site: SiteDraft;
   readonly vhosts: VhostDraft[];
   shape?: Sourced<ShapeLimits>;
-  /** Shaping companions given (option or key name → where), checked against `shape`. */
-  readonly shapeOptions: Map<string, string>;
-  shapeBy?: 'ip' | 'connection';
-  ipv6PrefixBits?: number;
-  clientIdHeader?: string;
-  tableSize?: number;
+  /** Settings that only mean something with a shape, with where each was given. */
+  readonly shapeSettings: Partial<{ [K in keyof ShapeSettings]: Sourced<ShapeSettings[K]> & { readonly label: string } }>;
+}
+
+/** The companions of a shape, as a server draft holds them. */
+export interface ShapeSettings {
+  readonly shapeBy: 'ip' | 'connection';
+  readonly shapeIpv6Prefix: number;
+  readonly clientIdHeader: string;
+  readonly shapeTableSize: number;
+}
+
+/**
+ * Checks and sets one shape companion (`label` is how the source names it: `--shape-by (option
+ * 3)` comes from the option, `shapeBy` from the config key); shared by both sources.
+ */
+export function setShapeSetting(server: ServerDraft, setting: keyof ShapeSettings, raw: string, where: string, label: string): void {
+  const settings = server.shapeSettings as Record<keyof ShapeSettings, Sourced<unknown> & { label: string }>;
+  const sourced = (value: unknown) => ({ value, where, label });
+  switch (setting) {
+    case 'shapeBy':
+      settings.shapeBy = sourced(parseShapeBy(raw, where));
+      return;
+    case 'shapeIpv6Prefix':
+      settings.shapeIpv6Prefix = sourced(parseInteger(raw, where, 0, 128, 'a prefix length from 0 to 128'));
+      return;
+    case 'clientIdHeader':
+      settings.clientIdHeader = sourced(parseHeaderName(raw, where));
+      return;
+    case 'shapeTableSize':
+      settings.shapeTableSize = sourced(parseTableSize(raw, where));
+      return;
+  }
 }
 
 export interface Draft {
@@ -85,7 +113,7 @@ export interface BuildEnv {
 export const newSiteDraft = (): SiteDraft => ({ ignoreExts: [], aliases: [] });
 
 export function newServerDraft(origin: string, fromFile = false): ServerDraft {
-  return { origin, fromFile, site: newSiteDraft(), vhosts: [], shapeOptions: new Map() };
+  return { origin, fromFile, site: newSiteDraft(), vhosts: [], shapeSettings: {} };
 }
 
 /** A draft with the seed's first server (tcp:8080 unless told otherwise). */
@@ -161,23 +189,27 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
 }
 
 function buildShape(draft: ServerDraft): ShapePlan | null {
+  const settings = draft.shapeSettings;
   if (!draft.shape) {
-    const [option, where] = [...draft.shapeOptions.entries()][0] ?? [];
-    if (option) throw new ConfigError(ConfigErrorCode.Conflict, where!, `${option} needs a shape (--shape) for the same server`);
+    const given = Object.values(settings)[0];
+    if (given) throw new ConfigError(ConfigErrorCode.Conflict, given.where, `${given.label} needs a shape (--shape) for the same server`);
     return null;
   }
-  const by = draft.shapeBy ?? 'ip';
-  const headerWhere = draft.shapeOptions.get('--client-id-header') ?? draft.shapeOptions.get('clientIdHeader');
-  if (by === 'connection' && draft.clientIdHeader && headerWhere) {
-    throw new ConfigError(ConfigErrorCode.Conflict, headerWhere, 'a client id header keys per-client buckets, which shaping by connection does not use');
+  const by = settings.shapeBy?.value ?? 'ip';
+  if (by === 'connection' && settings.clientIdHeader) {
+    throw new ConfigError(
+      ConfigErrorCode.Conflict,
+      settings.clientIdHeader.where,
+      'a client id header keys per-client buckets, which shaping by connection does not use',
+    );
   }
   if (isUnlimited(draft.shape.value)) return null;
   return {
     limits: draft.shape.value,
     by,
-    ipv6PrefixBits: draft.ipv6PrefixBits ?? 128,
-    clientIdHeader: draft.clientIdHeader ?? null,
-    tableSize: draft.tableSize ?? DEFAULT_TABLE_SIZE,
+    ipv6PrefixBits: settings.shapeIpv6Prefix?.value ?? 128,
+    clientIdHeader: settings.clientIdHeader?.value ?? null,
+    tableSize: settings.shapeTableSize?.value ?? DEFAULT_TABLE_SIZE,
   };
 }
 

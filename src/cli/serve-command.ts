@@ -74,30 +74,26 @@ export class ServeCommand extends Command {
       return EXIT_OK;
     }
     const io = { print: (line: string) => stdout.write(`${line}\n`), log: (line: string) => stderr.write(`${line}\n`) };
+    // Listening before startup: a stop signal that arrives while the workers start (or just after the
+    // ready line, before the handlers would otherwise exist) still gets an orderly shutdown.
+    const stopSignal = listenForStopSignal();
     let server;
     try {
       server = await startServer(plan, io);
     } catch (error) {
+      stopSignal.dispose();
       if (error instanceof StartupError) {
         stderr.write(`mediacast: ${error.message}\n`);
         return EXIT_STARTUP;
       }
       throw error;
     }
-    io.print(`${plan.workers} worker${plan.workers === 1 ? '' : 's'}; press Ctrl-C to stop`);
     // Log rotation: after the file was moved away, SIGHUP makes the server write a new one.
     const onHangup = (): void => server.reopenLog();
     process.on('SIGHUP', onHangup);
-    await new Promise<void>((resolveSignal) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        io.log(`${signal}: finishing in-flight responses (up to ${plan.shutdownGraceMs / 1000} s)`);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        resolveSignal();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
+    io.print(`${plan.workers} worker${plan.workers === 1 ? '' : 's'}; press Ctrl-C to stop`);
+    const signal = await stopSignal.received;
+    io.log(`${signal}: finishing in-flight responses (up to ${plan.shutdownGraceMs / 1000} s)`);
     process.off('SIGHUP', onHangup);
     await server.shutdown();
     return EXIT_OK;
@@ -122,4 +118,22 @@ function statPath(path: string): PathKind {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unreadable' : 'missing';
   }
+}
+
+/** The first SIGINT or SIGTERM; the handlers are removed once it came (a second one kills). */
+function listenForStopSignal(): { received: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const dispose = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const received = new Promise<NodeJS.Signals>((resolveSignal) => {
+    onSignal = (signal) => {
+      dispose();
+      resolveSignal(signal);
+    };
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { received, dispose };
 }

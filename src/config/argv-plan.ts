@@ -17,6 +17,7 @@ import {
   type BuildEnv,
   type Draft,
   type ServerDraft,
+  type ShapeSettings,
   type SiteDraft,
   type VhostDraft,
 } from './draft.js';
@@ -140,22 +141,21 @@ function applyServer(cursor: Cursor, name: string, value: string, where: string)
     case '--shape':
       server.shape = { value: parseShapeSpec(value, where), where };
       return true;
-    case '--shape-by':
-      setShapeSetting(server, 'shapeBy', value, where, name);
+    default: {
+      const setting = SHAPE_SETTING_OPTIONS.get(name);
+      if (setting === undefined) return false;
+      setShapeSetting(server, setting, value, where, name);
       return true;
-    case '--shape-ipv6-prefix':
-      setShapeSetting(server, 'shapeIpv6Prefix', value, where, name);
-      return true;
-    case '--client-id-header':
-      setShapeSetting(server, 'clientIdHeader', value, where, name);
-      return true;
-    case '--shape-table-size':
-      setShapeSetting(server, 'shapeTableSize', value, where, name);
-      return true;
-    default:
-      return false;
+    }
   }
 }
+
+const SHAPE_SETTING_OPTIONS: ReadonlyMap<string, keyof ShapeSettings> = new Map([
+  ['--shape-by', 'shapeBy'],
+  ['--shape-ipv6-prefix', 'shapeIpv6Prefix'],
+  ['--client-id-header', 'clientIdHeader'],
+  ['--shape-table-size', 'shapeTableSize'],
+]);
 
 function applySite(site: SiteDraft, name: string, given: GivenOption, value: string, where: string, cwd: string): void {
   switch (name) {

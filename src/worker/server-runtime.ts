@@ -61,6 +61,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #blocks: BlockCache;
   readonly #log: (line: string) => void;
   #active = 0;
+  #lastEndedAt = Number.NEGATIVE_INFINITY;
   #onIdle: (() => void) | null = null;
 
   constructor(server: ServerPlan, http: HttpPolicy, options: ServerRuntimeOptions) {
@@ -85,6 +86,11 @@ export class ServerRuntime implements ExchangeHost {
   /** Exchanges not yet ended. */
   get active(): number {
     return this.#active;
+  }
+
+  /** When the latest exchange ended (`performance.now()` clock). */
+  get lastEndedAt(): number {
+    return this.#lastEndedAt;
   }
 
   /** Calls `callback` once no exchange is in flight (now, or when the last one ends). */
@@ -123,6 +129,7 @@ export class ServerRuntime implements ExchangeHost {
 
   exchangeEnded(exchange: Exchange): void {
     this.#active--;
+    this.#lastEndedAt = performance.now();
     if (this.#accessLog !== null) this.#logExchange(this.#accessLog, exchange);
     if (this.#active === 0 && this.#onIdle) {
       const callback = this.#onIdle;

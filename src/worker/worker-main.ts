@@ -101,10 +101,18 @@ function start(): void {
   post({ type: 'ready' });
 }
 
+/**
+ * How long connections stay open after the last response that ended during a drain. A response
+ * ends when its last bytes are handed to uWS, and uWS may still hold up to its 16 KiB cork buffer
+ * of them until the client reads enough for the kernel to take the rest (no event tells when);
+ * closing at once would cut that tail. A client reading 16 KiB/s or faster gets it within this.
+ */
+const FLUSH_LINGER_MS = 1000;
+
 /** Stops accepting, lets in-flight exchanges finish for up to `graceMs`, then closes and exits. */
 function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
   for (const listener of listeners) stopListening(uws!, listener);
-  let pending = runtimes.length;
+  const startedAt = performance.now();
   let finished = false;
   const finish = (): void => {
     // closeAll() aborts the responses still running, which makes the runtimes idle and calls
@@ -112,6 +120,7 @@ function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
     if (finished) return;
     finished = true;
     clearTimeout(deadline);
+    clearTimeout(linger);
     const cutResponses = runtimes.reduce((sum, runtime) => sum + runtime.active, 0);
     closeAll();
     accessLog?.flush();
@@ -120,11 +129,23 @@ function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
     process.exit(0);
   };
   const deadline = setTimeout(finish, graceMs);
-  for (const runtime of runtimes) {
-    runtime.whenIdle(() => {
-      if (--pending === 0) finish();
-    });
-  }
+  let linger: NodeJS.Timeout | undefined;
+  const whenAllIdle = (callback: () => void): void => {
+    let pending = runtimes.length;
+    for (const runtime of runtimes) {
+      runtime.whenIdle(() => {
+        if (--pending === 0) callback();
+      });
+    }
+  };
+  const settle = (): void => {
+    const lastEndedAt = Math.max(...runtimes.map((runtime) => runtime.lastEndedAt));
+    const wait = lastEndedAt < startedAt ? 0 : lastEndedAt + FLUSH_LINGER_MS - performance.now();
+    if (wait <= 0) finish();
+    // A keep-alive client may send another request meanwhile: wait for it too, then settle again.
+    else linger = setTimeout(() => whenAllIdle(settle), wait);
+  };
+  whenAllIdle(settle);
 }
 
 try {

@@ -124,6 +124,15 @@ describe('graceful shutdown', () => {
     assert.equal(await exited, 0);
   });
 
+  test('a SIGTERM sent the moment the ready line appears still shuts down in order', async () => {
+    // A signal racing the ready line once hit Node's default action (killed by SIGTERM, no exit code).
+    for (let i = 0; i < 5; i++) {
+      const server = await startCli(['--path', dir, '--workers', '1']);
+      assert.equal(await server.stop('SIGTERM'), 0, `run ${i}: ${server.stderr()}`);
+      assert.match(server.stderr(), /SIGTERM: finishing in-flight responses/);
+    }
+  });
+
   test('responses still running after --shutdown-timeout are cut and the server exits 0', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shutdown-timeout', '1']);
     const res = await download(new URL('/big.bin', server.url).href);

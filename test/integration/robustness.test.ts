@@ -38,8 +38,8 @@ function rawExchange(url: string, bytes: Buffer | string): Promise<string> {
 
 const openDescriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
-async function withServer(args: string[], body: (server: ServerProcess) => Promise<void>): Promise<void> {
-  const server = await startCli(['--path', dir, '--workers', '2', ...args]);
+async function withServer(args: string[], body: (server: ServerProcess) => Promise<void>, workers = 2): Promise<void> {
+  const server = await startCli(['--path', dir, '--workers', String(workers), ...args]);
   try {
     await body(server);
   } finally {
@@ -62,17 +62,27 @@ test('hostile and malformed requests get refused, and the server keeps serving',
       'POST /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(100_000),
     ];
     for (const bytes of garbage) await rawExchange(server.url, bytes);
-    // Pipelined requests are answered in order. (uWS closes the connection when a pipelined request
-    // arrives while an earlier response is still waiting on the disk: the file is cached first.)
-    await get(new URL('/small.txt', server.url).href);
-    const pipelined = await rawExchange(
-      server.url,
-      'GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-    );
-    assert.deepEqual([...pipelined.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]), ['200', '200', '404']);
     assert.equal((await get(new URL('/small.txt', server.url).href)).body.toString(), 'small', 'still serving');
     assert.doesNotMatch(server.stderr(), /worker \d+ died/);
   });
+});
+
+test('pipelined requests are answered in order', async () => {
+  // One worker, so that the warm-up request fills the cache the pipelined ones are served from:
+  // uWS closes the connection when a pipelined request arrives while an earlier response still
+  // waits on the disk.
+  await withServer(
+    [],
+    async (server) => {
+      await get(new URL('/small.txt', server.url).href);
+      const pipelined = await rawExchange(
+        server.url,
+        'GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      assert.deepEqual([...pipelined.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]), ['200', '200', '404']);
+    },
+    1,
+  );
 });
 
 async function abortMany(url: string, count: number): Promise<void> {

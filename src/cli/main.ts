@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /**
- * The `mediacast` executable. The only place that calls process.exit: usage errors exit 2 with
+ * The command line interface, loaded by the `mediacast` executable (mediacast.cts). The only place that calls process.exit: usage errors exit 2 with
  * one line, startup failures exit 1, a clean shutdown exits 0.
  */
 import { readFileSync } from 'node:fs';

@@ -26,7 +26,17 @@ import { canonicalName, findOption } from './option-table.js';
 import { DEFAULT_PASSWD_FILE, type ListenSpec, type Plan } from './plan.js';
 import { parseShapeSpec } from './shape-spec.js';
 import { absoluteListenPaths, parseStrport } from './strport.js';
-import { checkExtension, checkFileName, checkMimeType, checkNonEmpty, parseAlias, parseHostname, parseInteger, parseSeconds } from './values.js';
+import {
+  checkExtension,
+  checkFileName,
+  checkMimeType,
+  checkNonEmpty,
+  parseAlias,
+  parseHostname,
+  parseInteger,
+  parseRunAs,
+  parseSeconds,
+} from './values.js';
 
 /** One option occurrence as the command-line parser saw it. */
 export interface GivenOption {
@@ -118,6 +128,9 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--shutdown-timeout':
       draft.graceMs = parseSeconds(value, where);
       return true;
+    case '--run-as':
+      draft.runAs = parseRunAs(value, where);
+      return true;
     default:
       return false;
   }
@@ -179,6 +192,9 @@ function applySite(site: SiteDraft, name: string, given: GivenOption, value: str
       return;
     case '--user':
       if (given.value === true) site.userDirs ??= DEFAULT_PASSWD_FILE;
+      return;
+    case '--user-min-uid':
+      site.userMinUid = { value: parseInteger(value, where, 1, 4294967295, 'a uid from 1 (root is never served)'), where };
       return;
     default:
       throw new ConfigError(ConfigErrorCode.Syntax, where, 'option is not handled');

@@ -23,7 +23,17 @@ import { ConfigError, ConfigErrorCode } from './errors.js';
 import { DEFAULT_PASSWD_FILE } from './plan.js';
 import { parseShapeSpec, shapeFromParts, type ShapeParts } from './shape-spec.js';
 import { absoluteListenPaths, parseStrport } from './strport.js';
-import { checkExtension, checkFileName, checkMimeType, checkNonEmpty, parseAlias, parseHostname, parseInteger, parseSeconds } from './values.js';
+import {
+  checkExtension,
+  checkFileName,
+  checkMimeType,
+  checkNonEmpty,
+  parseAlias,
+  parseHostname,
+  parseInteger,
+  parseRunAs,
+  parseSeconds,
+} from './values.js';
 
 const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'shapeTableSize'];
 
@@ -38,7 +48,9 @@ const siteShape = {
   aliases: t.isOptional(
     t.isArray(t.isOneOf([t.isString(), t.isObject({ path: t.isString(), target: t.isOptional(t.isString()) })], { exclusive: true })),
   ),
-  userDirs: t.isOptional(t.isOneOf([t.isBoolean(), t.isObject({ passwd: t.isString() })], { exclusive: true })),
+  userDirs: t.isOptional(
+    t.isOneOf([t.isBoolean(), t.isObject({ passwd: t.isOptional(t.isString()), minUid: t.isOptional(t.isNumber()) })], { exclusive: true }),
+  ),
 };
 
 const isVhost = t.isObject({ host: t.isString(), ...siteShape });
@@ -75,6 +87,7 @@ const isConfig = t.isObject({
   dotfiles: t.isOptional(t.isBoolean()),
   tracebacks: t.isOptional(t.isBoolean()),
   logfile: t.isOptional(t.isNullable(t.isString())),
+  runAs: t.isOptional(t.isString()),
   servers: t.isOptional(t.isArray(isServer)),
 });
 
@@ -125,6 +138,7 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.logfile !== undefined) {
     draft.logfile = config.logfile === null || config.logfile === '-' ? config.logfile : resolve(base, checkNonEmpty(config.logfile, at('logfile'), 'a file path or -'));
   }
+  if (config.runAs !== undefined) draft.runAs = parseRunAs(config.runAs, at('runAs'));
   (config.servers ?? [{}]).forEach((server, i) => draft.servers.push(serverDraft(server, `servers[${i}]`, at, base)));
   return draft;
 }
@@ -172,7 +186,13 @@ function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string,
     site.aliases.push(parseAlias(text, at(`${key}.aliases[${i}]`)));
   });
   if (doc.userDirs === true) site.userDirs = DEFAULT_PASSWD_FILE;
-  else if (typeof doc.userDirs === 'object') site.userDirs = resolve(base, doc.userDirs.passwd);
+  else if (typeof doc.userDirs === 'object') {
+    site.userDirs = doc.userDirs.passwd === undefined ? DEFAULT_PASSWD_FILE : resolve(base, doc.userDirs.passwd);
+    if (doc.userDirs.minUid !== undefined) {
+      const where = at(`${key}.userDirs.minUid`);
+      site.userMinUid = { value: parseInteger(String(doc.userDirs.minUid), where, 1, 4294967295, 'a uid from 1 (root is never served)'), where };
+    }
+  }
 }
 
 function lowerFirst(text: string): string {

@@ -15,6 +15,7 @@ export function planToDocument(plan: Plan): ConfigDocument {
     dotfiles: plan.http.dotfiles,
     tracebacks: plan.http.tracebacks,
     logfile: plan.logfile,
+    ...(plan.runAs ? { runAs: plan.runAs.group === undefined ? plan.runAs.user : `${plan.runAs.user}:${plan.runAs.group}` } : {}),
     servers: plan.servers.map(serverDocument),
   };
 }
@@ -51,7 +52,7 @@ function siteDocument(site: SitePlan) {
     ignoreExts: site.ignoreExts.filter((ext) => ext !== '*').map((ext) => `.${ext}`),
     ...(anyExt ? { allowIgnoreExt: true } : {}),
     aliases: site.aliases.map(aliasDocument),
-    ...(site.userDirs ? { userDirs: { passwd: site.userDirs } } : {}),
+    ...(site.userDirs ? { userDirs: { passwd: site.userDirs.passwd, minUid: site.userDirs.minUid } } : {}),
   };
 }
 

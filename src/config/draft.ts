@@ -11,9 +11,11 @@ import {
   DEFAULT_MIME_TYPE,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_TABLE_SIZE,
+  DEFAULT_USER_MIN_UID,
   freezePlan,
   type AliasPlan,
   type ListenSpec,
+  type RunAsPlan,
   type Plan,
   type ServerPlan,
   type ShapePlan,
@@ -35,7 +37,9 @@ export interface SiteDraft {
   defaultType?: string;
   ignoreExts: string[];
   aliases: AliasPlan[];
+  /** Passwd file of user directories, when they are on. */
   userDirs?: string;
+  userMinUid?: Sourced<number>;
 }
 
 export interface VhostDraft extends SiteDraft {
@@ -97,6 +101,7 @@ export interface Draft {
   dotfiles?: boolean;
   tracebacks?: boolean;
   logfile?: string | null;
+  runAs?: RunAsPlan;
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -135,6 +140,7 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
     workers: draft.workers ?? env.defaultWorkers,
     shutdownGraceMs: draft.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     logfile: draft.logfile ?? null,
+    runAs: draft.runAs ?? null,
   });
 }
 
@@ -176,6 +182,9 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
   if (kind === 'other') {
     throw new ConfigError(ConfigErrorCode.BadValue, where, `"${root}" is neither a directory nor a regular file`);
   }
+  if (draft.userMinUid && draft.userDirs === undefined) {
+    throw new ConfigError(ConfigErrorCode.Conflict, draft.userMinUid.where, 'applies to user directories, which are not on for this site (add -u)');
+  }
   return {
     root,
     // An unreadable root is reported by the startup check, with its own exit status.
@@ -184,7 +193,7 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
     defaultType: draft.defaultType ?? DEFAULT_MIME_TYPE,
     ignoreExts: draft.ignoreExts,
     aliases: draft.aliases,
-    userDirs: draft.userDirs ?? null,
+    userDirs: draft.userDirs === undefined ? null : { passwd: draft.userDirs, minUid: draft.userMinUid?.value ?? DEFAULT_USER_MIN_UID },
   };
 }
 

@@ -24,6 +24,7 @@ export const StartupErrorCode = {
   NativeModule: 'E_NATIVE_MODULE',
   WorkerFailed: 'E_WORKER_FAILED',
   AccessLog: 'E_ACCESS_LOG',
+  Privileges: 'E_PRIVILEGES',
 } as const;
 export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
 

@@ -96,6 +96,13 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'Serve /~name/... from the public_html directory of system user name. Example: `-u`',
   },
   {
+    names: ['--user-min-uid'],
+    takesValue: true,
+    scope: 'site',
+    description:
+      'With -u: serve only accounts with at least this uid (default 1000; root and nobody never). Example: `--user-min-uid 500`',
+  },
+  {
     names: ['--ignore-ext'],
     takesValue: true,
     scope: 'site',
@@ -188,6 +195,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description:
       'Access log in Combined Log Format, one line per response (aborted ones too); reopened on SIGHUP; `-` for ' +
       'standard output. Example: `-l /var/log/mediacast/access.log`',
+  },
+  {
+    names: ['--run-as'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'When started as root: switch to this account once every port is open, so files are read with its ' +
+      'permissions (as nginx\'s `user`). Example: `--run-as www-data` or `--run-as 33:33`',
   },
   {
     names: ['--workers'],

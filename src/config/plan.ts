@@ -50,8 +50,16 @@ export interface SitePlan {
   readonly ignoreExts: readonly string[];
   /** Applied in order to every request path before it is looked up. */
   readonly aliases: readonly AliasPlan[];
-  /** `/~name/...` serves `public_html` of the user `name`, homes read from this passwd file; or null. */
-  readonly userDirs: string | null;
+  /** `/~name/...` serves `public_html` of the user `name`; or null. */
+  readonly userDirs: UserDirsPlan | null;
+}
+
+/** User directories (`/~name/`). */
+export interface UserDirsPlan {
+  /** Homes and uids are read from this passwd file. */
+  readonly passwd: string;
+  /** Accounts below this uid (and root, and the overflow ids) are never served. */
+  readonly minUid: number;
 }
 
 /** A name-based virtual host of a server. */
@@ -107,6 +115,14 @@ export interface Plan {
   readonly shutdownGraceMs: number;
   /** Access log file in Combined Log Format, `-` for standard output, or null for none. */
   readonly logfile: string | null;
+  /** The account to switch to once listening (started as root), or null to stay as started. */
+  readonly runAs: RunAsPlan | null;
+}
+
+/** `--run-as USER[:GROUP]`: names or numeric ids. */
+export interface RunAsPlan {
+  readonly user: string;
+  readonly group?: string;
 }
 
 export const DEFAULT_INDEXES: readonly string[] = Object.freeze(['index', 'index.html']);
@@ -114,6 +130,7 @@ export const DEFAULT_MIME_TYPE = 'application/octet-stream';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_TABLE_SIZE = 65_536;
 export const DEFAULT_PASSWD_FILE = '/etc/passwd';
+export const DEFAULT_USER_MIN_UID = 1000;
 
 /** Deep-freezes a plan so no thread can change it after validation. */
 export function freezePlan<T>(value: T): T {

@@ -5,7 +5,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
-import type { AliasPlan } from './plan.js';
+import type { AliasPlan, RunAsPlan } from './plan.js';
 
 function bad(where: string, message: string): never {
   throw new ConfigError(ConfigErrorCode.BadValue, where, message);
@@ -89,6 +89,17 @@ export function parseHostname(value: string, where: string): string {
 export function parseHeaderName(value: string, where: string): string {
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) bad(where, `"${value}" is not a header name (expected e.g. X-Viewer-Id)`);
   return value.toLowerCase();
+}
+
+const ACCOUNT = /^(?:\d+|[a-z_][a-z0-9_.-]{0,31}\$?)$/i;
+
+/** `USER[:GROUP]`, names or numeric ids. */
+export function parseRunAs(value: string, where: string): RunAsPlan {
+  const [user = '', group, extra] = value.split(':');
+  if (extra !== undefined || !ACCOUNT.test(user) || (group !== undefined && !ACCOUNT.test(group))) {
+    bad(where, `got "${value}", expected USER or USER:GROUP (names or numeric ids, e.g. www-data or 33:33)`);
+  }
+  return group === undefined ? { user } : { user, group };
 }
 
 export function parseShapeBy(value: string, where: string): 'ip' | 'connection' {

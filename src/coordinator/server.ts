@@ -9,10 +9,13 @@ import { freezePlan } from '../config/plan.js';
 import { describeLevel } from '../config/shape-spec.js';
 import { describeListen } from '../config/strport.js';
 import { formatInteger } from '../config/rate-units.js';
+import { createBodyBudget } from '../files/body-store.js';
 import { createShaperMemory } from '../shaping/shaper-memory.js';
 import { createStatsMemory, readTotals } from '../stats/shaping-stats.js';
 import type { SharedMemory } from '../worker/messages.js';
+import { StartupError, StartupErrorCode } from '../config/errors.js';
 import { AccessLogWriter } from './access-log.js';
+import { dropPrivileges, resolveIdentity, runningAsRoot } from './privileges.js';
 import { prepareServers } from './listen-checks.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -46,11 +49,16 @@ export interface RunningServer {
 
 /** Starts serving `plan`. Rejects with a StartupError when the environment refuses it. */
 export async function startServer(plan: Plan, io: CoordinatorIo): Promise<RunningServer> {
+  const identity = plan.runAs === null ? null : resolveIdentity(plan.runAs);
+  if (identity !== null && !runningAsRoot() && process.getuid?.() !== identity.uid) {
+    throw new StartupError(StartupErrorCode.Privileges, `--run-as needs the server to be started as root (it runs as uid ${process.getuid?.()})`);
+  }
   const servers = await prepareServers(plan.servers);
   const boundPlan = freezePlan({ ...plan, servers });
   const memory: SharedMemory = {
     shapers: servers.map((server) => (server.shape ? createShaperMemory(server.shape.limits, server.shape.tableSize) : null)),
     stats: createStatsMemory(servers.length, plan.workers),
+    bodyBudget: createBodyBudget(),
   };
   const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
   const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines));
@@ -61,8 +69,19 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     await accessLog?.close();
     throw error;
   }
-  for (const server of servers) {
-    if (server.listen.kind === 'unix') chmodSync(server.listen.path, server.listen.mode);
+  try {
+    for (const server of servers) {
+      if (server.listen.kind === 'unix') chmodSync(server.listen.path, server.listen.mode);
+    }
+    // Every port is open: from here on nothing needs root.
+    if (identity !== null && runningAsRoot()) dropPrivileges(identity);
+  } catch (error) {
+    await workers.drain(0);
+    await accessLog?.close();
+    throw error;
+  }
+  if (identity === null && runningAsRoot()) {
+    io.log('warning: serving as root: every file root can read is one symlink or bug away; use --run-as USER to drop privileges');
   }
   const bound = servers.map(describeBound);
   for (const server of servers) {
@@ -89,7 +108,13 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
           );
         }
         for (const server of servers) {
-          if (server.listen.kind === 'unix') rmSync(server.listen.path, { force: true });
+          if (server.listen.kind !== 'unix') continue;
+          try {
+            rmSync(server.listen.path, { force: true });
+          } catch (error) {
+            // After --run-as the socket's directory may not be ours to change.
+            io.log(`shutdown: cannot remove unix:${server.listen.path}: ${(error as Error).message}`);
+          }
         }
         await accessLog?.close();
       })();

@@ -11,6 +11,8 @@ export interface SharedMemory {
   readonly shapers: ReadonlyArray<SharedArrayBuffer | null>;
   /** Shaping counters, one line per (server, worker slot). */
   readonly stats: SharedArrayBuffer;
+  /** Bytes of small-file bodies all workers keep in memory (one budget per process). */
+  readonly bodyBudget: SharedArrayBuffer;
 }
 
 /** What a worker receives as `workerData`. */

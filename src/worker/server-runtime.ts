@@ -5,13 +5,15 @@
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import type { HttpPolicy, ServerPlan, ShapePlan } from '../config/plan.js';
 import { formatCombined } from '../http/access-log-line.js';
-import type { BlockCache } from '../http/block-cache.js';
+import type { BlockCache } from '../files/block-cache.js';
 import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../http/body-source.js';
-import { BufferPool } from '../http/buffer-pool.js';
+import { BufferPool } from '../files/buffer-pool.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
-import type { OpenedFile } from '../http/file-cache.js';
-import type { OpenFiles } from '../http/open-files.js';
+import type { OpenedFile } from '../files/file-cache.js';
+import type { OpenFiles } from '../files/open-files.js';
+import type { BodyStore } from '../files/body-store.js';
+import { CHANGED } from '../files/safe-open.js';
 import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
 import { formatAddress } from '../http/ip-text.js';
 import { decodeRequestPath } from '../http/request-path.js';
@@ -38,6 +40,8 @@ export interface ServerRuntimeOptions {
   readonly blocks: BlockCache;
   /** Descriptors shared by responses reading one file at the same time (one table per worker). */
   readonly files: OpenFiles;
+  /** Small files' bodies (one store per worker, one byte budget per process). */
+  readonly bodies: BodyStore;
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
@@ -73,8 +77,8 @@ export class ServerRuntime implements ExchangeHost {
     this.#shaper = this.#shape ? options.shaper : null;
     this.shaped = this.#shaper !== null;
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
-    this.#site = new SiteRuntime(server.site, http, options.files);
-    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http, options.files)]));
+    this.#site = new SiteRuntime(server.site, http, options.files, options.bodies);
+    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http, options.files, options.bodies)]));
     this.routesByHost = this.#sitesByHost.size > 0;
     this.#accessLog = options.accessLog;
     this.logsAccess = this.#accessLog !== null;
@@ -164,7 +168,8 @@ export class ServerRuntime implements ExchangeHost {
     // Hot path: a small file checked against the disk within the last second, answered from
     // memory without leaving the handler. Its raw path was validated when it was cached.
     const cached = site.cache.fresh(exchange.url);
-    if (cached?.body) return this.#sendFile(exchange, { file: cached, handle: null });
+    const body = cached?.stored?.buffer;
+    if (body) return this.#sendFile(exchange, { file: cached!, body, handle: null });
     const decoded = decodeRequestPath(exchange.url);
     if (!decoded.ok) return exchange.sendError(400, decoded.reason);
     exchange.goAsync();
@@ -197,7 +202,7 @@ export class ServerRuntime implements ExchangeHost {
   }
 
   #sendFile(exchange: Exchange, opened: OpenedFile): void {
-    const { file } = opened;
+    const { file, body } = opened;
     // Most requests carry no range or validator: their plan depends on the file alone, so it is
     // made and encoded once per file version.
     let plan: FileResponsePlan;
@@ -213,9 +218,9 @@ export class ServerRuntime implements ExchangeHost {
     switch (plan.kind) {
       case 'body':
         if (exchange.head) return exchange.sendHead(plan.status, headers, plan.length);
-        if (file.body !== null && plan.length <= WHOLE_BODY_BYTES) {
-          const whole = plan.length === file.body.length;
-          return exchange.sendWhole(plan.status, headers, whole ? file.body : file.body.subarray(plan.start, plan.start + plan.length));
+        if (body !== null && plan.length <= WHOLE_BODY_BYTES) {
+          const whole = plan.length === body.length;
+          return exchange.sendWhole(plan.status, headers, whole ? body : body.subarray(plan.start, plan.start + plan.length));
         }
         return exchange.sendBody(plan.status, headers, this.#source(opened, plan.start, plan.length));
       case 'not-modified':
@@ -251,7 +256,7 @@ export class ServerRuntime implements ExchangeHost {
   }
 
   #source(opened: OpenedFile, start: number, length: number): BodySource {
-    const { body } = opened.file;
+    const { body } = opened;
     if (body !== null) return new MemorySource(body.subarray(start, start + length));
     if (length === 0 || opened.handle === null) {
       opened.handle?.release();
@@ -266,7 +271,7 @@ export class ServerRuntime implements ExchangeHost {
   /** A file that vanished or turned unreadable between lookup and open is 404/403, not a crash. */
   #sendFailure(exchange: Exchange, error: unknown): void {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENOTFILE') return exchange.sendError(404, 'No such file or directory.');
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENOTFILE' || code === CHANGED) return exchange.sendError(404, 'No such file or directory.');
     if (code === 'EACCES' || code === 'EPERM') return exchange.sendError(403, 'Access to this path is not permitted.');
     this.reportError(error, exchange);
     exchange.sendError(500, 'The server could not read this file.', [], error instanceof Error ? error.stack : String(error));

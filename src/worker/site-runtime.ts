@@ -5,12 +5,14 @@
 import { join } from 'node:path';
 import type { AliasPlan, HttpPolicy, SitePlan } from '../config/plan.js';
 import { cacheControlForFile } from '../http/cache-policy.js';
-import { FileCache, type OpenedFile } from '../http/file-cache.js';
-import type { OpenFiles } from '../http/open-files.js';
+import type { BodyStore } from '../files/body-store.js';
+import { FileCache, type OpenedFile } from '../files/file-cache.js';
+import { CHANGED } from '../files/safe-open.js';
+import type { OpenFiles } from '../files/open-files.js';
 import { renderListing } from '../http/listing.js';
 import { contentTypeFor } from '../http/mime.js';
-import { SiteResolver, type Resolution } from '../http/site-resolver.js';
-import { UserHomes } from '../http/user-homes.js';
+import { SiteResolver, type Resolution } from '../files/site-resolver.js';
+import { UserHomes } from '../files/user-homes.js';
 import { fileValidators } from '../http/validators.js';
 
 export type SiteAnswer =
@@ -39,11 +41,11 @@ export class SiteRuntime {
   /** Resolutions under way, shared by concurrent requests for one path (a crowd starting at once). */
   readonly #resolving = new Map<string, Promise<Routed>>();
 
-  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles) {
+  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles, bodies: BodyStore) {
     this.#site = site;
     this.#dotfiles = http.dotfiles;
     this.#resolver = new SiteResolver(site, http.dotfiles);
-    this.#homes = site.userDirs === null ? null : new UserHomes(site.userDirs);
+    this.#homes = site.userDirs === null ? null : new UserHomes(site.userDirs.passwd, site.userDirs.minUid);
     this.cache = new FileCache(
       (name, size, mtimeMs) => ({
         size,
@@ -52,6 +54,7 @@ export class SiteRuntime {
         cacheControl: cacheControlForFile(name, http.noCache),
       }),
       files,
+      bodies,
     );
   }
 
@@ -62,25 +65,35 @@ export class SiteRuntime {
   async answer(rawPath: string, segments: readonly string[], trailingSlash: boolean, query: string): Promise<SiteAnswer> {
     const fresh = this.cache.fresh(rawPath);
     if (fresh) {
-      const opened = fresh.body ? { file: fresh, handle: null } : await this.cache.reopen(rawPath, fresh);
+      const body = fresh.stored?.buffer ?? null;
+      const opened = body !== null ? { file: fresh, body, handle: null } : await this.cache.reopen(rawPath, fresh);
       if (opened) return { kind: 'file', opened };
     }
-    const { resolution, resolver } = await this.#resolve(rawPath, segments, trailingSlash, query);
-    switch (resolution.kind) {
-      case 'file':
-        return { kind: 'file', opened: await this.cache.load(rawPath, resolution.path, resolution.name) };
-      case 'listing': {
-        const entries = await resolver.listEntries(resolution.path);
-        const html = renderListing(
-          resolution.urlPath,
-          entries.map(({ name, stats }) => ({ name, isDirectory: stats.isDirectory(), size: stats.size, mtimeMs: stats.mtimeMs })),
-        );
-        return { kind: 'listing', html };
-      }
-      default:
+    // A file swapped between resolution and open is resolved once more, from scratch.
+    for (let attempt = 0; ; attempt++) {
+      const { resolution, resolver } =
+        attempt === 0 ? await this.#resolve(rawPath, segments, trailingSlash, query) : await this.#route(segments, trailingSlash, query);
+      if (resolution.kind === 'listing') return this.#listing(resolver, resolution.path, resolution.urlPath);
+      if (resolution.kind !== 'file') {
         this.cache.forget(rawPath);
         return resolution;
+      }
+      try {
+        return { kind: 'file', opened: await this.cache.load(rawPath, resolution) };
+      } catch (error) {
+        this.cache.forget(rawPath);
+        if ((error as NodeJS.ErrnoException).code !== CHANGED || attempt > 0) throw error;
+      }
     }
+  }
+
+  async #listing(resolver: SiteResolver, path: string, urlPath: string): Promise<SiteAnswer> {
+    const entries = await resolver.listEntries(path);
+    const html = renderListing(
+      urlPath,
+      entries.map(({ name, stats }) => ({ name, isDirectory: stats.isDirectory(), size: stats.size, mtimeMs: stats.mtimeMs })),
+    );
+    return { kind: 'listing', html };
   }
 
   #resolve(rawPath: string, segments: readonly string[], trailingSlash: boolean, query: string): Promise<Routed> {
@@ -98,20 +111,21 @@ export class SiteRuntime {
   async #route(segments: readonly string[], trailingSlash: boolean, query: string): Promise<Routed> {
     const first = segments[0];
     if (this.#homes !== null && first !== undefined && first.startsWith('~')) {
-      const home = await this.#homes.home(first.slice(1));
-      if (home === null) return { resolution: NOT_FOUND, resolver: this.#resolver };
-      const resolver = this.#userResolver(join(home, 'public_html'));
+      const account = await this.#homes.account(first.slice(1));
+      if (account === null) return { resolution: NOT_FOUND, resolver: this.#resolver };
+      const resolver = this.#userResolver(join(account.home, 'public_html'), account.uid);
       return { resolution: await resolver.resolve(segments.slice(1), trailingSlash, query, segments), resolver };
     }
     const resolution = await this.#resolver.resolve(applyAliases(this.#site.aliases, segments), trailingSlash, query, segments);
     return { resolution, resolver: this.#resolver };
   }
 
-  #userResolver(root: string): SiteResolver {
-    let resolver = this.#userResolvers.get(root);
+  #userResolver(root: string, uid: number): SiteResolver {
+    const key = `${uid}:${root}`;
+    let resolver = this.#userResolvers.get(key);
     if (resolver === undefined) {
-      resolver = new SiteResolver({ ...this.#site, root, rootIsFile: false, aliases: [], userDirs: null }, this.#dotfiles);
-      this.#userResolvers.set(root, resolver);
+      resolver = new SiteResolver({ ...this.#site, root, rootIsFile: false, aliases: [], userDirs: null }, this.#dotfiles, uid);
+      this.#userResolvers.set(key, resolver);
     }
     return resolver;
   }

@@ -6,10 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadUws, type Uws } from '../../native-bindings/uws.js';
 import { serializeError } from '../config/errors.js';
-import { BlockCache } from '../http/block-cache.js';
+import { BlockCache } from '../files/block-cache.js';
 import { AccessLogBuffer } from './access-log-buffer.js';
-import { BufferPool } from '../http/buffer-pool.js';
-import { OpenFiles } from '../http/open-files.js';
+import { BufferPool } from '../files/buffer-pool.js';
+import { OpenFiles } from '../files/open-files.js';
+import { BodyStore } from '../files/body-store.js';
+import { DEFAULT_BODY_BUDGET_BYTES } from '../files/file-cache.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
 import { ShapingCounters } from '../stats/shaping-stats.js';
@@ -62,6 +64,7 @@ function start(): void {
   const pool = new BufferPool();
   const blocks = new BlockCache();
   const files = new OpenFiles();
+  const bodies = new BodyStore(init.memory.bodyBudget, DEFAULT_BODY_BUDGET_BYTES);
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id] ?? null;
@@ -74,7 +77,7 @@ function start(): void {
             onOverflow: () => log(`server ${server.id}: client table full; new clients share one overflow bucket`),
             onWrite: (bytes) => counters.wrote(bytes),
           });
-    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, log, shaper });
+    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, bodies, log, shaper });
   });
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/mediacast.cjs', import.meta.url));
 export const DEMO_MEDIA = fileURLToPath(new URL('../../../src/demo-media', import.meta.url));
 
 export interface ServerProcess {

@@ -1,5 +1,5 @@
 /**
- * Several servers, virtual hosts, aliases, user directories and the access log, over real sockets.
+ * Several servers, virtual hosts, aliases and the access log, over real sockets.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -29,10 +29,6 @@ before(() => {
   put('b/videos/clip.ts', 'clip');
   put('d/start.html', 'start d');
   put('d/index.html', 'index d');
-  put('home/alice/public_html/hello.txt', 'hello from alice');
-  put('home/alice/public_html/sub/x.txt', 'x');
-  put('home/alice/secret.txt', 'not public');
-  put('passwd', `alice:x:1000:1000::${join(dir, 'home/alice')}:/bin/sh\nbob:x:1001:1001::${join(dir, 'home/bob')}:/bin/sh\n`);
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,26 +66,6 @@ describe('the seed-style command line over real sockets', () => {
       const unshaped = performance.now() - started;
       assert.ok(shaped > 1500 && shaped < 4000, `port ${first} took ${shaped.toFixed(0)} ms`);
       assert.ok(unshaped < 1000, `port ${second} took ${unshaped.toFixed(0)} ms`);
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
-  });
-});
-
-describe('--user', () => {
-  test('/~name/ serves the public_html of that user, nothing else of the home, unknown users 404', async () => {
-    writeFileSync(join(dir, 'users.json'), JSON.stringify({ servers: [{ path: 'a', userDirs: { passwd: 'passwd' } }] }));
-    const server = await startCli(['--config', 'users.json', '-u', '--workers', '1'], { cwd: dir });
-    const base = server.url.replace(/\/$/, '');
-    try {
-      assert.equal((await fetchText(`${base}/~alice/hello.txt`)).body, 'hello from alice');
-      assert.equal((await fetchText(`${base}/~alice/sub/x.txt`)).body, 'x');
-      assert.deepEqual((await fetchText(`${base}/~alice`)).location, '/~alice/');
-      assert.match((await fetchText(`${base}/~alice/`)).body, /hello\.txt/);
-      assert.equal((await fetchText(`${base}/~alice/../secret.txt`)).status, 404);
-      assert.equal((await fetchText(`${base}/~bob/hello.txt`)).status, 404, 'bob has no public_html');
-      assert.equal((await fetchText(`${base}/~nobody/hello.txt`)).status, 404);
-      assert.equal((await fetchText(`${base}/who.txt`)).body, 'a', 'the rest of the site is served as usual');
     } finally {
       assert.equal(await server.stop(), 0);
     }

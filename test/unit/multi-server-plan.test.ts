@@ -67,7 +67,7 @@ test('the seed-style command line resolves to the expected tree', () => {
 test('-u, -l and names: user dirs per site, the log path, host names normalised', () => {
   const plan = resolveArgv(parse('-l access.log -u -v Users.Example.COM. -u --path x -h 9000 -a media'), env);
   assert.equal(plan.logfile, '/srv/access.log');
-  assert.equal(plan.servers[0]!.site.userDirs, '/etc/passwd');
+  assert.deepEqual(plan.servers[0]!.site.userDirs, { passwd: '/etc/passwd', minUid: 1000 });
   assert.equal(plan.servers[0]!.vhosts[0]!.hostname, 'users.example.com');
   assert.equal(plan.servers[0]!.vhosts[0]!.root, '/srv/x');
   assert.deepEqual(plan.servers[1]!.site.aliases, [{ from: ['media'], to: [] }]);
@@ -166,7 +166,7 @@ test('JSON config with every kind of key', () => {
     defaultType: 'video/f4f',
     ignoreExts: ['m3u8', '*'],
     aliases: [{ from: ['live'], to: ['streams', 'live'] }],
-    userDirs: join(dir!, 'passwd'),
+    userDirs: { passwd: join(dir!, 'passwd'), minUid: 1000 },
   });
   assert.deepEqual(server.shape, {
     limits: { server: { rate: 5_000_000, burst: 5_000_000 }, client: { rate: 500_000, burst: 500_000 } },
@@ -238,5 +238,5 @@ test('the config file example in README.md is valid', () => {
   assert.equal(plan.servers.length, 2);
   assert.deepEqual(plan.servers[0]!.site.aliases, [{ from: ['media'], to: ['videos'] }]);
   assert.equal(plan.servers[0]!.vhosts[0]!.hostname, 'one.local');
-  assert.equal(plan.servers[1]!.site.userDirs, '/etc/passwd');
+  assert.deepEqual(plan.servers[1]!.site.userDirs, { passwd: '/etc/passwd', minUid: 1000 });
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { escapeField, formatCombined, formatLogTime } from '../../src/http/access-log-line.js';
 import { hostName } from '../../src/http/host-header.js';
 import { formatAddress } from '../../src/http/ip-text.js';
-import { parsePasswd } from '../../src/http/user-homes.js';
+import { mayServe, parsePasswd } from '../../src/files/user-homes.js';
 import { applyAliases } from '../../src/worker/site-runtime.js';
 
 test('aliases rewrite whole leading segments, in order; an empty target is the root', () => {
@@ -53,9 +53,20 @@ test('combined log lines', () => {
 });
 
 test('passwd parsing', () => {
-  const homes = parsePasswd('root:x:0:0:root:/root:/bin/bash\n# comment\nalice:x:1000:1000:Alice,,,:/home/alice:/bin/sh\nbroken:x\nnohome:x:1:1::relative:/bin/sh\n');
-  assert.deepEqual([...homes], [
-    ['root', '/root'],
-    ['alice', '/home/alice'],
+  const accounts = parsePasswd(
+    'root:x:0:0:root:/root:/bin/bash\n# comment\nalice:x:1000:1000:Alice,,,:/home/alice:/bin/sh\nbroken:x\nnohome:x:1:1::relative:/bin/sh\nbaduid:x:x1:1::/h:/bin/sh\n',
+  );
+  assert.deepEqual([...accounts], [
+    ['root', { home: '/root', uid: 0 }],
+    ['alice', { home: '/home/alice', uid: 1000 }],
   ]);
+});
+
+test('which accounts may have their public_html served', () => {
+  assert.equal(mayServe({ home: '/root', uid: 0 }, 0), false, 'never root, whatever the minimum');
+  assert.equal(mayServe({ home: '/', uid: 33 }, 1000), false);
+  assert.equal(mayServe({ home: '/home/a', uid: 1000 }, 1000), true);
+  assert.equal(mayServe({ home: '/home/a', uid: 1000 }, 1001), false);
+  assert.equal(mayServe({ home: '/nonexistent', uid: 65534 }, 1000), false, 'nobody');
+  assert.equal(mayServe({ home: '/home/a', uid: 500 }, 500), true);
 });

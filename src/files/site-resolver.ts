@@ -2,16 +2,21 @@
  * Maps decoded request paths to what to serve under a site's root: a file, a redirect to the
  * slash form of a directory, a directory listing, or nothing. Symlinks are followed only while
  * they stay inside the root; hidden names only with --dotfiles; never anything but regular files
- * and directories (a FIFO or device under the root would hang or leak).
+ * and directories (a FIFO or device under the root would hang or leak). A user directory
+ * (`public_html`) has an owner: the root itself must be a real directory of that owner, and a
+ * symlink inside it is followed only when the link and its target have the same owner (Apache's
+ * SymLinksIfOwnerMatch). The opened descriptor is checked again (safe-open.ts).
  */
 import type { Dirent, Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import type { SitePlan } from '../config/plan.js';
-import { encodePath, isHiddenSegment } from './request-path.js';
+import { encodePath, isHiddenSegment } from '../http/request-path.js';
+import type { ResolvedFile } from './file-cache.js';
+import { isInside } from './safe-open.js';
 
 export type Resolution =
-  | { readonly kind: 'file'; readonly path: string; readonly name: string }
+  | ({ readonly kind: 'file' } & ResolvedFile)
   | { readonly kind: 'redirect'; readonly location: string }
   | { readonly kind: 'listing'; readonly path: string; readonly urlPath: string }
   | { readonly kind: 'not-found' }
@@ -19,15 +24,21 @@ export type Resolution =
 
 const NOT_FOUND: Resolution = Object.freeze({ kind: 'not-found' });
 const FORBIDDEN: Resolution = Object.freeze({ kind: 'forbidden' });
+/** How long an owned root's checks are trusted (its owner may swap it for a symlink at any time). */
+const OWNED_ROOT_FRESH_MS = 1000;
 
 export class SiteResolver {
   readonly site: SitePlan;
   readonly #dotfiles: boolean;
+  /** Uid owning the root and every symlink followed, for user directories; null otherwise. */
+  readonly #owner: number | null;
   #realRoot: Promise<string> | undefined;
+  #rootCheckedAt = 0;
 
-  constructor(site: SitePlan, dotfiles: boolean) {
+  constructor(site: SitePlan, dotfiles: boolean, owner: number | null = null) {
     this.site = site;
     this.#dotfiles = dotfiles;
+    this.#owner = owner;
   }
 
   /**
@@ -58,7 +69,7 @@ export class SiteResolver {
     const { path, stats } = found;
     if (stats.isFile()) {
       if (trailingSlash) return NOT_FOUND;
-      return { kind: 'file', path, name: basename(path) };
+      return fileResolution(root, path, basename(path), stats);
     }
     if (!stats.isDirectory()) return NOT_FOUND;
     if (!trailingSlash) {
@@ -66,7 +77,7 @@ export class SiteResolver {
     }
     for (const index of this.site.indexes) {
       const candidate = await this.#inside(root, join(path, index)).catch(() => null);
-      if (candidate?.stats.isFile()) return { kind: 'file', path: candidate.path, name: index };
+      if (candidate?.stats.isFile()) return fileResolution(root, candidate.path, index, candidate.stats);
     }
     return { kind: 'listing', path, urlPath: `/${requestSegments.map((s) => `${s}/`).join('')}` };
   }
@@ -88,18 +99,38 @@ export class SiteResolver {
   }
 
   #root(): Promise<string> {
+    if (this.#owner !== null && performance.now() - this.#rootCheckedAt >= OWNED_ROOT_FRESH_MS) this.#realRoot = undefined;
     // A failure is not remembered: the root may appear later.
-    this.#realRoot ??= realpath(this.site.root).catch((error: unknown) => {
+    this.#realRoot ??= this.#checkRoot().catch((error: unknown) => {
       this.#realRoot = undefined;
       throw error;
     });
     return this.#realRoot;
   }
 
-  #resolveFileRoot(segments: readonly string[], trailingSlash: boolean): Resolution {
+  async #checkRoot(): Promise<string> {
+    if (this.#owner !== null) {
+      this.#rootCheckedAt = performance.now();
+      const stats = await lstat(this.site.root);
+      // A public_html that is a symlink, not a directory, or someone else's is not served at all.
+      if (!stats.isDirectory() || stats.uid !== this.#owner) throw Object.assign(new Error('not an owned directory'), { code: 'ENOENT' });
+    }
+    return realpath(this.site.root);
+  }
+
+  async #resolveFileRoot(segments: readonly string[], trailingSlash: boolean): Promise<Resolution> {
     const name = basename(this.site.root);
     const matches = segments.length === 0 || (segments.length === 1 && segments[0] === name && !trailingSlash);
-    return matches ? { kind: 'file', path: this.site.root, name } : NOT_FOUND;
+    if (!matches) return NOT_FOUND;
+    try {
+      // The file is its own root: the descriptor must be that very file.
+      const real = await this.#root();
+      return fileResolution(real, real, name, await stat(real));
+    } catch (error) {
+      if (isMissingError(error)) return NOT_FOUND;
+      if (isPermissionError(error)) return FORBIDDEN;
+      throw error;
+    }
   }
 
   async #locate(
@@ -151,10 +182,30 @@ export class SiteResolver {
    * out. Throws the filesystem error when it does not exist or cannot be read.
    */
   async #inside(root: string, path: string): Promise<{ path: string; stats: Stats } | null> {
+    if (this.#owner !== null && !(await symlinksOwnerMatch(root, path))) return null;
     const real = await realpath(path);
-    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) return null;
+    if (!isInside(root, real)) return null;
     return { path: real, stats: await stat(real) };
   }
+}
+
+function fileResolution(root: string, path: string, name: string, stats: Stats): Resolution {
+  return { kind: 'file', path, root, name, dev: stats.dev, ino: stats.ino };
+}
+
+/**
+ * SymLinksIfOwnerMatch: every symlink met on the way from `root` down to `path` has the same
+ * owner as what it points to. Missing components throw (ENOENT), as realpath would.
+ */
+async function symlinksOwnerMatch(root: string, path: string): Promise<boolean> {
+  if (path === root) return true;
+  let current = root;
+  for (const part of path.slice(root.length + 1).split(sep)) {
+    current = join(current, part);
+    const link = await lstat(current);
+    if (link.isSymbolicLink() && (await stat(current)).uid !== link.uid) return false;
+  }
+  return true;
 }
 
 function isMissingError(error: unknown): boolean {

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { BLOCK_BYTES, BlockCache, blockStart } from '../../src/http/block-cache.js';
+import { BLOCK_BYTES, BlockCache, blockStart } from '../../../src/files/block-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mediacast-blocks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -94,8 +94,9 @@ export class ServeCommand extends Command {
     io.print(`${plan.workers} worker${plan.workers === 1 ? '' : 's'}; press Ctrl-C to stop`);
     const signal = await stopSignal.received;
     io.log(`${signal}: finishing in-flight responses (up to ${plan.shutdownGraceMs / 1000} s)`);
-    process.off('SIGHUP', onHangup);
+    // Still handled while draining: without a handler, SIGHUP would kill the process mid-drain.
     await server.shutdown();
+    process.off('SIGHUP', onHangup);
     return EXIT_OK;
   }
 

@@ -36,6 +36,7 @@ import {
   parseInteger,
   parseRunAs,
   parseSeconds,
+  parseTrustProxy,
 } from './values.js';
 
 /** One option occurrence as the command-line parser saw it. */
@@ -154,6 +155,11 @@ function applyServer(cursor: Cursor, name: string, value: string, where: string)
     case '--shape':
       server.shape = { value: parseShapeSpec(value, where), where };
       return true;
+    case '--trust-proxy': {
+      const entries = parseTrustProxy(value, where);
+      server.trustProxy = { value: [...(server.trustProxy?.value ?? []), ...entries], where: server.trustProxy?.where ?? where };
+      return true;
+    }
     default: {
       const setting = SHAPE_SETTING_OPTIONS.get(name);
       if (setting === undefined) return false;
@@ -167,6 +173,7 @@ const SHAPE_SETTING_OPTIONS: ReadonlyMap<string, keyof ShapeSettings> = new Map(
   ['--shape-by', 'shapeBy'],
   ['--shape-ipv6-prefix', 'shapeIpv6Prefix'],
   ['--client-id-header', 'clientIdHeader'],
+  ['--client-id-limit', 'clientIdLimit'],
   ['--shape-table-size', 'shapeTableSize'],
 ]);
 

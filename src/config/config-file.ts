@@ -33,9 +33,10 @@ import {
   parseInteger,
   parseRunAs,
   parseSeconds,
+  parseTrustProxy,
 } from './values.js';
 
-const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'shapeTableSize'];
+const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'clientIdLimit', 'shapeTableSize'];
 
 const isQuantity = t.isOneOf([t.isNumber(), t.isString()], { exclusive: true });
 
@@ -76,7 +77,9 @@ const isServer = t.isObject({
   shapeBy: t.isOptional(t.isString()),
   shapeIpv6Prefix: t.isOptional(t.isNumber()),
   clientIdHeader: t.isOptional(t.isString()),
+  clientIdLimit: t.isOptional(t.isNumber()),
   shapeTableSize: t.isOptional(t.isNumber()),
+  trustProxy: t.isOptional(t.isOneOf([t.isString(), t.isArray(t.isString())], { exclusive: true })),
 });
 
 const isConfig = t.isObject({
@@ -164,6 +167,11 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
         ? parseShapeSpec(shape, where)
         : shapeFromParts(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, String(v)])) as ShapeParts, where, (part) => part);
     draft.shape = { value, where };
+  }
+  if (server.trustProxy !== undefined) {
+    const where = at(`${key}.trustProxy`);
+    const list = typeof server.trustProxy === 'string' ? [server.trustProxy] : server.trustProxy;
+    draft.trustProxy = { value: list.flatMap((entry, i) => parseTrustProxy(entry, typeof server.trustProxy === 'string' ? where : `${where}[${i}]`)), where };
   }
   for (const setting of SHAPE_SETTINGS) {
     const value = server[setting];

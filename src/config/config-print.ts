@@ -26,6 +26,7 @@ function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers
     listen: listenDescription(server.listen),
     ...siteDocument(server.site),
     vhosts: server.vhosts.map((vhost) => ({ host: vhost.hostname, ...siteDocument(vhost) })),
+    ...(server.trustProxy.length > 0 ? { trustProxy: [...server.trustProxy] } : {}),
     ...(shape
       ? {
           shape: {
@@ -36,7 +37,7 @@ function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers
           },
           shapeBy: shape.by,
           shapeIpv6Prefix: shape.ipv6PrefixBits,
-          ...(shape.clientIdHeader ? { clientIdHeader: shape.clientIdHeader } : {}),
+          ...(shape.clientIdHeader ? { clientIdHeader: shape.clientIdHeader, clientIdLimit: shape.clientIdLimit } : {}),
           shapeTableSize: shape.tableSize,
         }
       : {}),

@@ -10,6 +10,7 @@ import {
   DEFAULT_INDEXES,
   DEFAULT_MIME_TYPE,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_CLIENT_ID_LIMIT,
   DEFAULT_TABLE_SIZE,
   DEFAULT_USER_MIN_UID,
   freezePlan,
@@ -57,6 +58,8 @@ export interface ServerDraft {
   readonly site: SiteDraft;
   readonly vhosts: VhostDraft[];
   shape?: Sourced<ShapeLimits>;
+  /** `--trust-proxy` entries, each checked, with where the first one was given. */
+  trustProxy?: Sourced<string[]>;
   /** Settings that only mean something with a shape, with where each was given. */
   readonly shapeSettings: Partial<{ [K in keyof ShapeSettings]: Sourced<ShapeSettings[K]> & { readonly label: string } }>;
 }
@@ -66,6 +69,7 @@ export interface ShapeSettings {
   readonly shapeBy: 'ip' | 'connection';
   readonly shapeIpv6Prefix: number;
   readonly clientIdHeader: string;
+  readonly clientIdLimit: number;
   readonly shapeTableSize: number;
 }
 
@@ -85,6 +89,9 @@ export function setShapeSetting(server: ServerDraft, setting: keyof ShapeSetting
       return;
     case 'clientIdHeader':
       settings.clientIdHeader = sourced(parseHeaderName(raw, where));
+      return;
+    case 'clientIdLimit':
+      settings.clientIdLimit = sourced(parseInteger(raw, where, 1, 1 << 20, 'a whole number of client ids from 1 to 1048576'));
       return;
     case 'shapeTableSize':
       settings.shapeTableSize = sourced(parseTableSize(raw, where));
@@ -169,6 +176,7 @@ function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan 
     site: buildSite(draft.site, env),
     vhosts,
     shape: buildShape(draft),
+    trustProxy: draft.trustProxy?.value ?? [],
   };
 }
 
@@ -212,12 +220,23 @@ function buildShape(draft: ServerDraft): ShapePlan | null {
       'a client id header keys per-client buckets, which shaping by connection does not use',
     );
   }
+  if (settings.clientIdLimit && !settings.clientIdHeader) {
+    throw new ConfigError(ConfigErrorCode.Conflict, settings.clientIdLimit.where, 'limits client ids, but none is read: give a client id header (--client-id-header) for the same server');
+  }
+  if (settings.clientIdHeader && !draft.trustProxy) {
+    throw new ConfigError(
+      ConfigErrorCode.Conflict,
+      settings.clientIdHeader.where,
+      'any client could pick its own bucket: name who may set this header with --trust-proxy (e.g. --trust-proxy loopback)',
+    );
+  }
   if (isUnlimited(draft.shape.value)) return null;
   return {
     limits: draft.shape.value,
     by,
     ipv6PrefixBits: settings.shapeIpv6Prefix?.value ?? 128,
     clientIdHeader: settings.clientIdHeader?.value ?? null,
+    clientIdLimit: settings.clientIdLimit?.value ?? DEFAULT_CLIENT_ID_LIMIT,
     tableSize: settings.shapeTableSize?.value ?? DEFAULT_TABLE_SIZE,
   };
 }

@@ -147,6 +147,23 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       'viewers from one host. Example: `--client-id-header X-Viewer-Id`',
   },
   {
+    names: ['--client-id-limit'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'Distinct --client-id-header values one client address may hold at once, per worker (default 1024); ' +
+      'beyond it its requests share that address\'s bucket. Example: `--client-id-limit 5000`',
+  },
+  {
+    names: ['--trust-proxy'],
+    takesValue: true,
+    scope: 'server',
+    description:
+      'Peers allowed to name the real client (X-Forwarded-For, for per-IP shaping and the access log) and to set ' +
+      '--client-id-header: addresses, CIDRs, loopback, private, linklocal or unix (socket peers); comma-separated ' +
+      'or repeated. Example: `--trust-proxy 10.0.0.0/8,loopback`',
+  },
+  {
     names: ['--shape-table-size'],
     takesValue: true,
     scope: 'server',

@@ -77,6 +77,8 @@ export interface ShapePlan {
   readonly ipv6PrefixBits: number;
   /** Lower-case request header whose value keys the client bucket when present, or null. */
   readonly clientIdHeader: string | null;
+  /** Distinct client ids one client address may hold at once (per worker); more share its address's bucket. */
+  readonly clientIdLimit: number;
   /** Client buckets kept (a power of two). */
   readonly tableSize: number;
 }
@@ -91,6 +93,11 @@ export interface ServerPlan {
   readonly vhosts: readonly VhostPlan[];
   /** Null when nothing is limited. */
   readonly shape: ShapePlan | null;
+  /**
+   * `--trust-proxy` entries (addresses, CIDRs, `loopback`, `private`, `linklocal`, `unix`): peers
+   * whose X-Forwarded-For and client id header are believed. Empty: nobody's.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 /** Response policy shared by every server. */
@@ -129,6 +136,7 @@ export const DEFAULT_INDEXES: readonly string[] = Object.freeze(['index', 'index
 export const DEFAULT_MIME_TYPE = 'application/octet-stream';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_TABLE_SIZE = 65_536;
+export const DEFAULT_CLIENT_ID_LIMIT = 1024;
 export const DEFAULT_PASSWD_FILE = '/etc/passwd';
 export const DEFAULT_USER_MIN_UID = 1000;
 

@@ -73,6 +73,10 @@ export function parseQuantity(text: string, kind: QuantityKind): ParsedQuantity 
   }
   const bytes = Math.round(value * factor);
   if (!Number.isSafeInteger(bytes)) return { ok: false, message: `"${trimmed}" is too large` };
+  // 0 means "no limit": a tiny rate must not silently become none.
+  if (bytes === 0 && value > 0) {
+    return { ok: false, message: `"${trimmed}" is less than 1 ${kind === 'rate' ? 'B/s' : 'B'}, the smallest ${kind === 'rate' ? 'rate' : 'size'} (0 means no limit)` };
+  }
   return { ok: true, bytes };
 }
 

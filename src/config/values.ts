@@ -5,6 +5,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
+import { parseTrustEntry } from '../http/trusted-proxies.js';
 import type { AliasPlan, RunAsPlan } from './plan.js';
 
 function bad(where: string, message: string): never {
@@ -100,6 +101,17 @@ export function parseRunAs(value: string, where: string): RunAsPlan {
     bad(where, `got "${value}", expected USER or USER:GROUP (names or numeric ids, e.g. www-data or 33:33)`);
   }
   return group === undefined ? { user } : { user, group };
+}
+
+/** `--trust-proxy` entries, comma-separated: addresses, CIDRs or keywords; returned normalised. */
+export function parseTrustProxy(value: string, where: string): string[] {
+  const entries = value.split(',').map((entry) => entry.trim().toLowerCase());
+  for (const entry of entries) {
+    if (parseTrustEntry(entry) === null) {
+      bad(where, `"${entry}" is not an address, a CIDR (10.0.0.0/8, fd00::/8) or one of loopback, private, linklocal, unix`);
+    }
+  }
+  return entries;
 }
 
 export function parseShapeBy(value: string, where: string): 'ip' | 'connection' {

@@ -17,6 +17,7 @@ import { StartupError, StartupErrorCode } from '../config/errors.js';
 import { AccessLogWriter } from './access-log.js';
 import { dropPrivileges, resolveIdentity, runningAsRoot } from './privileges.js';
 import { prepareServers } from './listen-checks.js';
+import { reportOverflow } from './overflow-report.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface CoordinatorIo {
@@ -83,6 +84,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   if (identity === null && runningAsRoot()) {
     io.log('warning: serving as root: every file root can read is one symlink or bug away; use --run-as USER to drop privileges');
   }
+  const stopOverflowReport = reportOverflow(servers, memory.shapers, io.log);
   const bound = servers.map(describeBound);
   for (const server of servers) {
     io.print(`serving ${server.site.root} at ${describeListen(server.listen)}`);
@@ -96,6 +98,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     reopenLog: () => accessLog?.reopen(),
     shutdown: () => {
       shutdown ??= (async () => {
+        stopOverflowReport();
         const { cutResponses } = await workers.drain(plan.shutdownGraceMs);
         if (cutResponses > 0) io.log(`shutdown: ${cutResponses} response(s) cut after the ${plan.shutdownGraceMs} ms grace period`);
         for (const server of servers) {

@@ -2,7 +2,8 @@
  * Who a client is, for the per-client bucket: its IP address (an IPv4-mapped IPv6 address counts
  * as the IPv4 one; IPv6 optionally grouped by prefix), or the value of a request header chosen by
  * the operator. A key is 128 bits of identity plus a 47-bit fingerprint (exact for IPv4) and a
- * 32-bit hash that picks the home slot in the table.
+ * 32-bit hash that picks the home slot in the table. The hashes take a seed drawn per process, so
+ * a client cannot work out addresses or header values that pile onto one part of the table.
  */
 
 export interface ClientKey {
@@ -17,6 +18,7 @@ export interface ClientKey {
 const KIND_IPV4 = 1n;
 const KIND_IPV6 = 2n;
 const KIND_HEADER = 3n;
+const KIND_LOCAL = 4n;
 const KIND_SHIFT = 44n;
 const FINGERPRINT_BODY = (1n << KIND_SHIFT) - 1n;
 
@@ -24,35 +26,39 @@ const FINGERPRINT_BODY = (1n << KIND_SHIFT) - 1n;
  * The key of a remote address as uWS reports it (4 bytes for IPv4, 16 for IPv6), with IPv6
  * addresses reduced to their first `ipv6PrefixBits` bits.
  */
-export function keyFromAddress(address: ArrayBuffer | Uint8Array, ipv6PrefixBits = 128): ClientKey {
+export function keyFromAddress(address: ArrayBuffer | Uint8Array, ipv6PrefixBits = 128, seed = 0): ClientKey {
   const bytes = address instanceof Uint8Array ? address : new Uint8Array(address);
-  if (bytes.length === 4) return ipv4Key(readUint32(bytes, 0));
+  if (bytes.length === 4) return ipv4Key(readUint32(bytes, 0), seed);
+  if (bytes.length === 0) return LOCAL_KEY;
   if (bytes.length !== 16) throw new Error(`unexpected address length ${bytes.length}`);
-  if (isV4Mapped(bytes)) return ipv4Key(readUint32(bytes, 12));
+  if (isV4Mapped(bytes)) return ipv4Key(readUint32(bytes, 12), seed);
   const words = [readUint32(bytes, 0), readUint32(bytes, 4), readUint32(bytes, 8), readUint32(bytes, 12)];
   for (let i = 0; i < 4; i++) words[i] = maskWord(words[i]!, ipv6PrefixBits - i * 32);
   const high = (BigInt(words[0]!) << 32n) | BigInt(words[1]!);
   const low = (BigInt(words[2]!) << 32n) | BigInt(words[3]!);
-  const h1 = mix(words[0]!, words[1]!, words[2]!, words[3]!, 0x9e3779b9);
-  const h2 = mix(words[0]!, words[1]!, words[2]!, words[3]!, 0x85ebca6b);
+  const h1 = mix(words[0]!, words[1]!, words[2]!, words[3]!, 0x9e3779b9 ^ seed);
+  const h2 = mix(words[0]!, words[1]!, words[2]!, words[3]!, 0x85ebca6b ^ seed);
   return { high, low, fingerprint: tagged(KIND_IPV6, h1, h2), home: h1 };
 }
 
 /** The key of a client identified by a request header value (test rigs simulating viewers). */
-export function keyFromHeader(value: string): ClientKey {
-  const words = [hashString(value, 0x1b873593), hashString(value, 0xcc9e2d51), hashString(value, 0x27d4eb2f), hashString(value, 0x165667b1)];
+export function keyFromHeader(value: string, seed = 0): ClientKey {
+  const words = [0x1b873593, 0xcc9e2d51, 0x27d4eb2f, 0x165667b1].map((constant) => hashString(value, constant ^ seed));
   const high = (BigInt(words[0]!) << 32n) | BigInt(words[1]!);
   const low = (BigInt(words[2]!) << 32n) | BigInt(words[3]!);
   return { high, low, fingerprint: tagged(KIND_HEADER, words[0]!, words[1]!), home: words[2]! };
 }
 
-function ipv4Key(ipv4: number): ClientKey {
+/** Peers on a unix socket have no address: they are one local client. */
+const LOCAL_KEY: ClientKey = Object.freeze({ high: 0n, low: 0n, fingerprint: KIND_LOCAL << KIND_SHIFT, home: 0x5bd1e995 });
+
+function ipv4Key(ipv4: number, seed: number): ClientKey {
   return {
     high: 0n,
     low: 0xffff00000000n | BigInt(ipv4),
     // Exact for IPv4: no two addresses share a fingerprint.
     fingerprint: (KIND_IPV4 << KIND_SHIFT) | BigInt(ipv4),
-    home: mix(ipv4, 0, 0, 0, 0x9e3779b9),
+    home: mix(ipv4, 0, 0, 0, 0x9e3779b9 ^ seed),
   };
 }
 

@@ -14,7 +14,7 @@ import {
   clientSlot,
   kInsertLock,
   kOverflowSlot,
-  kOverflowWarned,
+  kOverflowFlows,
   kSlotKeyHigh,
   kSlotKeyLow,
   kSlotState,
@@ -28,34 +28,40 @@ import {
 /** Slots examined from the home slot before a client goes to the overflow bucket. */
 export const PROBE_WINDOW = 64;
 
-/** What acquiring a client slot gave. */
-export interface AcquiredSlot {
-  /** Line number of the slot (the overflow slot when the table was full). */
-  readonly line: number;
-  /** True when this call was the first to overflow the table (log it once). */
-  readonly firstOverflow: boolean;
-}
 
 /**
- * Finds or creates the slot of `key` and counts one more flow on it. `now` (clock nanoseconds)
+ * Finds or creates the slot of `key`, counts one more flow on it and returns its line (the
+ * overflow slot when no slot is free, or when the client's flow count is full). `now` (clock nanoseconds)
  * decides which idle slots may be reclaimed: a slot with no flow whose bucket has refilled holds
  * nothing a fresh bucket would not.
  */
-export function acquireSlot(view: BigInt64Array, key: ClientKey, now: bigint): AcquiredSlot {
+export function acquireSlot(view: BigInt64Array, key: ClientKey, now: bigint): number {
   const found = findAndAcquire(view, key);
-  if (found >= 0) return { line: found, firstOverflow: false };
+  if (found >= 0) return found;
+  if (found === SLOT_FULL) return overflow(view);
   lock(view);
   try {
     // Another thread may have inserted this client since we looked.
     const again = findAndAcquire(view, key);
-    if (again >= 0) return { line: again, firstOverflow: false };
-    const line = claimFreeSlot(view, key, now);
-    if (line >= 0) return { line, firstOverflow: false };
+    if (again >= 0) return again;
+    const line = again === SLOT_FULL ? -1 : claimFreeSlot(view, key, now);
+    if (line >= 0) return line;
   } finally {
     unlock(view);
   }
+  return overflow(view);
+}
+
+/** The client shares the overflow bucket (whose state word is a plain flow count). */
+function overflow(view: BigInt64Array): number {
   Atomics.add(view, slotBase(kOverflowSlot) + kSlotState, 1n);
-  return { line: kOverflowSlot, firstOverflow: Atomics.compareExchange(view, kOverflowWarned, 0n, 1n) === 0n };
+  Atomics.add(view, kOverflowFlows, 1n);
+  return kOverflowSlot;
+}
+
+/** Flows that have shared the overflow bucket since the shaper was created. */
+export function overflowFlows(view: BigInt64Array): number {
+  return Number(Atomics.load(view, kOverflowFlows));
 }
 
 /** Counts one flow less on a slot returned by acquireSlot. */
@@ -81,7 +87,13 @@ function capacity(view: BigInt64Array): number {
   return Number(view[kTableCapacity]);
 }
 
-/** Lock-free: the slot line of `key` with its flow count incremented, or -1 when absent. */
+/** findAndAcquire found the client, but its flow count is at the maximum the state word holds. */
+const SLOT_FULL = -2;
+
+/**
+ * Lock-free: the slot line of `key` with its flow count incremented, -1 when absent, SLOT_FULL
+ * when counting one more flow would carry into the fingerprint.
+ */
 function findAndAcquire(view: BigInt64Array, key: ClientKey): number {
   const mask = capacity(view) - 1;
   for (let probe = 0; probe < PROBE_WINDOW && probe <= mask; probe++) {
@@ -92,6 +104,7 @@ function findAndAcquire(view: BigInt64Array, key: ClientKey): number {
       if (state === SLOT_EMPTY) return -1; // inserts fill the first free slot: nothing further on
       if (state === SLOT_TOMBSTONE || state >> ACTIVE_BITS !== key.fingerprint) break;
       if (Atomics.load(view, base + kSlotKeyHigh) !== key.high || Atomics.load(view, base + kSlotKeyLow) !== key.low) break;
+      if ((state & ACTIVE_MASK) === ACTIVE_MASK) return SLOT_FULL;
       // Count + 1 only if the state is unchanged: a reclaim (count must be 0) races on this word.
       if (Atomics.compareExchange(view, base + kSlotState, state, state + 1n) === state) return line;
     }

@@ -18,8 +18,8 @@ export const kClientRateBytesPerSec = 2;
 export const kClientBurstBytes = 3;
 /** Number of client slots (a power of two). */
 export const kTableCapacity = 4;
-/** 0 until the first time the table overflowed (whoever flips it logs the warning). */
-export const kOverflowWarned = 5;
+/** Flows that found no slot and shared the overflow bucket, ever (the coordinator reports its growth). */
+export const kOverflowFlows = 5;
 /** Serialises inserting and reclaiming client slots (lookups never take it). */
 export const kInsertLock = 6;
 /**
@@ -28,6 +28,8 @@ export const kInsertLock = 6;
  * allocates nothing, unlike a BigInt one.
  */
 export const kLimitsVersionInt32 = 7 * 2;
+/** Seed of the client-key hashes, drawn once per process (Int32 index: the other half of word 7). */
+export const kHashSeedInt32 = 7 * 2 + 1;
 
 // Line 1: the server-wide bucket.
 /** Theoretical arrival time of the server bucket, in clock nanoseconds. */

@@ -11,6 +11,7 @@ import { refund, reserve } from './gcra.js';
 import {
   kClientBurstBytes,
   kClientRateBytesPerSec,
+  kHashSeedInt32,
   kLimitsVersionInt32,
   kServerActiveFlows,
   kServerBurstBytes,
@@ -44,8 +45,6 @@ const RESIZE_EVERY = 8;
 
 export interface ShaperHooks {
   readonly clock?: NanoClock;
-  /** The client table overflowed for the first time (log a warning). */
-  readonly onOverflow?: () => void;
   /** A paced write of `bytes` went to a socket (statistics). */
   readonly onWrite?: (bytes: number) => void;
 }
@@ -64,7 +63,8 @@ export class ServerShaper {
   readonly scheduler: PacingScheduler;
   readonly now: NanoClock;
   readonly onWrite: (bytes: number) => void;
-  readonly #onOverflow: () => void;
+  /** Seed of this server's client-key hashes (the same in every worker). */
+  readonly seed: number;
   readonly #limits: Limits = { clientRate: 0, clientBurst: 0, serverRate: 0, serverBurst: 0 };
   #limitsVersion = -1;
 
@@ -74,7 +74,7 @@ export class ServerShaper {
     this.scheduler = scheduler;
     this.now = hooks.clock ?? hrClock;
     this.onWrite = hooks.onWrite ?? (() => {});
-    this.#onOverflow = hooks.onOverflow ?? (() => {});
+    this.seed = Atomics.load(this.#words32, kHashSeedInt32);
   }
 
   /** Current limits; re-read from shared memory only when they changed. */
@@ -98,9 +98,7 @@ export class ServerShaper {
     const view = this.view;
     Atomics.add(view, kServerActiveFlows, 1n);
     if (key === null) return new Flow(this, null, -1);
-    const slot = acquireSlot(view, key, this.now());
-    if (slot.firstOverflow) this.#onOverflow();
-    return new Flow(this, view, slot.line);
+    return new Flow(this, view, acquireSlot(view, key, this.now()));
   }
 }
 

@@ -2,10 +2,12 @@
  * Allocation and configuration of a server's shaper memory (coordinator side). Limits live in
  * the shared memory too, so they can change at runtime for connections already running.
  */
+import { randomInt } from 'node:crypto';
 import type { ShapeLimits } from '../config/shape-spec.js';
 import {
   kClientBurstBytes,
   kClientRateBytesPerSec,
+  kHashSeedInt32,
   kLimitsVersionInt32,
   kServerBurstBytes,
   kServerRateBytesPerSec,
@@ -21,6 +23,7 @@ export function createShaperMemory(limits: ShapeLimits, capacity: number): Share
   const memory = new SharedArrayBuffer(shaperBytes(capacity));
   const view = new BigInt64Array(memory);
   Atomics.store(view, kTableCapacity, BigInt(capacity));
+  Atomics.store(new Int32Array(memory), kHashSeedInt32, randomInt(-(2 ** 31), 2 ** 31));
   setLimits(view, limits);
   return memory;
 }

@@ -22,10 +22,14 @@ export interface ExchangeHost {
   readonly tracebacks: boolean;
   /** Request header (encoded lower-case name) that identifies the client for shaping, if any. */
   readonly clientIdHeader: Uint8Array | null;
+  /** Some peers are trusted to forward for others: read X-Forwarded-For. */
+  readonly readsForwardedFor: boolean;
   /** The server has virtual hosts: read the Host header. */
   readonly routesByHost: boolean;
   /** Requests are logged: keep what the access log needs. */
   readonly logsAccess: boolean;
+  /** The server is draining: every response says `Connection: close`. */
+  readonly closing: boolean;
   /** A token gate pacing this exchange's body, or null when the server is not shaped. */
   openGate(exchange: Exchange): TokenGate | null;
   /** Logs an error met while answering (I/O failure or bug). */
@@ -35,6 +39,7 @@ export interface ExchangeHost {
 }
 
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
+const EMPTY_BODY = new Uint8Array(0);
 
 type ExchangeState = 'sync' | 'async' | 'sending' | 'ended';
 
@@ -50,6 +55,10 @@ export class Exchange {
   readonly accessControlRequestHeaders: string = '';
   /** Value of the shaping client-id header ('' when absent or not configured). */
   readonly clientId: string = '';
+  /** X-Forwarded-For ('' when absent or when no peer is trusted to send it). */
+  readonly forwardedFor: string = '';
+  /** Called once when the exchange ends (releases what choosing its bucket held). */
+  onEnd: (() => void) | null = null;
   /** Virtual host name from the Host header ('' unless the server has virtual hosts). */
   readonly host: string = '';
   /** For the access log (empty unless logging): peer address, headers, arrival time. */
@@ -90,6 +99,7 @@ export class Exchange {
       this.accessControlRequestHeaders = req.getHeader(REQUEST_HEADER.accessControlRequestHeaders);
     }
     if (host.clientIdHeader !== null) this.clientId = req.getHeader(host.clientIdHeader);
+    if (host.readsForwardedFor) this.forwardedFor = req.getHeader(REQUEST_HEADER.forwardedFor);
     if (host.routesByHost) this.host = hostName(req.getHeader(REQUEST_HEADER.host));
     if (host.logsAccess) {
       this.remote = res.getRemoteAddress();
@@ -153,6 +163,13 @@ export class Exchange {
   /** Sends headers and streams `source` as the body. */
   sendBody(status: number, headers: readonly WireHeader[], source: BodySource): void {
     this.#writeHead(status, headers);
+    if (source.length === 0) {
+      // Nothing to pace or stream: a token gate would wait forever for a first byte.
+      source.release();
+      this.#res.end(EMPTY_BODY);
+      this.#finish();
+      return;
+    }
     const gate = this.#host.openGate(this);
     const sender = new BodySender(this.#res, source, source.length, gate, (outcome, error) => this.#onSent(outcome, error));
     this.#sender = sender;
@@ -209,8 +226,9 @@ export class Exchange {
     res.writeStatus(statusBytes(status));
     for (const [name, value] of headers) res.writeHeader(name, value);
     for (const [name, value] of this.#host.commonHeaders) res.writeHeader(name, value);
-    // Without it, keep-alive clients (Node's agent) reuse a socket uWS is about to close.
-    if (this.#closeRequested) res.writeHeader(CONNECTION_CLOSE[0], CONNECTION_CLOSE[1]);
+    // Without it, keep-alive clients (Node's agent) reuse a socket uWS is about to close; while
+    // draining, it sends back-to-back clients to reconnect (elsewhere) instead of being cut later.
+    if (this.#closeRequested || this.#host.closing) res.writeHeader(CONNECTION_CLOSE[0], CONNECTION_CLOSE[1]);
   }
 
   #onSent(outcome: SendOutcome, error: Error | null): void {
@@ -230,6 +248,7 @@ export class Exchange {
   #finish(): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
+    this.onEnd?.();
     this.#host.exchangeEnded(this);
   }
 

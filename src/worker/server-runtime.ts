@@ -18,6 +18,8 @@ import { planFileResponse, type FileResponsePlan } from '../http/file-response-p
 import { formatAddress } from '../http/ip-text.js';
 import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
+import { forwardedClient, isTrusted, mergeTrust, parseTrustEntry, trustsNobody, type TrustList } from '../http/trusted-proxies.js';
+import { ClientIdQuota } from '../shaping/client-id-quota.js';
 import { keyFromAddress, keyFromHeader } from '../shaping/client-key.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
@@ -53,13 +55,17 @@ export class ServerRuntime implements ExchangeHost {
   readonly tracebacks: boolean;
   readonly shaped: boolean;
   readonly clientIdHeader: Uint8Array | null;
+  readonly readsForwardedFor: boolean;
   readonly routesByHost: boolean;
   readonly logsAccess: boolean;
+  closing = false;
   readonly #http: HttpPolicy;
   readonly #sitesByHost: ReadonlyMap<string, SiteRuntime>;
   readonly #accessLog: AccessLogBuffer | null;
   readonly #shape: ShapePlan | null;
   readonly #shaper: ServerShaper | null;
+  readonly #trust: TrustList;
+  readonly #clientIds: ClientIdQuota | null;
   readonly #site: SiteRuntime;
   readonly #pool: BufferPool;
   readonly #blocks: BlockCache;
@@ -76,7 +82,10 @@ export class ServerRuntime implements ExchangeHost {
     this.#shape = options.shaper ? server.shape : null;
     this.#shaper = this.#shape ? options.shaper : null;
     this.shaped = this.#shaper !== null;
+    this.#trust = mergeTrust(server.trustProxy.map((entry) => parseTrustEntry(entry)!));
+    this.readsForwardedFor = !trustsNobody(this.#trust);
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
+    this.#clientIds = this.#shape?.clientIdHeader ? new ClientIdQuota(this.#shape.clientIdLimit) : null;
     this.#site = new SiteRuntime(server.site, http, options.files, options.bodies);
     this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http, options.files, options.bodies)]));
     this.routesByHost = this.#sitesByHost.size > 0;
@@ -127,8 +136,20 @@ export class ServerRuntime implements ExchangeHost {
     const shaper = this.#shaper;
     if (shape === null || shaper === null) return null;
     if (shape.by === 'connection') return shaper.openFlow(null);
-    const key = exchange.clientId !== '' ? keyFromHeader(exchange.clientId) : keyFromAddress(exchange.remoteAddress(), shape.ipv6PrefixBits);
-    return shaper.openFlow(key);
+    const peer = new Uint8Array(exchange.remoteAddress());
+    const trusted = this.readsForwardedFor && isTrusted(this.#trust, peer);
+    const client = trusted ? forwardedClient(this.#trust, peer, exchange.forwardedFor) : peer;
+    const id = exchange.clientId;
+    const quota = this.#clientIds;
+    // Only a trusted peer picks the bucket by header, and each client address only so many.
+    if (trusted && id !== '' && quota !== null) {
+      const address = formatAddress(client);
+      if (quota.acquire(address, id)) {
+        exchange.onEnd = () => quota.release(address, id);
+        return shaper.openFlow(keyFromHeader(id, shaper.seed));
+      }
+    }
+    return shaper.openFlow(keyFromAddress(client, shape.ipv6PrefixBits, shaper.seed));
   }
 
   exchangeEnded(exchange: Exchange): void {
@@ -238,7 +259,7 @@ export class ServerRuntime implements ExchangeHost {
     const query = exchange.query;
     log.append(
       formatCombined({
-        remote: exchange.remote === null ? '-' : formatAddress(exchange.remote),
+        remote: exchange.remote === null ? '-' : formatAddress(forwardedClient(this.#trust, new Uint8Array(exchange.remote), exchange.forwardedFor)),
         method: exchange.method,
         target: query === '' ? exchange.url : `${exchange.url}?${query}`,
         // Nothing was sent before the client went away: nginx's "client closed request".

@@ -74,7 +74,6 @@ function start(): void {
       memory === null
         ? null
         : new ServerShaper(memory, scheduler, {
-            onOverflow: () => log(`server ${server.id}: client table full; new clients share one overflow bucket`),
             onWrite: (bytes) => counters.wrote(bytes),
           });
     return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, bodies, log, shaper });
@@ -115,6 +114,7 @@ const FLUSH_LINGER_MS = 1000;
 /** Stops accepting, lets in-flight exchanges finish for up to `graceMs`, then closes and exits. */
 function drain(runtimes: readonly ServerRuntime[], graceMs: number): void {
   for (const listener of listeners) stopListening(uws!, listener);
+  for (const runtime of runtimes) runtime.closing = true;
   const startedAt = performance.now();
   let finished = false;
   const finish = (): void => {

@@ -103,16 +103,25 @@ describe('shaping', { concurrency: true }, () => {
     });
   });
 
-  test('--client-id-header keys buckets by the header, the address otherwise', async () => {
-    await withServer(['--shape', '-,200kB', '--client-id-header', 'X-Viewer'], async (url) => {
-      const results = await Promise.all([
-        download(url, { localAddress: '127.0.0.2', stopAfterMs: 4000, headers: { 'x-viewer': 'one' } }),
-        download(url, { localAddress: '127.0.0.2', stopAfterMs: 4000, headers: { 'x-viewer': 'two' } }),
+  test('--client-id-header and X-Forwarded-For pick buckets only from --trust-proxy peers', async () => {
+    await withServer(['--shape', '-,200kB', '--client-id-header', 'X-Viewer', '--trust-proxy', '127.0.0.2'], async (url) => {
+      const run = (localAddress: string, headers: Record<string, string>) => download(url, { localAddress, stopAfterMs: 4000, headers });
+      const [one, two, forOne, forTwo, three, four] = await Promise.all([
+        run('127.0.0.2', { 'x-viewer': 'one' }),
+        run('127.0.0.2', { 'x-viewer': 'two' }),
+        run('127.0.0.2', { 'x-forwarded-for': '198.51.100.1' }),
+        run('127.0.0.2', { 'x-forwarded-for': '198.51.100.2' }),
+        // Not trusted: the same tricks leave both in the bucket of 127.0.0.3.
+        run('127.0.0.3', { 'x-viewer': 'three', 'x-forwarded-for': '198.51.100.3' }),
+        run('127.0.0.3', { 'x-viewer': 'four', 'x-forwarded-for': '198.51.100.4' }),
       ]);
-      for (const r of results) {
-        const expected = 200_000 + (200_000 * r.elapsedMs) / 1000;
-        assert.ok(error(r.bytes, expected) < 0.1, `a viewer got ${r.bytes} B, expected ${expected.toFixed(0)} B`);
+      const allowed = (ms: number) => 200_000 + (200_000 * ms) / 1000;
+      for (const [name, r] of Object.entries({ one, two, forOne, forTwo })) {
+        assert.ok(error(r!.bytes, allowed(r!.elapsedMs)) < 0.1, `${name} got ${r!.bytes} B, expected ${allowed(r!.elapsedMs).toFixed(0)} B`);
       }
+      const shared = three!.bytes + four!.bytes;
+      const expected = allowed(Math.max(three!.elapsedMs, four!.elapsedMs));
+      assert.ok(error(shared, expected) < 0.1, `the untrusted pair got ${shared} B together, expected ${expected.toFixed(0)} B`);
     });
   });
 

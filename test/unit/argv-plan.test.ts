@@ -28,6 +28,7 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
       },
       vhosts: [],
       shape: null,
+      trustProxy: [],
     },
   ]);
   assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false });
@@ -81,7 +82,7 @@ test('a file root is flagged', () => {
 
 test('--shape and its companions build the server\'s shape plan', () => {
   const plan = resolveArgv(
-    opts(['--shape-by', 'ip'], ['-s', '40Mbit,4Mbit'], ['--shape-ipv6-prefix', '64'], ['--client-id-header', 'X-Viewer-Id'], ['--shape-table-size', '1024']),
+    opts(['--shape-by', 'ip'], ['-s', '40Mbit,4Mbit'], ['--shape-ipv6-prefix', '64'], ['--client-id-header', 'X-Viewer-Id'], ['--shape-table-size', '1024'], ['--trust-proxy', 'loopback']),
     env(),
   );
   assert.deepEqual(plan.servers[0]!.shape, {
@@ -89,6 +90,7 @@ test('--shape and its companions build the server\'s shape plan', () => {
     by: 'ip',
     ipv6PrefixBits: 64,
     clientIdHeader: 'x-viewer-id',
+    clientIdLimit: 1024,
     tableSize: 1024,
   });
   assert.equal(resolveArgv(opts(['--shape', '0']), env()).servers[0]!.shape, null, '0 limits nothing');
@@ -103,6 +105,10 @@ const errors: Array<[GivenOption[], Record<string, PathKind>, RegExp]> = [
   [opts(['--shape', '1'], ['--shape-table-size', '1000']), {}, /expected a power of two/],
   [opts(['--shape', '1'], ['--shape-ipv6-prefix', '129']), {}, /a prefix length from 0 to 128/],
   [opts(['--shape', '1'], ['--client-id-header', 'X Id']), {}, /is not a header name/],
+  [opts(['--shape', '1'], ['--client-id-header', 'X-Id']), {}, /--client-id-header \(option 2\): any client could pick its own bucket: name who may set this header with --trust-proxy/],
+  [opts(['--shape', '1'], ['--client-id-limit', '5'], ['--trust-proxy', 'loopback']), {}, /--client-id-limit \(option 2\): limits client ids, but none is read/],
+  [opts(['--trust-proxy', '10.0.0.0/33']), {}, /--trust-proxy \(option 1\): "10.0.0.0\/33" is not an address, a CIDR/],
+  [opts(['--trust-proxy', 'nowhere']), {}, /"nowhere" is not an address/],
   [opts(['--path', '/nope']), { '/nope': 'missing' }, /^--path \(option 1\): "\/nope" does not exist/],
   [opts(['--path', '/dev/null']), { '/dev/null': 'other' }, /neither a directory nor a regular file/],
   [opts(['--cors', true], ['--workers', '300']), {}, /^--workers \(option 2\): got "300"/],

@@ -147,6 +147,8 @@ test('JSON config with every kind of key', () => {
           shapeBy: 'ip',
           shapeIpv6Prefix: 64,
           clientIdHeader: 'X-Viewer',
+          clientIdLimit: 64,
+          trustProxy: ['10.0.0.0/8', 'LOOPBACK'],
           shapeTableSize: 1024,
         },
       ],
@@ -173,6 +175,7 @@ test('JSON config with every kind of key', () => {
     by: 'ip',
     ipv6PrefixBits: 64,
     clientIdHeader: 'x-viewer',
+    clientIdLimit: 64,
     tableSize: 1024,
   });
 });

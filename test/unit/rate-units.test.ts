@@ -38,6 +38,9 @@ const refused: Array<[string, RegExp]> = [
   ['5mb', /unknown unit "mb"/],
   ['5furlongs', /unknown unit "furlongs"/],
   ['abc', /not a number/],
+  // 0 means no limit: a rate that rounds to 0 would silently lift the limit.
+  ['0.4', /^"0.4" is less than 1 B\/s, the smallest rate \(0 means no limit\)$/],
+  ['3bit', /less than 1 B\/s/],
 ];
 for (const [text, message] of refused) {
   test(`rate "${text}" is refused`, () => {

@@ -129,6 +129,9 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--shutdown-timeout':
       draft.graceMs = parseSeconds(value, where);
       return true;
+    case '--max-connections':
+      draft.maxConnections = parseInteger(value, where, 1, 10_000_000, 'a whole number of connections from 1 to 10000000');
+      return true;
     case '--run-as':
       draft.runAs = parseRunAs(value, where);
       return true;

@@ -91,6 +91,7 @@ const isConfig = t.isObject({
   tracebacks: t.isOptional(t.isBoolean()),
   logfile: t.isOptional(t.isNullable(t.isString())),
   runAs: t.isOptional(t.isString()),
+  maxConnections: t.isOptional(t.isNumber()),
   servers: t.isOptional(t.isArray(isServer)),
 });
 
@@ -140,6 +141,9 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.tracebacks !== undefined) draft.tracebacks = config.tracebacks;
   if (config.logfile !== undefined) {
     draft.logfile = config.logfile === null || config.logfile === '-' ? config.logfile : resolve(base, checkNonEmpty(config.logfile, at('logfile'), 'a file path or -'));
+  }
+  if (config.maxConnections !== undefined) {
+    draft.maxConnections = parseInteger(String(config.maxConnections), at('maxConnections'), 1, 10_000_000, 'a whole number of connections from 1 to 10000000');
   }
   if (config.runAs !== undefined) draft.runAs = parseRunAs(config.runAs, at('runAs'));
   (config.servers ?? [{}]).forEach((server, i) => draft.servers.push(serverDraft(server, `servers[${i}]`, at, base)));

@@ -15,6 +15,7 @@ export function planToDocument(plan: Plan): ConfigDocument {
     dotfiles: plan.http.dotfiles,
     tracebacks: plan.http.tracebacks,
     logfile: plan.logfile,
+    ...(plan.maxConnections === null ? {} : { maxConnections: plan.maxConnections }),
     ...(plan.runAs ? { runAs: plan.runAs.group === undefined ? plan.runAs.user : `${plan.runAs.user}:${plan.runAs.group}` } : {}),
     servers: plan.servers.map(serverDocument),
   };

@@ -109,6 +109,7 @@ export interface Draft {
   tracebacks?: boolean;
   logfile?: string | null;
   runAs?: RunAsPlan;
+  maxConnections?: number;
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -148,6 +149,7 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
     shutdownGraceMs: draft.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     logfile: draft.logfile ?? null,
     runAs: draft.runAs ?? null,
+    maxConnections: draft.maxConnections ?? null,
   });
 }
 

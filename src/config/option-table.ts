@@ -214,6 +214,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       'standard output. Example: `-l /var/log/mediacast/access.log`',
   },
   {
+    names: ['--max-connections'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'Connections open at once, all servers together; more are closed on arrival (default: what the descriptor ' +
+      'limit, ulimit -n, holds at two descriptors per connection). Example: `--max-connections 20000`',
+  },
+  {
     names: ['--run-as'],
     takesValue: true,
     scope: 'global',

@@ -122,6 +122,11 @@ export interface Plan {
   readonly shutdownGraceMs: number;
   /** Access log file in Combined Log Format, `-` for standard output, or null for none. */
   readonly logfile: string | null;
+  /**
+   * Connections open at once, all servers and workers together; more are closed on arrival. Null
+   * in a plan not yet started: the coordinator derives it from the descriptor limit.
+   */
+  readonly maxConnections: number | null;
   /** The account to switch to once listening (started as root), or null to stay as started. */
   readonly runAs: RunAsPlan | null;
 }

@@ -10,6 +10,7 @@ import { describeLevel } from '../config/shape-spec.js';
 import { describeListen } from '../config/strport.js';
 import { formatInteger } from '../config/rate-units.js';
 import { createBodyBudget } from '../files/body-store.js';
+import { createConnectionCounters } from '../worker/connection-limit.js';
 import { createShaperMemory } from '../shaping/shaper-memory.js';
 import { createStatsMemory, readTotals } from '../stats/shaping-stats.js';
 import type { SharedMemory } from '../worker/messages.js';
@@ -17,7 +18,8 @@ import { StartupError, StartupErrorCode } from '../config/errors.js';
 import { AccessLogWriter } from './access-log.js';
 import { dropPrivileges, resolveIdentity, runningAsRoot } from './privileges.js';
 import { prepareServers } from './listen-checks.js';
-import { reportOverflow } from './overflow-report.js';
+import { overflowReport, shedReport, startCounterReports } from './counter-reports.js';
+import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from './descriptor-limit.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface CoordinatorIo {
@@ -55,8 +57,10 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     throw new StartupError(StartupErrorCode.Privileges, `--run-as needs the server to be started as root (it runs as uid ${process.getuid?.()})`);
   }
   const servers = await prepareServers(plan.servers);
-  const boundPlan = freezePlan({ ...plan, servers });
+  const connections = connectionCap(plan, io);
+  const boundPlan = freezePlan({ ...plan, servers, maxConnections: connections.max });
   const memory: SharedMemory = {
+    connections: createConnectionCounters(),
     shapers: servers.map((server) => (server.shape ? createShaperMemory(server.shape.limits, server.shape.tableSize) : null)),
     stats: createStatsMemory(servers.length, plan.workers),
     bodyBudget: createBodyBudget(),
@@ -84,7 +88,13 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   if (identity === null && runningAsRoot()) {
     io.log('warning: serving as root: every file root can read is one symlink or bug away; use --run-as USER to drop privileges');
   }
-  const stopOverflowReport = reportOverflow(servers, memory.shapers, io.log);
+  const stopReports = startCounterReports(
+    [
+      ...servers.flatMap((server) => (memory.shapers[server.id] ? [overflowReport(server, memory.shapers[server.id]!)] : [])),
+      shedReport(memory.connections, connections.max),
+    ],
+    io.log,
+  );
   const bound = servers.map(describeBound);
   for (const server of servers) {
     io.print(`serving ${server.site.root} at ${describeListen(server.listen)}`);
@@ -98,7 +108,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     reopenLog: () => accessLog?.reopen(),
     shutdown: () => {
       shutdown ??= (async () => {
-        stopOverflowReport();
+        stopReports();
         const { cutResponses } = await workers.drain(plan.shutdownGraceMs);
         if (cutResponses > 0) io.log(`shutdown: ${cutResponses} response(s) cut after the ${plan.shutdownGraceMs} ms grace period`);
         for (const server of servers) {
@@ -124,6 +134,28 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       return shutdown;
     },
   };
+}
+
+/**
+ * The connection cap in force: --max-connections, or what the descriptor limit allows. Warns when
+ * the limit is low for a load test, or the cap is above what the limit can hold.
+ */
+function connectionCap(plan: Plan, io: CoordinatorIo): { max: number } {
+  const limit = readDescriptorLimit();
+  const fits = limit === null ? null : defaultMaxConnections(limit);
+  const max = plan.maxConnections ?? fits ?? 1_000_000;
+  if (limit !== null && fits !== null && max > fits) {
+    io.log(
+      `warning: --max-connections ${formatInteger(max)} is more than the descriptor limit (${formatInteger(limit)}, ulimit -n) ` +
+        `can hold; past about ${formatInteger(fits)} connections accepts may fail`,
+    );
+  } else if (limit !== null && limit < LOW_DESCRIPTOR_LIMIT) {
+    io.log(
+      `warning: the descriptor limit is ${formatInteger(limit)} (ulimit -n): at most ${formatInteger(max)} connections at once; ` +
+        'raise it (ulimit -n 65536) for load tests',
+    );
+  }
+  return { max };
 }
 
 function describeShape(server: ServerPlan): string {

@@ -26,6 +26,7 @@ export function openListener(
   serverId: number,
   spec: ListenSpec,
   handler: (res: HttpResponse, req: HttpRequest) => void,
+  onConnection: (res: HttpResponse, count: number) => void,
 ): Listener {
   const app =
     spec.kind === 'ssl'
@@ -35,6 +36,7 @@ export function openListener(
           ...(spec.dhParameters ? { dh_params_file_name: spec.dhParameters } : {}),
         })
       : uws.App();
+  app.filter(onConnection);
   app.any('/*', handler);
   let socket: ListenSocket | false = false;
   const capture = (s: ListenSocket | false): void => {

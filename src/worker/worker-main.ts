@@ -15,6 +15,7 @@ import { DEFAULT_BODY_BUDGET_BYTES } from '../files/file-cache.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
 import { ShapingCounters } from '../stats/shaping-stats.js';
+import { connectionLimiter } from './connection-limit.js';
 import { openListener, stopListening, type Listener } from './listeners.js';
 import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { ServerRuntime } from './server-runtime.js';
@@ -78,11 +79,12 @@ function start(): void {
           });
     return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, bodies, log, shaper });
   });
+  const limiter = connectionLimiter(init.memory.connections, init.plan.maxConnections ?? Number.MAX_SAFE_INTEGER);
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.
     if (server.listen.kind === 'unix' && init.slot !== 0) continue;
     try {
-      listeners.push(openListener(uws, server.id, server.listen, runtimes[server.id]!.handle));
+      listeners.push(openListener(uws, server.id, server.listen, runtimes[server.id]!.handle, limiter));
     } catch (error) {
       closeAll();
       post({ type: 'listen-failed', serverId: server.id, error: serializeError(error) });

@@ -46,11 +46,16 @@ export async function runCli(args: readonly string[], options: { cwd?: string; t
  */
 export async function startCli(
   args: readonly string[],
-  options: { servers?: number; cwd?: string; loopbackPort?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { servers?: number; cwd?: string; loopbackPort?: boolean; env?: NodeJS.ProcessEnv; descriptorLimit?: number } = {},
 ): Promise<ServerProcess> {
   const expected = options.servers ?? 1;
   const fullArgs = options.loopbackPort === false ? [...args] : ['-p', 'tcp:0:interface=127.0.0.1', ...args];
-  const child = spawn(process.execPath, [CLI, ...fullArgs], {
+  // `exec` keeps the pid: the shell becomes the server.
+  const [command, commandArgs] =
+    options.descriptorLimit === undefined
+      ? [process.execPath, [CLI, ...fullArgs]]
+      : ['/bin/sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI, ...fullArgs]];
+  const child = spawn(command, commandArgs, {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,

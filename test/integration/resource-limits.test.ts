@@ -3,12 +3,13 @@
  * stays bounded.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { rawRequest } from '../helpers/http.js';
-import { HAS_PROC, rssBytes } from '../helpers/proc.js';
+import { HAS_PROC, rssBytes, waitFor } from '../helpers/proc.js';
 import { startCli } from '../helpers/server-process.js';
 
 let dir: string;
@@ -40,3 +41,74 @@ describe('memory', () => {
     }
   });
 });
+
+/** CPU seconds (user + system) the process has used. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+describe('descriptors', () => {
+  test('out of descriptors: connections past the cap are closed at once, the server neither spins nor stops serving', { skip: !HAS_PROC && 'needs /proc' }, async () => {
+    const server = await startCli(['--path', join(dir, 'root'), '--workers', '1'], { descriptorLimit: 150 });
+    const sockets: Socket[] = [];
+    try {
+      assert.match(server.stderr(), /warning: the descriptor limit is 150 \(ulimit -n\): at most 43 connections at once/);
+      const { port } = new URL(server.url);
+      let closedByServer = 0;
+      for (let i = 0; i < 200; i++) {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => closedByServer++);
+        sockets.push(socket);
+      }
+      assert.ok(await waitFor(() => closedByServer >= 200 - 43, 5000), `${closedByServer} of the 157 excess connections were closed`);
+      const before = cpuSeconds(server.pid);
+      await new Promise((resolveTick) => setTimeout(resolveTick, 2000));
+      const used = cpuSeconds(server.pid) - before;
+      // An accept loop spinning on EMFILE burns a whole core.
+      assert.ok(used < 0.5, `the server used ${used.toFixed(2)} CPU-s in 2 s holding 43 idle connections`);
+      for (const socket of sockets) socket.destroy();
+      // Once the connections are gone, it serves again.
+      assert.ok(await retryUntilServed(new URL('/seg.ts', server.url).href), 'no response after the flood');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('--max-connections caps connections across workers', async () => {
+    const server = await startCli(['--path', join(dir, 'root'), '--workers', '2', '--max-connections', '5']);
+    const sockets: Socket[] = [];
+    try {
+      const { port } = new URL(server.url);
+      let closed = 0;
+      for (let i = 0; i < 12; i++) {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => closed++);
+        sockets.push(socket);
+      }
+      assert.ok(await waitFor(() => closed >= 7, 5000), `${closed} closed`);
+      await new Promise((resolveTick) => setTimeout(resolveTick, 300));
+      assert.equal(closed, 7, 'exactly the connections past 5 were closed');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
+
+/** GETs `url` until a 200 arrives (true) or 5 s pass. */
+async function retryUntilServed(url: string): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const ok = await rawRequest(url, new URL(url).pathname).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ok) return true;
+    await new Promise((resolveTick) => setTimeout(resolveTick, 50));
+  }
+  return false;
+}

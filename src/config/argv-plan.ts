@@ -123,6 +123,9 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--tracebacks':
       draft.tracebacks = given.value === true;
       return true;
+    case '--no-listing':
+      if (given.value === true) draft.listings = false;
+      return true;
     case '--workers':
       draft.workers = parseInteger(value, where, 1, 256, 'a whole number of threads from 1 to 256');
       return true;

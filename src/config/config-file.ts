@@ -89,6 +89,7 @@ const isConfig = t.isObject({
   noCache: t.isOptional(t.isBoolean()),
   dotfiles: t.isOptional(t.isBoolean()),
   tracebacks: t.isOptional(t.isBoolean()),
+  listings: t.isOptional(t.isBoolean()),
   logfile: t.isOptional(t.isNullable(t.isString())),
   runAs: t.isOptional(t.isString()),
   maxConnections: t.isOptional(t.isNumber()),
@@ -139,6 +140,7 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.noCache !== undefined) draft.noCache = config.noCache;
   if (config.dotfiles !== undefined) draft.dotfiles = config.dotfiles;
   if (config.tracebacks !== undefined) draft.tracebacks = config.tracebacks;
+  if (config.listings !== undefined) draft.listings = config.listings;
   if (config.logfile !== undefined) {
     draft.logfile = config.logfile === null || config.logfile === '-' ? config.logfile : resolve(base, checkNonEmpty(config.logfile, at('logfile'), 'a file path or -'));
   }

@@ -14,6 +14,7 @@ export function planToDocument(plan: Plan): ConfigDocument {
     noCache: plan.http.noCache,
     dotfiles: plan.http.dotfiles,
     tracebacks: plan.http.tracebacks,
+    listings: plan.http.listings,
     logfile: plan.logfile,
     ...(plan.maxConnections === null ? {} : { maxConnections: plan.maxConnections }),
     ...(plan.runAs ? { runAs: plan.runAs.group === undefined ? plan.runAs.user : `${plan.runAs.user}:${plan.runAs.group}` } : {}),

@@ -107,6 +107,7 @@ export interface Draft {
   noCache?: boolean;
   dotfiles?: boolean;
   tracebacks?: boolean;
+  listings?: boolean;
   logfile?: string | null;
   runAs?: RunAsPlan;
   maxConnections?: number;
@@ -144,6 +145,7 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
       noCache: draft.noCache ?? false,
       dotfiles: draft.dotfiles ?? false,
       tracebacks: draft.tracebacks ?? false,
+      listings: draft.listings ?? true,
     },
     workers: draft.workers ?? env.defaultWorkers,
     shutdownGraceMs: draft.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,

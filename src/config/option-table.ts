@@ -194,6 +194,12 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'Serve and list files and directories whose name starts with a dot (hidden by default). Example: `--dotfiles`',
   },
   {
+    names: ['--no-listing'],
+    takesValue: false,
+    scope: 'global',
+    description: 'Answer 403 for directories without an index file instead of generating a listing. Example: `--no-listing`',
+  },
+  {
     names: ['-n', '--notracebacks'],
     takesValue: false,
     scope: 'global',

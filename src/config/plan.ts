@@ -110,6 +110,8 @@ export interface HttpPolicy {
   readonly dotfiles: boolean;
   /** Show error detail (stack traces) in 500 pages. */
   readonly tracebacks: boolean;
+  /** Directories without an index get a generated listing (else 403). */
+  readonly listings: boolean;
 }
 
 /** Everything a server process needs to run. */

@@ -7,11 +7,12 @@
  * symlink inside it is followed only when the link and its target have the same owner (Apache's
  * SymLinksIfOwnerMatch). The opened descriptor is checked again (safe-open.ts).
  */
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import type { SitePlan } from '../config/plan.js';
 import { encodePath, isHiddenSegment } from '../http/request-path.js';
+import type { DirectoryCache, DirectoryVersion } from './directory-cache.js';
 import type { ResolvedFile } from './file-cache.js';
 import { isInside } from './safe-open.js';
 
@@ -21,6 +22,12 @@ export type Resolution =
   | { readonly kind: 'listing'; readonly path: string; readonly urlPath: string }
   | { readonly kind: 'not-found' }
   | { readonly kind: 'forbidden' };
+
+/** A directory's entries to list, and the reading of the directory they come from. */
+export interface Listed {
+  readonly version: DirectoryVersion;
+  readonly entries: ReadonlyArray<{ readonly name: string; readonly stats: Stats }>;
+}
 
 const NOT_FOUND: Resolution = Object.freeze({ kind: 'not-found' });
 const FORBIDDEN: Resolution = Object.freeze({ kind: 'forbidden' });
@@ -32,12 +39,14 @@ export class SiteResolver {
   readonly #dotfiles: boolean;
   /** Uid owning the root and every symlink followed, for user directories; null otherwise. */
   readonly #owner: number | null;
+  readonly #directories: DirectoryCache;
   #realRoot: Promise<string> | undefined;
   #rootCheckedAt = 0;
 
-  constructor(site: SitePlan, dotfiles: boolean, owner: number | null = null) {
+  constructor(site: SitePlan, dotfiles: boolean, directories: DirectoryCache, owner: number | null = null) {
     this.site = site;
     this.#dotfiles = dotfiles;
+    this.#directories = directories;
     this.#owner = owner;
   }
 
@@ -83,19 +92,24 @@ export class SiteResolver {
   }
 
   /** Entries of a directory to list: hidden ones only with --dotfiles, nothing leaving the root. */
-  async listEntries(directory: string): Promise<Array<{ name: string; stats: Stats }>> {
+  async listEntries(directory: string): Promise<Listed> {
     const root = await this.#root();
-    const dirents: Dirent[] = await readdir(directory, { withFileTypes: true });
+    const version = await this.#directories.read(directory);
     const entries = await Promise.all(
-      dirents
+      version.entries
         .filter((d) => this.#dotfiles || !isHiddenSegment(d.name))
         .map(async (d) => {
-          const found = await this.#inside(root, join(directory, d.name)).catch(() => null);
+          const path = join(directory, d.name);
+          // A plain entry needs only its own stats (lstat: one swapped for a symlink since the
+          // readdir is left out below); only symlinks are resolved and checked.
+          const found = d.isSymbolicLink()
+            ? await this.#directories.limited(() => this.#inside(root, path)).catch(() => null)
+            : await this.#directories.lstat(path).then((stats) => ({ path, stats }), () => null);
           if (!found || !(found.stats.isFile() || found.stats.isDirectory())) return null;
           return { name: d.name, stats: found.stats };
         }),
     );
-    return entries.filter((e): e is { name: string; stats: Stats } => e !== null);
+    return { version, entries: entries.filter((e): e is { name: string; stats: Stats } => e !== null) };
   }
 
   #root(): Promise<string> {
@@ -173,8 +187,11 @@ export class SiteResolver {
 
   async #anyExtension(parent: string, name: string): Promise<string[]> {
     const prefix = `${name}.`;
-    const names = await readdir(parent).catch(() => [] as string[]);
-    return names.filter((n) => n.startsWith(prefix) && n.length > prefix.length && (this.#dotfiles || !isHiddenSegment(n))).sort();
+    const version = await this.#directories.read(parent).catch(() => null);
+    return (version?.entries ?? [])
+      .map((d) => d.name)
+      .filter((n) => n.startsWith(prefix) && n.length > prefix.length && (this.#dotfiles || !isHiddenSegment(n)))
+      .sort();
   }
 
   /**

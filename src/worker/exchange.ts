@@ -40,6 +40,11 @@ export interface ExchangeHost {
 
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
 const EMPTY_BODY = new Uint8Array(0);
+/**
+ * Bodies up to this size are handed to uWS in one end() call: if the socket cannot take them
+ * at once uWS keeps the rest, which is bounded by this size. Larger ones stream with backpressure.
+ */
+export const WHOLE_BODY_BYTES = 64 * 1024;
 
 type ExchangeState = 'sync' | 'async' | 'sending' | 'ended';
 
@@ -197,8 +202,9 @@ export class Exchange {
   /** Sends a body small enough to hand to uWS in one piece (or its length for HEAD). */
   sendWhole(status: number, headers: readonly WireHeader[], body: Uint8Array): void {
     if (this.head) return this.sendHead(status, headers, body.length);
-    // Every body byte of a shaped server is paced, small ones included.
-    if (this.#host.shaped) return this.sendBody(status, headers, new MemorySource(body));
+    // Every body byte of a shaped server is paced, small ones included; a large body (a big
+    // listing) streams under backpressure instead of sitting whole in uWS's buffer.
+    if (this.#host.shaped || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, new MemorySource(body));
     this.#writeHead(status, headers);
     this.#bodyBytes = body.length;
     this.#res.end(body);

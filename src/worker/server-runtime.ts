@@ -3,7 +3,8 @@
  * through its site, and counts exchanges in flight (for graceful shutdown).
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
-import type { HttpPolicy, ServerPlan, ShapePlan } from '../config/plan.js';
+import type { HttpPolicy, ServerPlan, ShapePlan, SitePlan } from '../config/plan.js';
+import type { DirectoryCache } from '../files/directory-cache.js';
 import { formatCombined } from '../http/access-log-line.js';
 import type { BlockCache } from '../files/block-cache.js';
 import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../http/body-source.js';
@@ -23,16 +24,11 @@ import { ClientIdQuota } from '../shaping/client-id-quota.js';
 import { keyFromAddress, keyFromHeader } from '../shaping/client-key.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
-import { Exchange, type ExchangeHost } from './exchange.js';
+import { Exchange, WHOLE_BODY_BYTES, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
 import { bytes, encodeHeaders, type WireHeader } from './wire.js';
 
 const EMPTY_BODY = new Uint8Array(0);
-/**
- * Bodies up to this size are handed to uWS in one end() call: if the socket cannot take them
- * at once uWS keeps the rest, which is bounded by this size. Larger ones stream with backpressure.
- */
-const WHOLE_BODY_BYTES = 64 * 1024;
 
 export interface ServerRuntimeOptions {
   /** Where access log lines go, or null when there is no access log. */
@@ -44,6 +40,8 @@ export interface ServerRuntimeOptions {
   readonly files: OpenFiles;
   /** Small files' bodies (one store per worker, one byte budget per process). */
   readonly bodies: BodyStore;
+  /** Directory contents and the limiter of directory I/O (one per worker). */
+  readonly directories: DirectoryCache;
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
@@ -86,8 +84,9 @@ export class ServerRuntime implements ExchangeHost {
     this.readsForwardedFor = !trustsNobody(this.#trust);
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
     this.#clientIds = this.#shape?.clientIdHeader ? new ClientIdQuota(this.#shape.clientIdLimit) : null;
-    this.#site = new SiteRuntime(server.site, http, options.files, options.bodies);
-    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, new SiteRuntime(vhost, http, options.files, options.bodies)]));
+    const site = (plan: SitePlan): SiteRuntime => new SiteRuntime(plan, http, options.files, options.bodies, options.directories);
+    this.#site = site(server.site);
+    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, site(vhost)]));
     this.routesByHost = this.#sitesByHost.size > 0;
     this.#accessLog = options.accessLog;
     this.logsAccess = this.#accessLog !== null;
@@ -217,6 +216,8 @@ export class ServerRuntime implements ExchangeHost {
         );
       case 'forbidden':
         return exchange.sendError(403, 'Access to this path is not permitted.');
+      case 'listing-off':
+        return exchange.sendError(403, 'Directory listings are turned off on this server.');
       case 'not-found':
         return exchange.sendError(404, 'No such file or directory.');
     }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { AliasPlan, HttpPolicy, SitePlan } from '../config/plan.js';
 import { cacheControlForFile } from '../http/cache-policy.js';
 import type { BodyStore } from '../files/body-store.js';
+import type { DirectoryCache } from '../files/directory-cache.js';
+import { ListingPages } from './listing-pages.js';
 import { FileCache, type OpenedFile } from '../files/file-cache.js';
 import { CHANGED } from '../files/safe-open.js';
 import type { OpenFiles } from '../files/open-files.js';
@@ -18,7 +20,8 @@ import { fileValidators } from '../http/validators.js';
 export type SiteAnswer =
   | { readonly kind: 'file'; readonly opened: OpenedFile }
   | { readonly kind: 'redirect'; readonly location: string }
-  | { readonly kind: 'listing'; readonly html: string }
+  | { readonly kind: 'listing'; readonly html: Buffer }
+  | { readonly kind: 'listing-off' }
   | { readonly kind: 'not-found' }
   | { readonly kind: 'forbidden' };
 
@@ -34,6 +37,9 @@ export class SiteRuntime {
   readonly cache: FileCache;
   readonly #site: SitePlan;
   readonly #dotfiles: boolean;
+  readonly #listings: boolean;
+  readonly #directories: DirectoryCache;
+  readonly #pages = new ListingPages();
   readonly #resolver: SiteResolver;
   readonly #homes: UserHomes | null;
   /** One resolver per user directory served (its public_html is a root of its own). */
@@ -41,10 +47,12 @@ export class SiteRuntime {
   /** Resolutions under way, shared by concurrent requests for one path (a crowd starting at once). */
   readonly #resolving = new Map<string, Promise<Routed>>();
 
-  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles, bodies: BodyStore) {
+  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles, bodies: BodyStore, directories: DirectoryCache) {
     this.#site = site;
     this.#dotfiles = http.dotfiles;
-    this.#resolver = new SiteResolver(site, http.dotfiles);
+    this.#listings = http.listings;
+    this.#directories = directories;
+    this.#resolver = new SiteResolver(site, http.dotfiles, directories);
     this.#homes = site.userDirs === null ? null : new UserHomes(site.userDirs.passwd, site.userDirs.minUid);
     this.cache = new FileCache(
       (name, size, mtimeMs) => ({
@@ -88,11 +96,13 @@ export class SiteRuntime {
   }
 
   async #listing(resolver: SiteResolver, path: string, urlPath: string): Promise<SiteAnswer> {
-    const entries = await resolver.listEntries(path);
-    const html = renderListing(
-      urlPath,
-      entries.map(({ name, stats }) => ({ name, isDirectory: stats.isDirectory(), size: stats.size, mtimeMs: stats.mtimeMs })),
-    );
+    if (!this.#listings) return { kind: 'listing-off' };
+    const version = await this.#directories.read(path);
+    const html = await this.#pages.get(`${path}\0${urlPath}`, version, async () => {
+      const listed = await resolver.listEntries(path);
+      const entries = listed.entries.map(({ name, stats }) => ({ name, isDirectory: stats.isDirectory(), size: stats.size, mtimeMs: stats.mtimeMs }));
+      return { version: listed.version, html: renderListing(urlPath, entries) };
+    });
     return { kind: 'listing', html };
   }
 
@@ -124,7 +134,7 @@ export class SiteRuntime {
     const key = `${uid}:${root}`;
     let resolver = this.#userResolvers.get(key);
     if (resolver === undefined) {
-      resolver = new SiteResolver({ ...this.#site, root, rootIsFile: false, aliases: [], userDirs: null }, this.#dotfiles, uid);
+      resolver = new SiteResolver({ ...this.#site, root, rootIsFile: false, aliases: [], userDirs: null }, this.#dotfiles, this.#directories, uid);
       this.#userResolvers.set(key, resolver);
     }
     return resolver;

@@ -11,6 +11,7 @@ import { AccessLogBuffer } from './access-log-buffer.js';
 import { BufferPool } from '../files/buffer-pool.js';
 import { OpenFiles } from '../files/open-files.js';
 import { BodyStore } from '../files/body-store.js';
+import { DirectoryCache } from '../files/directory-cache.js';
 import { DEFAULT_BODY_BUDGET_BYTES } from '../files/file-cache.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
@@ -66,6 +67,7 @@ function start(): void {
   const blocks = new BlockCache();
   const files = new OpenFiles();
   const bodies = new BodyStore(init.memory.bodyBudget, DEFAULT_BODY_BUDGET_BYTES);
+  const directories = new DirectoryCache();
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id] ?? null;
@@ -77,7 +79,7 @@ function start(): void {
         : new ServerShaper(memory, scheduler, {
             onWrite: (bytes) => counters.wrote(bytes),
           });
-    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, bodies, log, shaper });
+    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, bodies, directories, log, shaper });
   });
   const limiter = connectionLimiter(init.memory.connections, init.plan.maxConnections ?? Number.MAX_SAFE_INTEGER);
   for (const server of init.plan.servers) {

@@ -31,7 +31,7 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
       trustProxy: [],
     },
   ]);
-  assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false });
+  assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false, listings: true });
   assert.equal(plan.workers, 3);
   assert.equal(plan.shutdownGraceMs, 10_000);
   assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.servers[0]!.site.indexes));
@@ -51,6 +51,7 @@ test('options build the site in order', () => {
       ['--no-cache', true],
       ['--dotfiles', true],
       ['--tracebacks', true],
+      ['--no-listing', true],
       ['--workers', '4'],
       ['--shutdown-timeout', '2.5'],
     ),
@@ -66,7 +67,7 @@ test('options build the site in order', () => {
     userDirs: null,
   });
   assert.deepEqual(plan.servers[0]!.listen, { kind: 'tcp', port: 9000, host: '127.0.0.1' });
-  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: true, tracebacks: true });
+  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: true, tracebacks: true, listings: false });
   assert.equal(plan.workers, 4);
   assert.equal(plan.shutdownGraceMs, 2500);
 });

@@ -157,7 +157,7 @@ test('JSON config with every kind of key', () => {
   const plan = buildPlan(loadConfigFile(path), env);
   assert.equal(plan.workers, 3);
   assert.equal(plan.shutdownGraceMs, 2500);
-  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: false, tracebacks: false });
+  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: false, tracebacks: false, listings: true });
   assert.equal(plan.logfile, join(dir!, 'logs/access.log'));
   const server = plan.servers[0]!;
   assert.deepEqual(server.listen, { kind: 'tcp', port: 0, host: '127.0.0.1' });
@@ -216,7 +216,7 @@ servers:
   const draft = loadConfigFile(path);
   applyArgv(draft, parse('--no-cache -i two.html -v one.local -a media,videos -h 8081 --path /d -h 8082 --path /e'), '/cwd');
   const plan = buildPlan(draft, env);
-  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: false, tracebacks: false });
+  assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: false, tracebacks: false, listings: true });
   assert.deepEqual(plan.servers[0]!.site.indexes, ['one.html', 'two.html'], 'lists extend');
   assert.deepEqual(plan.servers[0]!.vhosts[0]!.aliases, [{ from: ['media'], to: ['videos'] }], '-v one.local selected the file vhost');
   assert.equal(plan.servers[1]!.site.root, '/d', '-h 8081 selected the file server; --path overrides');

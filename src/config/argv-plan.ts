@@ -32,6 +32,7 @@ import {
   checkMimeType,
   checkNonEmpty,
   parseAlias,
+  parseHeaderSize,
   parseHostname,
   parseInteger,
   parseRunAs,
@@ -131,6 +132,9 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
       return true;
     case '--shutdown-timeout':
       draft.graceMs = parseSeconds(value, where);
+      return true;
+    case '--max-header-size':
+      draft.maxHeaderBytes = parseHeaderSize(value, where);
       return true;
     case '--max-connections':
       draft.maxConnections = parseInteger(value, where, 1, 10_000_000, 'a whole number of connections from 1 to 10000000');

@@ -29,6 +29,7 @@ import {
   checkMimeType,
   checkNonEmpty,
   parseAlias,
+  parseHeaderSize,
   parseHostname,
   parseInteger,
   parseRunAs,
@@ -93,6 +94,7 @@ const isConfig = t.isObject({
   logfile: t.isOptional(t.isNullable(t.isString())),
   runAs: t.isOptional(t.isString()),
   maxConnections: t.isOptional(t.isNumber()),
+  maxHeaderSize: t.isOptional(t.isOneOf([t.isNumber(), t.isString()], { exclusive: true })),
   servers: t.isOptional(t.isArray(isServer)),
 });
 
@@ -147,6 +149,7 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.maxConnections !== undefined) {
     draft.maxConnections = parseInteger(String(config.maxConnections), at('maxConnections'), 1, 10_000_000, 'a whole number of connections from 1 to 10000000');
   }
+  if (config.maxHeaderSize !== undefined) draft.maxHeaderBytes = parseHeaderSize(String(config.maxHeaderSize), at('maxHeaderSize'));
   if (config.runAs !== undefined) draft.runAs = parseRunAs(config.runAs, at('runAs'));
   (config.servers ?? [{}]).forEach((server, i) => draft.servers.push(serverDraft(server, `servers[${i}]`, at, base)));
   return draft;

@@ -17,6 +17,7 @@ export function planToDocument(plan: Plan): ConfigDocument {
     listings: plan.http.listings,
     logfile: plan.logfile,
     ...(plan.maxConnections === null ? {} : { maxConnections: plan.maxConnections }),
+    maxHeaderSize: plan.maxHeaderBytes,
     ...(plan.runAs ? { runAs: plan.runAs.group === undefined ? plan.runAs.user : `${plan.runAs.user}:${plan.runAs.group}` } : {}),
     servers: plan.servers.map(serverDocument),
   };

@@ -8,6 +8,7 @@
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import {
   DEFAULT_INDEXES,
+  DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_MIME_TYPE,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_CLIENT_ID_LIMIT,
@@ -111,6 +112,7 @@ export interface Draft {
   logfile?: string | null;
   runAs?: RunAsPlan;
   maxConnections?: number;
+  maxHeaderBytes?: number;
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -152,6 +154,7 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
     logfile: draft.logfile ?? null,
     runAs: draft.runAs ?? null,
     maxConnections: draft.maxConnections ?? null,
+    maxHeaderBytes: draft.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
   });
 }
 

@@ -220,6 +220,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       'standard output. Example: `-l /var/log/mediacast/access.log`',
   },
   {
+    names: ['--max-header-size'],
+    takesValue: true,
+    scope: 'global',
+    description:
+      'Largest request line plus headers accepted (default 16KiB; larger requests get 431). Signed media URLs and ' +
+      'cookies can be long. Example: `--max-header-size 64KiB`',
+  },
+  {
     names: ['--max-connections'],
     takesValue: true,
     scope: 'global',

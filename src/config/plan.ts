@@ -129,6 +129,8 @@ export interface Plan {
    * in a plan not yet started: the coordinator derives it from the descriptor limit.
    */
   readonly maxConnections: number | null;
+  /** Largest request head (request line and headers) accepted; larger ones get 431 from uWS. */
+  readonly maxHeaderBytes: number;
   /** The account to switch to once listening (started as root), or null to stay as started. */
   readonly runAs: RunAsPlan | null;
 }
@@ -144,6 +146,8 @@ export const DEFAULT_MIME_TYPE = 'application/octet-stream';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_TABLE_SIZE = 65_536;
 export const DEFAULT_CLIENT_ID_LIMIT = 1024;
+/** uWS's own default is 4 KiB: too small for signed media URLs and the cookies that come with them. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_PASSWD_FILE = '/etc/passwd';
 export const DEFAULT_USER_MIN_UID = 1000;
 

@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { parseTrustEntry } from '../http/trusted-proxies.js';
 import type { AliasPlan, RunAsPlan } from './plan.js';
+import { parseQuantity } from './rate-units.js';
 
 function bad(where: string, message: string): never {
   throw new ConfigError(ConfigErrorCode.BadValue, where, message);
@@ -112,6 +113,14 @@ export function parseTrustProxy(value: string, where: string): string[] {
     }
   }
   return entries;
+}
+
+/** A request head size for --max-header-size: bytes, with units, 1 KiB to 1 MiB. */
+export function parseHeaderSize(value: string, where: string): number {
+  const parsed = parseQuantity(value, 'size');
+  if (!parsed.ok) bad(where, parsed.message);
+  if (parsed.bytes < 1024 || parsed.bytes > 1024 * 1024) bad(where, `got "${value}", expected a size from 1KiB to 1MiB (e.g. 16KiB)`);
+  return parsed.bytes;
 }
 
 export function parseShapeBy(value: string, where: string): 'ip' | 'connection' {

@@ -1,17 +1,25 @@
 /**
  * The one writer of the access log. Workers send whole lines in batches; writing them from this
  * thread only means lines from different workers never interleave or tear. Writes are buffered
- * by the stream (workers never wait on the disk); `reopen()` (SIGHUP) starts a new file after
- * the old one was moved away by a log rotator.
+ * by the stream (workers never wait on the disk), up to a bound: behind a stalled disk or a pipe
+ * nobody reads, lines past MAX_PENDING_BYTES are dropped and counted, and the count is logged once
+ * the stream drains. `reopen()` (SIGHUP) starts a new file after the old one was moved away by a
+ * log rotator; a file that failed is retried then.
  */
 import { createWriteStream, openSync, closeSync, type WriteStream } from 'node:fs';
 import { StartupError, StartupErrorCode } from '../config/errors.js';
+import { formatInteger } from '../config/rate-units.js';
+
+/** Bytes the stream may hold unwritten before new lines are dropped. */
+export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 
 export class AccessLogWriter {
   readonly #path: string;
   readonly #log: (line: string) => void;
-  #stream: WriteStream | NodeJS.WriteStream;
+  #stream: WriteStream;
+  /** The current stream failed: lines are dropped until a reopen. */
   #failed = false;
+  #droppedLines = 0;
 
   /** Opens `path` for appending (`-`: standard output). Throws a StartupError if it cannot. */
   constructor(path: string, log: (line: string) => void) {
@@ -29,31 +37,51 @@ export class AccessLogWriter {
 
   /** Appends whole lines (each ending in a newline). */
   write(lines: string): void {
+    if (this.#failed || this.#stream.writableLength > MAX_PENDING_BYTES) {
+      this.#droppedLines += countLines(lines);
+      return;
+    }
     this.#stream.write(lines);
   }
 
-  /** Closes the current file and opens the path again (after rotation). */
+  /** Closes the current file and opens the path again (after rotation, or after a failure). */
   reopen(): void {
     if (this.#path === '-') return;
     const old = this.#stream;
     this.#stream = this.#open();
-    (old as WriteStream).end();
+    this.#failed = false;
+    old.end();
   }
 
-  /** Flushes and closes (standard output is left open). */
+  /** Flushes and closes (standard output is flushed and left open). */
   close(): Promise<void> {
-    if (this.#path === '-') return Promise.resolve();
-    return new Promise((resolveClose) => (this.#stream as WriteStream).end(resolveClose));
+    this.#reportDropped();
+    return new Promise((resolveClose) => this.#stream.end(resolveClose));
   }
 
-  #open(): WriteStream | NodeJS.WriteStream {
-    if (this.#path === '-') return process.stdout;
-    const stream = createWriteStream(this.#path, { flags: 'a' });
+  #open(): WriteStream {
+    // Standard output too goes through an fs stream: process.stdout writes to a pipe
+    // synchronously on Linux, so a reader that stalls would stall the coordinator.
+    const stream = this.#path === '-' ? createWriteStream('/dev/stdout', { fd: 1, autoClose: false }) : createWriteStream(this.#path, { flags: 'a' });
+    stream.on('drain', () => this.#reportDropped());
     stream.on('error', (error) => {
-      if (this.#failed) return;
+      // Only the current stream's failure stops writing; an old one's (after reopen) does not.
+      if (stream !== this.#stream || this.#failed) return;
       this.#failed = true;
-      this.#log(`access log ${this.#path}: ${error.message}`);
+      this.#log(`access log ${this.#path}: ${error.message}; lines are dropped until it is reopened (SIGHUP)`);
     });
     return stream;
   }
+
+  #reportDropped(): void {
+    if (this.#droppedLines === 0) return;
+    this.#log(`access log ${this.#path}: ${formatInteger(this.#droppedLines)} lines dropped while the log could not keep up`);
+    this.#droppedLines = 0;
+  }
+}
+
+function countLines(lines: string): number {
+  let count = 0;
+  for (let i = lines.indexOf('\n'); i >= 0; i = lines.indexOf('\n', i + 1)) count++;
+  return count;
 }

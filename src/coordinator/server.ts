@@ -66,6 +66,9 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     bodyBudget: createBodyBudget(),
   };
   const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
+  // uWS reads this once, when its native module loads (in the first worker): the process's
+  // environment, not a worker's copy of it.
+  process.env['UWS_HTTP_MAX_HEADERS_SIZE'] = String(plan.maxHeaderBytes);
   const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines));
   try {
     await workers.start();

@@ -22,8 +22,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function formatCombined(entry: LoggedExchange): string {
   return (
     `${entry.remote} - - [${formatLogTime(entry.time)}] "${escapeField(entry.method)} ${escapeField(entry.target)} HTTP/1.1" ` +
-    `${entry.status} ${entry.bytes === 0 ? '-' : entry.bytes} "${entry.referer === '' ? '-' : escapeField(entry.referer)}" ` +
-    `"${entry.userAgent === '' ? '-' : escapeField(entry.userAgent)}"`
+    `${entry.status} ${entry.bytes === 0 ? '-' : entry.bytes} "${entry.referer === '' ? '-' : escapeField(entry.referer, 'latin1')}" ` +
+    `"${entry.userAgent === '' ? '-' : escapeField(entry.userAgent, 'latin1')}"`
   );
 }
 
@@ -54,7 +54,23 @@ function formatSecond(time: number): string {
 
 const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
-/** Escapes what would break a quoted field or a line: quotes, backslashes, control bytes. */
-export function escapeField(text: string): string {
-  return text.replace(/[\\"\x00-\x1f\x7f]/g, (ch) => (ch === '"' ? '\\"' : ch === '\\' ? '\\\\' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
+const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * Escapes what could break a quoted field or fool a log reader, as Apache does: quotes and
+ * backslashes get a backslash; every other byte outside printable ASCII (control bytes, DEL, and
+ * every byte of a non-ASCII character, C1 controls such as U+0085 and U+009B included) becomes
+ * `\xHH`. `encoding` says how the text holds the bytes received: uWS decodes the request target
+ * as UTF-8 and header values as Latin-1 (one character per byte).
+ */
+export function escapeField(text: string, encoding: 'utf8' | 'latin1' = 'utf8'): string {
+  if (PLAIN.test(text)) return text;
+  let escaped = '';
+  for (const byte of Buffer.from(text, encoding)) {
+    if (byte === 0x22) escaped += '\\"';
+    else if (byte === 0x5c) escaped += '\\\\';
+    else if (byte < 0x20 || byte >= 0x7f) escaped += `\\x${byte.toString(16).padStart(2, '0')}`;
+    else escaped += String.fromCharCode(byte);
+  }
+  return escaped;
 }

@@ -49,6 +49,10 @@ test('combined log lines', () => {
   assert.equal(line, `127.0.0.2 - - [${formatLogTime(time)}] "GET /a b\\"c?x=1 HTTP/1.1" 206 1000 "-" "curl/8 \\"quoted\\"\\\\"`);
   assert.match(formatLogTime(time), /^\d\d\/Nov\/2026:\d\d:\d\d:05 [+-]\d{4}$/);
   assert.equal(escapeField('a\nb\x01'), 'a\\x0ab\\x01');
+  // Bytes at and above 0x7f, C1 controls included, never reach the log raw.
+  assert.equal(escapeField('\u0085\u009b \u00e9\x7f'), '\\xc2\\x85\\xc2\\x9b \\xc3\\xa9\\x7f');
+  assert.equal(escapeField('\x85\x9b\xe9', 'latin1'), '\\x85\\x9b\\xe9', 'header values hold one byte per character');
+  assert.equal(escapeField('/plain/path?q=1'), '/plain/path?q=1');
   assert.match(formatCombined({ remote: '::1', method: 'HEAD', target: '/', status: 304, bytes: 0, referer: 'http://x/', userAgent: 'ua', time }), / 304 - "http:\/\/x\/" "ua"$/);
 });
 

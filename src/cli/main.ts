@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
-import { findOption } from '../config/option-table.js';
-import { bindOptionValues } from './bind-option-values.js';
+import { parseArgv } from './getopt.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,22 +34,18 @@ export function createCli(): Cli {
 
 async function main(argv: string[]): Promise<number> {
   const cli = createCli();
+  const parsed = parseArgv(argv);
   let command;
   try {
-    command = cli.process(bindOptionValues(argv));
+    if (!parsed.ok) throw new Error(parsed.message);
+    command = cli.process(parsed.argv);
   } catch (error) {
-    process.stderr.write(`mediacast: ${explainSyntaxError(argv, error)} (see mediacast --help)\n`);
+    // Clipanion explains over several lines; the first one says what is wrong.
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+    process.stderr.write(`mediacast: ${reason} (see mediacast --help)\n`);
     return EXIT_USAGE;
   }
   return cli.run(command);
-}
-
-/** One line saying what is wrong with a command line clipanion could not parse. */
-function explainSyntaxError(argv: readonly string[], error: unknown): string {
-  const last = argv[argv.length - 1];
-  if (last !== undefined && findOption(last)?.takesValue) return `${last}: missing value`;
-  // Clipanion explains over several lines; the first one says what is wrong.
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
 process.exitCode = await main(process.argv.slice(2));

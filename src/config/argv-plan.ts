@@ -57,9 +57,14 @@ interface Cursor {
   portWhere: string | null;
 }
 
+/** Options that set one value of a server or virtual host: given twice for one of them is a mistake. */
+const ONCE_PER_SCOPE: ReadonlySet<string> = new Set(['--path', '--shape', '--mime-type']);
+
 /** Applies ordered options to `draft` (relative paths against `cwd`). Throws ConfigError. */
 export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: string): void {
   const cursor: Cursor = { server: draft.servers[0]!, vhost: null, portWhere: null };
+  // Per server or virtual host: where each once-only option was given on this command line.
+  const givenIn = new WeakMap<object, Map<string, string>>();
   options.forEach((given, index) => {
     const spec = findOption(given.name);
     if (!spec) throw new ConfigError(ConfigErrorCode.Syntax, given.name, 'unknown option');
@@ -67,6 +72,17 @@ export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: st
     if (COMMAND_OPTIONS.has(name)) return;
     const where = `${given.name} (option ${index + 1})`;
     const value = typeof given.value === 'string' ? given.value : '';
+    if (ONCE_PER_SCOPE.has(name)) {
+      const scope: object = cursor.vhost ?? cursor.server;
+      const seen = givenIn.get(scope) ?? new Map<string, string>();
+      givenIn.set(scope, seen);
+      const earlier = seen.get(name);
+      if (earlier !== undefined) {
+        const what = cursor.vhost ? `virtual host ${cursor.vhost.hostname.value}` : cursor.server.origin;
+        throw new ConfigError(ConfigErrorCode.Conflict, where, `${what} already has ${earlier} (each server or -v host takes it once)`);
+      }
+      seen.set(name, where);
+    }
     if (applyGlobal(draft, cursor, name, given, value, where, cwd)) return;
     if (applyServer(cursor, name, value, where)) return;
     applySite(cursor.vhost ?? cursor.server.site, name, given, value, where, cwd);
@@ -150,6 +166,10 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
 function applyServer(cursor: Cursor, name: string, value: string, where: string): boolean {
   const server = cursor.server;
   switch (name) {
+    case '--shape':
+      // After -v: that virtual host's own limits, inside the server's.
+      (cursor.vhost ?? server).shape = { value: parseShapeSpec(value, where), where };
+      return true;
     case '--vhost': {
       const hostname = parseHostname(value, where);
       const existing = server.vhosts.find((v) => v.fromFile && v.hostname.value === hostname);
@@ -162,9 +182,6 @@ function applyServer(cursor: Cursor, name: string, value: string, where: string)
       }
       return true;
     }
-    case '--shape':
-      server.shape = { value: parseShapeSpec(value, where), where };
-      return true;
     case '--trust-proxy': {
       const entries = parseTrustProxy(value, where);
       server.trustProxy = { value: [...(server.trustProxy?.value ?? []), ...entries], where: server.trustProxy?.where ?? where };

@@ -18,10 +18,11 @@ import {
   type ServerDraft,
   type ShapeSettings,
   type SiteDraft,
+  type Sourced,
 } from './draft.js';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { DEFAULT_PASSWD_FILE } from './plan.js';
-import { parseShapeSpec, shapeFromParts, type ShapeParts } from './shape-spec.js';
+import { parseShapeSpec, shapeFromParts, type ShapeLimits, type ShapeParts } from './shape-spec.js';
 import { absoluteListenPaths, parseStrport } from './strport.js';
 import {
   checkExtension,
@@ -55,26 +56,28 @@ const siteShape = {
   ),
 };
 
-const isVhost = t.isObject({ host: t.isString(), ...siteShape });
+const isShape = t.isOptional(
+  t.isOneOf(
+    [
+      t.isString(),
+      t.isObject({
+        serverRate: t.isOptional(isQuantity),
+        clientRate: t.isOptional(isQuantity),
+        serverBurst: t.isOptional(isQuantity),
+        clientBurst: t.isOptional(isQuantity),
+      }),
+    ],
+    { exclusive: true },
+  ),
+);
+
+const isVhost = t.isObject({ host: t.isString(), ...siteShape, shape: isShape });
 
 const isServer = t.isObject({
   listen: t.isOptional(t.isOneOf([t.isString(), t.isNumber()], { exclusive: true })),
   ...siteShape,
   vhosts: t.isOptional(t.isArray(isVhost)),
-  shape: t.isOptional(
-    t.isOneOf(
-      [
-        t.isString(),
-        t.isObject({
-          serverRate: t.isOptional(isQuantity),
-          clientRate: t.isOptional(isQuantity),
-          serverBurst: t.isOptional(isQuantity),
-          clientBurst: t.isOptional(isQuantity),
-        }),
-      ],
-      { exclusive: true },
-    ),
-  ),
+  shape: isShape,
   shapeBy: t.isOptional(t.isString()),
   shapeIpv6Prefix: t.isOptional(t.isNumber()),
   clientIdHeader: t.isOptional(t.isString()),
@@ -166,17 +169,10 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
     const vkey = `${key}.vhosts[${i}]`;
     const site = newSiteDraft();
     fillSite(site, vhost, vkey, at, base);
-    draft.vhosts.push({ ...site, hostname: { value: parseHostname(vhost.host, at(`${vkey}.host`)), where: at(`${vkey}.host`) }, fromFile: true });
+    const shape = vhost.shape === undefined ? {} : { shape: shapeDraft(vhost.shape, at(`${vkey}.shape`)) };
+    draft.vhosts.push({ ...site, ...shape, hostname: { value: parseHostname(vhost.host, at(`${vkey}.host`)), where: at(`${vkey}.host`) }, fromFile: true });
   });
-  if (server.shape !== undefined) {
-    const where = at(`${key}.shape`);
-    const shape = server.shape;
-    const value =
-      typeof shape === 'string'
-        ? parseShapeSpec(shape, where)
-        : shapeFromParts(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, String(v)])) as ShapeParts, where, (part) => part);
-    draft.shape = { value, where };
-  }
+  if (server.shape !== undefined) draft.shape = shapeDraft(server.shape, at(`${key}.shape`));
   if (server.trustProxy !== undefined) {
     const where = at(`${key}.trustProxy`);
     const list = typeof server.trustProxy === 'string' ? [server.trustProxy] : server.trustProxy;
@@ -187,6 +183,14 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
     if (value !== undefined) setShapeSetting(draft, setting, String(value), at(`${key}.${setting}`), setting);
   }
   return draft;
+}
+
+function shapeDraft(shape: NonNullable<ServerDocument['shape']>, where: string): Sourced<ShapeLimits> {
+  const value =
+    typeof shape === 'string'
+      ? parseShapeSpec(shape, where)
+      : shapeFromParts(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, String(v)])) as ShapeParts, where, (part) => part);
+  return { value, where };
 }
 
 function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string, at: (key: string) => string, base: string): void {

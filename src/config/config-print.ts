@@ -4,7 +4,7 @@
  * command line can move into a file.
  */
 import type { ConfigDocument } from './config-file.js';
-import type { AliasPlan, ListenSpec, Plan, ServerPlan, SitePlan } from './plan.js';
+import type { AliasPlan, ListenSpec, Plan, ServerPlan, ShapePlan, SitePlan } from './plan.js';
 
 export function planToDocument(plan: Plan): ConfigDocument {
   return {
@@ -24,26 +24,31 @@ export function planToDocument(plan: Plan): ConfigDocument {
 }
 
 function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers']>[number] {
-  const shape = server.shape;
+  // The companions are the server's, whether it or only its virtual hosts have limits.
+  const shape = server.shape ?? server.vhosts.find((vhost) => vhost.shape)?.shape ?? null;
   return {
     listen: listenDescription(server.listen),
     ...siteDocument(server.site),
-    vhosts: server.vhosts.map((vhost) => ({ host: vhost.hostname, ...siteDocument(vhost) })),
+    vhosts: server.vhosts.map((vhost) => ({ host: vhost.hostname, ...siteDocument(vhost), ...(vhost.shape ? { shape: limitsDocument(vhost.shape) } : {}) })),
     ...(server.trustProxy.length > 0 ? { trustProxy: [...server.trustProxy] } : {}),
     ...(shape
       ? {
-          shape: {
-            serverRate: shape.limits.server.rate,
-            clientRate: shape.limits.client.rate,
-            serverBurst: shape.limits.server.burst,
-            clientBurst: shape.limits.client.burst,
-          },
+          ...(server.shape ? { shape: limitsDocument(server.shape) } : {}),
           shapeBy: shape.by,
           shapeIpv6Prefix: shape.ipv6PrefixBits,
           ...(shape.clientIdHeader ? { clientIdHeader: shape.clientIdHeader, clientIdLimit: shape.clientIdLimit } : {}),
           shapeTableSize: shape.tableSize,
         }
       : {}),
+  };
+}
+
+function limitsDocument(shape: ShapePlan) {
+  return {
+    serverRate: shape.limits.server.rate,
+    clientRate: shape.limits.client.rate,
+    serverBurst: shape.limits.server.burst,
+    clientBurst: shape.limits.client.burst,
   };
 }
 

@@ -46,6 +46,8 @@ export interface SiteDraft {
 
 export interface VhostDraft extends SiteDraft {
   readonly hostname: Sourced<string>;
+  /** Limits of this virtual host, nested in its server's (both apply). */
+  shape?: Sourced<ShapeLimits>;
   /** Declared by the config file (command-line options may select it again by name). */
   readonly fromFile?: boolean;
 }
@@ -164,6 +166,7 @@ export function defaultListen(): ListenSpec {
 }
 
 function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan {
+  checkShapeCompanions(draft);
   const seen = new Map<string, string>();
   const vhosts: VhostPlan[] = draft.vhosts.map((vhost) => {
     const earlier = seen.get(vhost.hostname.value);
@@ -175,14 +178,14 @@ function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan 
       );
     }
     seen.set(vhost.hostname.value, vhost.hostname.where);
-    return { hostname: vhost.hostname.value, ...buildSite(vhost, env) };
+    return { hostname: vhost.hostname.value, ...buildSite(vhost, env), shape: vhost.shape ? shapeOf(draft, vhost.shape.value) : null };
   });
   return {
     id,
     listen: draft.listen?.value ?? defaultListen(),
     site: buildSite(draft.site, env),
     vhosts,
-    shape: buildShape(draft),
+    shape: draft.shape ? shapeOf(draft, draft.shape.value) : null,
     trustProxy: draft.trustProxy?.value ?? [],
   };
 }
@@ -212,13 +215,26 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
   };
 }
 
-function buildShape(draft: ServerDraft): ShapePlan | null {
+/**
+ * The shape plan for `limits` (the server's, or one of its virtual hosts'): the companions are the
+ * server's. Null when nothing is limited; the companions are checked whether or not anything is.
+ */
+function shapeOf(draft: ServerDraft, limits: ShapeLimits): ShapePlan | null {
+  checkShapeSettings(draft);
+  if (isUnlimited(limits)) return null;
   const settings = draft.shapeSettings;
-  if (!draft.shape) {
-    const given = Object.values(settings)[0];
-    if (given) throw new ConfigError(ConfigErrorCode.Conflict, given.where, `${given.label} needs a shape (--shape) for the same server`);
-    return null;
-  }
+  return {
+    limits,
+    by: settings.shapeBy?.value ?? 'ip',
+    ipv6PrefixBits: settings.shapeIpv6Prefix?.value ?? 128,
+    clientIdHeader: settings.clientIdHeader?.value ?? null,
+    clientIdLimit: settings.clientIdLimit?.value ?? DEFAULT_CLIENT_ID_LIMIT,
+    tableSize: settings.shapeTableSize?.value ?? DEFAULT_TABLE_SIZE,
+  };
+}
+
+function checkShapeSettings(draft: ServerDraft): void {
+  const settings = draft.shapeSettings;
   const by = settings.shapeBy?.value ?? 'ip';
   if (by === 'connection' && settings.clientIdHeader) {
     throw new ConfigError(
@@ -237,15 +253,14 @@ function buildShape(draft: ServerDraft): ShapePlan | null {
       'any client could pick its own bucket: name who may set this header with --trust-proxy (e.g. --trust-proxy loopback)',
     );
   }
-  if (isUnlimited(draft.shape.value)) return null;
-  return {
-    limits: draft.shape.value,
-    by,
-    ipv6PrefixBits: settings.shapeIpv6Prefix?.value ?? 128,
-    clientIdHeader: settings.clientIdHeader?.value ?? null,
-    clientIdLimit: settings.clientIdLimit?.value ?? DEFAULT_CLIENT_ID_LIMIT,
-    tableSize: settings.shapeTableSize?.value ?? DEFAULT_TABLE_SIZE,
-  };
+}
+
+/** Shape companions with no shape for the server or any of its virtual hosts mean nothing. */
+function checkShapeCompanions(draft: ServerDraft): void {
+  const given = Object.values(draft.shapeSettings)[0];
+  if (given && !draft.shape && !draft.vhosts.some((vhost) => vhost.shape)) {
+    throw new ConfigError(ConfigErrorCode.Conflict, given.where, `${given.label} needs a shape (--shape) for the same server`);
+  }
 }
 
 /** Two servers on one port (or unix socket) cannot both listen: name both declarations. */

@@ -66,6 +66,8 @@ export interface UserDirsPlan {
 export interface VhostPlan extends SitePlan {
   /** Lower-case host name, without trailing dot. */
   readonly hostname: string;
+  /** Limits of this virtual host, applied inside its server's (both apply); null when none. */
+  readonly shape: ShapePlan | null;
 }
 
 /** Bandwidth shaping of one server. */

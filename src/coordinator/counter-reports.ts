@@ -3,9 +3,8 @@
  * cap) are reported every interval in which they moved, not once per process: the log shows for
  * how long it went on and how much.
  */
-import type { ServerPlan } from '../config/plan.js';
+import type { ShapePlan } from '../config/plan.js';
 import { formatInteger } from '../config/rate-units.js';
-import { describeListen } from '../config/strport.js';
 import { overflowFlows } from '../shaping/client-table.js';
 import { shedConnections } from '../worker/connection-limit.js';
 
@@ -33,13 +32,13 @@ export function startCounterReports(reports: readonly CounterReport[], log: (lin
 }
 
 /** Responses that found a server's client table full. */
-export function overflowReport(server: ServerPlan, shaper: SharedArrayBuffer): CounterReport {
+export function overflowReport(where: string, shape: ShapePlan, shaper: SharedArrayBuffer): CounterReport {
   const view = new BigInt64Array(shaper);
   return {
     read: () => overflowFlows(view),
     describe: (added, seconds) =>
-      `${describeListen(server.listen)}: ${formatInteger(added)} responses found the client table full ` +
-      `(${formatInteger(server.shape?.tableSize ?? 0)} slots) and shared the overflow bucket in the last ${seconds} s; raise --shape-table-size`,
+      `${where}: ${formatInteger(added)} responses found the client table full ` +
+      `(${formatInteger(shape.tableSize)} slots) and shared the overflow bucket in the last ${seconds} s; raise --shape-table-size`,
   };
 }
 

@@ -4,7 +4,7 @@
  * responses, let workers close their sockets and exit, remove unix sockets).
  */
 import { chmodSync, rmSync } from 'node:fs';
-import type { Plan, ServerPlan } from '../config/plan.js';
+import type { Plan, ServerPlan, ShapePlan } from '../config/plan.js';
 import { freezePlan } from '../config/plan.js';
 import { describeLevel } from '../config/shape-spec.js';
 import { describeListen } from '../config/strport.js';
@@ -61,7 +61,10 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   const boundPlan = freezePlan({ ...plan, servers, maxConnections: connections.max });
   const memory: SharedMemory = {
     connections: createConnectionCounters(),
-    shapers: servers.map((server) => (server.shape ? createShaperMemory(server.shape.limits, server.shape.tableSize) : null)),
+    shapers: servers.map((server) => ({
+      server: shaperFor(server.shape),
+      vhosts: server.vhosts.map((vhost) => shaperFor(vhost.shape)),
+    })),
     stats: createStatsMemory(servers.length, plan.workers),
     bodyBudget: createBodyBudget(),
   };
@@ -93,7 +96,15 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   }
   const stopReports = startCounterReports(
     [
-      ...servers.flatMap((server) => (memory.shapers[server.id] ? [overflowReport(server, memory.shapers[server.id]!)] : [])),
+      ...servers.flatMap((server) => {
+        const { server: own, vhosts } = memory.shapers[server.id]!;
+        return [
+          ...(own && server.shape ? [overflowReport(describeListen(server.listen), server.shape, own)] : []),
+          ...server.vhosts.flatMap((vhost, i) =>
+            vhosts[i] && vhost.shape ? [overflowReport(`${describeListen(server.listen)} ${vhost.hostname}`, vhost.shape, vhosts[i]!)] : [],
+          ),
+        ];
+      }),
       shedReport(memory.connections, connections.max),
     ],
     io.log,
@@ -101,7 +112,10 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   const bound = servers.map(describeBound);
   for (const server of servers) {
     io.print(`serving ${server.site.root} at ${describeListen(server.listen)}`);
-    if (server.shape) io.print(`  ${describeShape(server)}`);
+    if (server.shape) io.print(`  ${describeShape(server.shape)}`);
+    for (const vhost of server.vhosts) {
+      if (vhost.shape) io.print(`  virtual host ${vhost.hostname}, inside the server's limits: ${describeShape(vhost.shape)}`);
+    }
   }
   let shutdown: Promise<void> | undefined;
   return {
@@ -161,8 +175,11 @@ function connectionCap(plan: Plan, io: CoordinatorIo): { max: number } {
   return { max };
 }
 
-function describeShape(server: ServerPlan): string {
-  const shape = server.shape!;
+function shaperFor(shape: ShapePlan | null): SharedArrayBuffer | null {
+  return shape === null ? null : createShaperMemory(shape.limits, shape.tableSize);
+}
+
+function describeShape(shape: ShapePlan): string {
   const clientUnit =
     shape.by === 'connection'
       ? 'per connection'

@@ -6,7 +6,7 @@
  */
 import { activeFlows, acquireSlot, releaseSlot } from './client-table.js';
 import type { ClientKey } from './client-key.js';
-import { chunkBytes } from './chunk-size.js';
+import { chunkBytes, MAX_CHUNK_BYTES } from './chunk-size.js';
 import { refund, reserve } from './gcra.js';
 import {
   kClientBurstBytes,
@@ -95,132 +95,160 @@ export class ServerShaper {
 
   /** A flow whose client is `key` (shared per-client bucket), or null for a private bucket. */
   openFlow(key: ClientKey | null): TokenGate {
-    const view = this.view;
-    Atomics.add(view, kServerActiveFlows, 1n);
-    if (key === null) return new Flow(this, null, -1);
-    return new Flow(this, view, acquireSlot(view, key, this.now()));
+    return openNestedFlow([{ shaper: this, key }]);
   }
 }
 
-type FlowState = 'ready' | 'client-wait' | 'server-wait' | 'closed';
+/** One level of a nested flow: a shaper (a server's, or a virtual host's inside it) and the client. */
+export interface FlowScope {
+  readonly shaper: ServerShaper;
+  /** The client's key in this shaper's table, or null for a private per-response bucket. */
+  readonly key: ClientKey | null;
+}
+
+/**
+ * A flow through several shapers at once, innermost first (a virtual host's, then its server's):
+ * every limit applies. Each chunk passes the client buckets first, then the aggregate buckets,
+ * each reserved only once the one before released the chunk.
+ */
+export function openNestedFlow(scopes: readonly FlowScope[]): TokenGate {
+  const buckets: Bucket[] = [];
+  const clients: Bucket[] = [];
+  for (const { shaper, key } of scopes) {
+    const view = shaper.view;
+    Atomics.add(view, kServerActiveFlows, 1n);
+    if (key === null) {
+      clients.push({ shaper, kind: 'client', view: new BigInt64Array(1), index: 0, line: -1, tat: 0n });
+    } else {
+      const line = acquireSlot(view, key, shaper.now());
+      clients.push({ shaper, kind: 'client', view, index: slotBase(line) + kSlotTatNanos, line, tat: 0n });
+    }
+    buckets.push({ shaper, kind: 'server', view, index: kServerTatNanos, line: -1, tat: 0n });
+  }
+  return new Flow(scopes[0]!.shaper, [...clients, ...buckets]);
+}
+
+/** A bucket a chunk must pass, and the TAT its last reservation produced (for refunds). */
+interface Bucket {
+  readonly shaper: ServerShaper;
+  readonly kind: 'client' | 'server';
+  readonly view: BigInt64Array;
+  readonly index: number;
+  /** Client table line, or -1 (a private bucket, or an aggregate). */
+  readonly line: number;
+  tat: bigint;
+}
 
 class Flow implements TokenGate {
   onOpen: (() => void) | null = null;
-  readonly #shaper: ServerShaper;
-  /** Shared table memory, or a private one-word bucket for per-connection shaping. */
-  readonly #clientView: BigInt64Array;
-  readonly #clientIndex: number;
-  readonly #clientLine: number;
-  #state: FlowState = 'ready';
-  /** Bytes reserved in both buckets and not yet written. */
+  readonly #first: ServerShaper;
+  readonly #buckets: readonly Bucket[];
+  /** Buckets that have released the pending chunk; all of them: the chunk may go. */
+  #passed = 0;
+  #closed = false;
+  #waiting = false;
+  /** Bytes reserved in every bucket and not yet written. */
   #prepaid = 0;
-  /** Bytes reserved in the client bucket, waiting for the server bucket. */
+  /** Bytes reserved in the first #passed buckets, waiting for the next. */
   #pending = 0;
   #chunkBytes = 0;
   #chunksUntilResize = 0;
-  #clientTat = 0n;
-  #serverTat = 0n;
   #ticket: Ticket | null = null;
   /** Allocated once: the scheduler calls it when the current wait is over. */
   readonly #onTimer = (): void => this.#waitOver();
 
-  constructor(shaper: ServerShaper, sharedView: BigInt64Array | null, clientLine: number) {
-    this.#shaper = shaper;
-    this.#clientLine = clientLine;
-    if (sharedView === null) {
-      this.#clientView = new BigInt64Array(1);
-      this.#clientIndex = 0;
-    } else {
-      this.#clientView = sharedView;
-      this.#clientIndex = slotBase(clientLine) + kSlotTatNanos;
-    }
+  constructor(first: ServerShaper, buckets: readonly Bucket[]) {
+    this.#first = first;
+    this.#buckets = buckets;
   }
 
   admit(available: number): number {
     if (this.#prepaid > 0) return Math.min(this.#prepaid, available);
-    if (this.#state !== 'ready') return 0;
-    const shaper = this.#shaper;
-    const view = shaper.view;
-    const { clientRate, clientBurst, serverRate } = shaper.limits();
+    if (this.#waiting || this.#closed) return 0;
     if (--this.#chunksUntilResize < 0) {
-      const clientFlows = this.#clientLine < 0 ? 1 : activeFlows(view, this.#clientLine);
-      const serverFlows = Number(Atomics.load(view, kServerActiveFlows));
-      this.#chunkBytes = chunkBytes(clientRate, clientFlows, serverRate, serverFlows);
+      this.#chunkBytes = this.#sizeChunks();
       this.#chunksUntilResize = RESIZE_EVERY;
     }
-    const bytes = Math.min(available, this.#chunkBytes);
-    const now = shaper.now();
-    const client = reserve(this.#clientView, this.#clientIndex, bytes, now, clientRate, clientBurst);
-    this.#clientTat = client.tat;
-    this.#pending = bytes;
-    if (client.waitNanos > SLACK_NANOS) {
-      this.#state = 'client-wait';
-      this.#wake(client.waitNanos);
-      return 0;
-    }
-    return this.#reserveServer(now) ? Math.min(this.#prepaid, available) : 0;
+    this.#pending = Math.min(available, this.#chunkBytes);
+    this.#passed = 0;
+    return this.#reserveOnward(this.#first.now()) ? Math.min(this.#prepaid, available) : 0;
   }
 
   spent(bytes: number): void {
     this.#prepaid -= bytes;
-    this.#shaper.onWrite(bytes);
+    this.#first.onWrite(bytes);
   }
 
   close(): void {
-    if (this.#state === 'closed') return;
+    if (this.#closed) return;
+    this.#closed = true;
     this.#ticket?.cancel();
-    const view = this.#shaper.view;
-    const { clientRate, serverRate } = this.#shaper.limits();
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
-    const unsent = this.#prepaid + this.#pending;
-    if (unsent > 0) {
-      refund(this.#clientView, this.#clientIndex, unsent, clientRate, this.#clientTat);
-      if (this.#prepaid > 0) refund(view, kServerTatNanos, this.#prepaid, serverRate, this.#serverTat);
-    }
-    this.#state = 'closed';
+    this.#buckets.forEach((bucket, i) => {
+      const unsent = this.#prepaid + (i < this.#passed ? this.#pending : 0);
+      if (unsent > 0) refund(bucket.view, bucket.index, unsent, rateOf(bucket), bucket.tat);
+    });
     this.#prepaid = 0;
     this.#pending = 0;
     this.onOpen = null;
-    if (this.#clientLine >= 0) releaseSlot(view, this.#clientLine);
-    Atomics.sub(view, kServerActiveFlows, 1n);
-  }
-
-  /** Moves the pending chunk into the server bucket; true when it may go now. `now` is read lazily. */
-  #reserveServer(now: bigint | null): boolean {
-    const { serverRate, serverBurst } = this.#shaper.limits();
-    if (serverRate === 0) return this.#release();
-    const server = reserve(this.#shaper.view, kServerTatNanos, this.#pending, now ?? this.#shaper.now(), serverRate, serverBurst);
-    this.#serverTat = server.tat;
-    if (server.waitNanos > SLACK_NANOS) {
-      this.#state = 'server-wait';
-      this.#wake(server.waitNanos);
-      return false;
+    for (const bucket of this.#buckets) {
+      if (bucket.kind === 'client' && bucket.line >= 0) releaseSlot(bucket.view, bucket.line);
+      if (bucket.kind === 'server') Atomics.sub(bucket.view, kServerActiveFlows, 1n);
     }
-    return this.#release();
   }
 
-  /** Both buckets let the pending chunk go. */
-  #release(): true {
+  /** The chunk size: about PACE_MS of the tightest share among the scopes. */
+  #sizeChunks(): number {
+    let bytes = MAX_CHUNK_BYTES;
+    // Client buckets come first, one per scope, then the aggregates in the same order.
+    const scopes = this.#buckets.length / 2;
+    for (let i = 0; i < scopes; i++) {
+      const client = this.#buckets[i]!;
+      const limits = client.shaper.limits();
+      const clientFlows = client.line < 0 ? 1 : activeFlows(client.view, client.line);
+      const serverFlows = Number(Atomics.load(client.shaper.view, kServerActiveFlows));
+      bytes = Math.min(bytes, chunkBytes(limits.clientRate, clientFlows, limits.serverRate, serverFlows));
+    }
+    return bytes;
+  }
+
+  /**
+   * Reserves the pending chunk in the buckets not yet passed, in order, until one makes it wait
+   * (false: a timer wakes the flow) or all let it go (true). `now` is read lazily after a wait.
+   */
+  #reserveOnward(now: bigint | null): boolean {
+    const buckets = this.#buckets;
+    while (this.#passed < buckets.length) {
+      const bucket = buckets[this.#passed]!;
+      const limits = bucket.shaper.limits();
+      const rate = bucket.kind === 'client' ? limits.clientRate : limits.serverRate;
+      this.#passed++;
+      if (rate === 0) continue;
+      const burst = bucket.kind === 'client' ? limits.clientBurst : limits.serverBurst;
+      now ??= this.#first.now();
+      const reservation = reserve(bucket.view, bucket.index, this.#pending, now, rate, burst);
+      bucket.tat = reservation.tat;
+      if (reservation.waitNanos > SLACK_NANOS) {
+        this.#waiting = true;
+        this.#ticket = this.#first.scheduler.after(reservation.waitNanos / 1e6, this.#onTimer);
+        return false;
+      }
+    }
     this.#prepaid = this.#pending;
     this.#pending = 0;
-    this.#state = 'ready';
     return true;
   }
 
-  /** The client bucket released the pending chunk (then ask the server bucket), or the server did. */
+  /** A bucket released the pending chunk: ask the next ones. */
   #waitOver(): void {
     this.#ticket = null;
-    if (this.#state === 'client-wait') {
-      if (!this.#reserveServer(null)) return;
-    } else if (this.#state === 'server-wait') {
-      this.#release();
-    } else {
-      return;
-    }
+    this.#waiting = false;
+    if (this.#closed || !this.#reserveOnward(null)) return;
     this.onOpen?.();
   }
+}
 
-  #wake(waitNanos: number): void {
-    this.#ticket = this.#shaper.scheduler.after(waitNanos / 1e6, this.#onTimer);
-  }
+function rateOf(bucket: Bucket): number {
+  const limits = bucket.shaper.limits();
+  return bucket.kind === 'client' ? limits.clientRate : limits.serverRate;
 }

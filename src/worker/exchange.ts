@@ -7,7 +7,7 @@ import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import { MemorySource, type BodySource } from '../http/body-source.js';
 import { errorPage } from '../http/error-page.js';
 import { hostName } from '../http/host-header.js';
-import type { TokenGate } from '../shaping/server-shaper.js';
+import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
 import { BodySender, type SendOutcome } from './body-sender.js';
 import { CONNECTION_CLOSE, CONTENT_LENGTH, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
 
@@ -64,6 +64,10 @@ export class Exchange {
   readonly forwardedFor: string = '';
   /** Called once when the exchange ends (releases what choosing its bucket held). */
   onEnd: (() => void) | null = null;
+  /** The body is paced: the server is shaped, or the virtual host answering. */
+  shaped: boolean;
+  /** The answering virtual host's own shaper, when it has limits of its own. */
+  vhostShaper: ServerShaper | null = null;
   /** Virtual host name from the Host header ('' unless the server has virtual hosts). */
   readonly host: string = '';
   /** For the access log (empty unless logging): peer address, headers, arrival time. */
@@ -90,6 +94,7 @@ export class Exchange {
     this.#res = res;
     this.#host = host;
     this.#req = req;
+    this.shaped = host.shaped;
     // Only the headers this method can use are copied: each read crosses into native code.
     this.method = req.getCaseSensitiveMethod();
     this.url = req.getUrl();
@@ -204,7 +209,7 @@ export class Exchange {
     if (this.head) return this.sendHead(status, headers, body.length);
     // Every body byte of a shaped server is paced, small ones included; a large body (a big
     // listing) streams under backpressure instead of sitting whole in uWS's buffer.
-    if (this.#host.shaped || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, new MemorySource(body));
+    if (this.shaped || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, new MemorySource(body));
     this.#writeHead(status, headers);
     this.#bodyBytes = body.length;
     this.#res.end(body);

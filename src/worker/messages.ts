@@ -7,14 +7,20 @@ import type { Plan } from '../config/plan.js';
 
 /** Shared memory the coordinator allocates once; restarted workers map the same. */
 export interface SharedMemory {
-  /** Per server (by id): its shaper, or null when it is not shaped. */
-  readonly shapers: ReadonlyArray<SharedArrayBuffer | null>;
+  /** Per server (by id): its shaper and its virtual hosts' (by index), null where not shaped. */
+  readonly shapers: ReadonlyArray<ServerShaperMemory>;
   /** Shaping counters, one line per (server, worker slot). */
   readonly stats: SharedArrayBuffer;
   /** Connections open and connections shed at the cap, all workers together. */
   readonly connections: SharedArrayBuffer;
   /** Bytes of small-file bodies all workers keep in memory (one budget per process). */
   readonly bodyBudget: SharedArrayBuffer;
+}
+
+/** The shaper memory of one server and of each of its virtual hosts. */
+export interface ServerShaperMemory {
+  readonly server: SharedArrayBuffer | null;
+  readonly vhosts: ReadonlyArray<SharedArrayBuffer | null>;
 }
 
 /** What a worker receives as `workerData`. */

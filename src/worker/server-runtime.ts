@@ -21,8 +21,8 @@ import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
 import { forwardedClient, isTrusted, mergeTrust, parseTrustEntry, trustsNobody, type TrustList } from '../http/trusted-proxies.js';
 import { ClientIdQuota } from '../shaping/client-id-quota.js';
-import { keyFromAddress, keyFromHeader } from '../shaping/client-key.js';
-import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
+import { keyFromAddress, keyFromHeader, type ClientKey } from '../shaping/client-key.js';
+import { openNestedFlow, type ServerShaper, type TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
 import { Exchange, WHOLE_BODY_BYTES, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
@@ -45,6 +45,8 @@ export interface ServerRuntimeOptions {
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
+  /** Its virtual hosts' own shapers (by vhost index), where the plan shapes them. */
+  readonly vhostShapers: ReadonlyArray<ServerShaper | null>;
 }
 
 export class ServerRuntime implements ExchangeHost {
@@ -60,6 +62,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #http: HttpPolicy;
   readonly #sitesByHost: ReadonlyMap<string, SiteRuntime>;
   readonly #accessLog: AccessLogBuffer | null;
+  /** How clients are told apart (the server's shape settings, shared by its virtual hosts). */
   readonly #shape: ShapePlan | null;
   readonly #shaper: ServerShaper | null;
   readonly #trust: TrustList;
@@ -77,16 +80,17 @@ export class ServerRuntime implements ExchangeHost {
     this.commonHeaders = encodeHeaders(http.cors ? CORS_RESPONSE_HEADERS : []);
     this.generatedCacheControl = cacheControlForGenerated(http.noCache);
     this.tracebacks = http.tracebacks;
-    this.#shape = options.shaper ? server.shape : null;
-    this.#shaper = this.#shape ? options.shaper : null;
+    this.#shape = server.shape ?? server.vhosts.find((vhost) => vhost.shape)?.shape ?? null;
+    this.#shaper = server.shape ? options.shaper : null;
     this.shaped = this.#shaper !== null;
     this.#trust = mergeTrust(server.trustProxy.map((entry) => parseTrustEntry(entry)!));
     this.readsForwardedFor = !trustsNobody(this.#trust);
     this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
     this.#clientIds = this.#shape?.clientIdHeader ? new ClientIdQuota(this.#shape.clientIdLimit) : null;
-    const site = (plan: SitePlan): SiteRuntime => new SiteRuntime(plan, http, options.files, options.bodies, options.directories);
-    this.#site = site(server.site);
-    this.#sitesByHost = new Map(server.vhosts.map((vhost) => [vhost.hostname, site(vhost)]));
+    const site = (plan: SitePlan, shaper: ServerShaper | null): SiteRuntime =>
+      new SiteRuntime(plan, http, options.files, options.bodies, options.directories, shaper);
+    this.#site = site(server.site, null);
+    this.#sitesByHost = new Map(server.vhosts.map((vhost, i) => [vhost.hostname, site(vhost, vhost.shape ? (options.vhostShapers[i] ?? null) : null)]));
     this.routesByHost = this.#sitesByHost.size > 0;
     this.#accessLog = options.accessLog;
     this.logsAccess = this.#accessLog !== null;
@@ -132,9 +136,19 @@ export class ServerRuntime implements ExchangeHost {
 
   openGate(exchange: Exchange): TokenGate | null {
     const shape = this.#shape;
-    const shaper = this.#shaper;
-    if (shape === null || shaper === null) return null;
-    if (shape.by === 'connection') return shaper.openFlow(null);
+    const vhostShaper = exchange.vhostShaper;
+    const scopes = vhostShaper && this.#shaper ? [vhostShaper, this.#shaper] : vhostShaper ? [vhostShaper] : this.#shaper ? [this.#shaper] : [];
+    if (shape === null || scopes.length === 0) return null;
+    const key = this.#clientKey(exchange, shape);
+    return openNestedFlow(scopes.map((shaper) => ({ shaper, key: key === null ? null : key(shaper.seed) })));
+  }
+
+  /**
+   * Who the client of `exchange` is, as a key for a shaper with a given hash seed; null when
+   * shaping by connection (a private bucket per response).
+   */
+  #clientKey(exchange: Exchange, shape: ShapePlan): ((seed: number) => ClientKey) | null {
+    if (shape.by === 'connection') return null;
     const peer = new Uint8Array(exchange.remoteAddress());
     const trusted = this.readsForwardedFor && isTrusted(this.#trust, peer);
     const client = trusted ? forwardedClient(this.#trust, peer, exchange.forwardedFor) : peer;
@@ -145,10 +159,10 @@ export class ServerRuntime implements ExchangeHost {
       const address = formatAddress(client);
       if (quota.acquire(address, id)) {
         exchange.onEnd = () => quota.release(address, id);
-        return shaper.openFlow(keyFromHeader(id, shaper.seed));
+        return (seed) => keyFromHeader(id, seed);
       }
     }
-    return shaper.openFlow(keyFromAddress(client, shape.ipv6PrefixBits, shaper.seed));
+    return (seed) => keyFromAddress(client, shape.ipv6PrefixBits, seed);
   }
 
   exchangeEnded(exchange: Exchange): void {
@@ -185,6 +199,10 @@ export class ServerRuntime implements ExchangeHost {
 
   #serveStatic(exchange: Exchange): void {
     const site = (this.routesByHost && this.#sitesByHost.get(exchange.host)) || this.#site;
+    if (site.shaper !== null) {
+      exchange.vhostShaper = site.shaper;
+      exchange.shaped = true;
+    }
     // Hot path: a small file checked against the disk within the last second, answered from
     // memory without leaving the handler. Its raw path was validated when it was cached.
     const cached = site.cache.fresh(exchange.url);
@@ -244,7 +262,7 @@ export class ServerRuntime implements ExchangeHost {
           const whole = plan.length === body.length;
           return exchange.sendWhole(plan.status, headers, whole ? body : body.subarray(plan.start, plan.start + plan.length));
         }
-        return exchange.sendBody(plan.status, headers, this.#source(opened, plan.start, plan.length));
+        return exchange.sendBody(plan.status, headers, this.#source(exchange, opened, plan.start, plan.length));
       case 'not-modified':
         return exchange.sendEmpty(304, headers);
       case 'error':
@@ -277,7 +295,7 @@ export class ServerRuntime implements ExchangeHost {
     return { plan, headers: encodeHeaders(plan.headers) };
   }
 
-  #source(opened: OpenedFile, start: number, length: number): BodySource {
+  #source(exchange: Exchange, opened: OpenedFile, start: number, length: number): BodySource {
     const { body } = opened;
     if (body !== null) return new MemorySource(body.subarray(start, start + length));
     if (length === 0 || opened.handle === null) {
@@ -286,7 +304,7 @@ export class ServerRuntime implements ExchangeHost {
     }
     // Paced bodies are slow by design, and load tests run many on the same files: they share
     // cached blocks instead of each holding its own read buffers.
-    if (this.shaped) return new SharedBlockSource(opened.handle, opened.file, start, length, this.#blocks);
+    if (exchange.shaped) return new SharedBlockSource(opened.handle, opened.file, start, length, this.#blocks);
     return new FileSource(opened.handle, start, length, this.#pool);
   }
 

@@ -7,6 +7,7 @@ import type { AliasPlan, HttpPolicy, SitePlan } from '../config/plan.js';
 import { cacheControlForFile } from '../http/cache-policy.js';
 import type { BodyStore } from '../files/body-store.js';
 import type { DirectoryCache } from '../files/directory-cache.js';
+import type { ServerShaper } from '../shaping/server-shaper.js';
 import { ListingPages } from './listing-pages.js';
 import { FileCache, type OpenedFile } from '../files/file-cache.js';
 import { CHANGED } from '../files/safe-open.js';
@@ -35,6 +36,8 @@ const NOT_FOUND: Resolution = Object.freeze({ kind: 'not-found' });
 
 export class SiteRuntime {
   readonly cache: FileCache;
+  /** This virtual host's own limits (inside its server's), or null. */
+  readonly shaper: ServerShaper | null;
   readonly #site: SitePlan;
   readonly #dotfiles: boolean;
   readonly #listings: boolean;
@@ -47,7 +50,8 @@ export class SiteRuntime {
   /** Resolutions under way, shared by concurrent requests for one path (a crowd starting at once). */
   readonly #resolving = new Map<string, Promise<Routed>>();
 
-  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles, bodies: BodyStore, directories: DirectoryCache) {
+  constructor(site: SitePlan, http: HttpPolicy, files: OpenFiles, bodies: BodyStore, directories: DirectoryCache, shaper: ServerShaper | null) {
+    this.shaper = shaper;
     this.#site = site;
     this.#dotfiles = http.dotfiles;
     this.#listings = http.listings;

@@ -70,16 +70,23 @@ function start(): void {
   const directories = new DirectoryCache();
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
-    const memory = init.memory.shapers[server.id] ?? null;
+    const memory = init.memory.shapers[server.id]!;
     const counters = new ShapingCounters(init.memory.stats, server.id, init.slot, init.plan.workers);
     counterSets.push(counters);
-    const shaper =
-      memory === null
-        ? null
-        : new ServerShaper(memory, scheduler, {
-            onWrite: (bytes) => counters.wrote(bytes),
-          });
-    return new ServerRuntime(server, init.plan.http, { accessLog, pool, blocks, files, bodies, directories, log, shaper });
+    // A server's and its virtual hosts' flows count into the server's counters.
+    const shaperOf = (sab: SharedArrayBuffer | null): ServerShaper | null =>
+      sab === null ? null : new ServerShaper(sab, scheduler, { onWrite: (bytes) => counters.wrote(bytes) });
+    return new ServerRuntime(server, init.plan.http, {
+      accessLog,
+      pool,
+      blocks,
+      files,
+      bodies,
+      directories,
+      log,
+      shaper: shaperOf(memory.server),
+      vhostShapers: memory.vhosts.map(shaperOf),
+    });
   });
   const limiter = connectionLimiter(init.memory.connections, init.plan.maxConnections ?? Number.MAX_SAFE_INTEGER);
   for (const server of init.plan.servers) {

@@ -24,6 +24,7 @@ before(() => {
   for (const name of ['a', 'b', 'c', 'd']) put(`${name}/who.txt`, name);
   put('a/big.bin', Buffer.alloc(300_000, 1));
   put('c/big.bin', Buffer.alloc(300_000, 1));
+  put('d/big.bin', Buffer.alloc(300_000, 1));
   put('a/huge.bin', '');
   truncateSync(join(dir, 'a/huge.bin'), 64 * 1024 ** 2);
   put('b/videos/clip.ts', 'clip');
@@ -43,7 +44,7 @@ describe('the seed-style command line over real sockets', () => {
     const first = await probeTcpPort({ kind: 'tcp', port: 0, host: '127.0.0.1' });
     const second = await probeTcpPort({ kind: 'tcp', port: 0 });
     const args = ['--path', 'a', '-p', `tcp:${first}:interface=127.0.0.1`, '-s', '100000', '-v', 'one.local', '--path', 'b', '-a', 'media,videos'];
-    args.push('-h', String(second), '--path', 'c', '-v', 'two.local', '--path', 'd', '-i', 'start.html', '--workers', '2');
+    args.push('-h', String(second), '--path', 'c', '-v', 'two.local', '--path', 'd', '-i', 'start.html', '-s', '100000', '--workers', '2');
     const server = await startCli(args, { cwd: dir, loopbackPort: false, servers: 2 });
     const one = `http://127.0.0.1:${first}`;
     const two = `http://127.0.0.1:${second}`;
@@ -66,6 +67,12 @@ describe('the seed-style command line over real sockets', () => {
       const unshaped = performance.now() - started;
       assert.ok(shaped > 1500 && shaped < 4000, `port ${first} took ${shaped.toFixed(0)} ms`);
       assert.ok(unshaped < 1000, `port ${second} took ${unshaped.toFixed(0)} ms`);
+      // -s after -v two.local limits that virtual host only.
+      started = performance.now();
+      assert.equal((await get(`${two}/big.bin`, { headers: { host: 'two.local' } })).body.length, 300_000);
+      const vhost = performance.now() - started;
+      assert.ok(vhost > 1500 && vhost < 4000, `two.local took ${vhost.toFixed(0)} ms`);
+      assert.match(server.stdout(), /virtual host two\.local, inside the server's limits: server limit: 100,000 B\/s/);
     } finally {
       assert.equal(await server.stop(), 0);
     }

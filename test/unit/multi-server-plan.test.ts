@@ -243,3 +243,29 @@ test('the config file example in README.md is valid', () => {
   assert.equal(plan.servers[0]!.vhosts[0]!.hostname, 'one.local');
   assert.deepEqual(plan.servers[1]!.site.userDirs, { passwd: '/etc/passwd', minUid: 1000 });
 });
+
+test('-s after -v gives that virtual host its own limits, inside the server\'s', () => {
+  const plan = resolveArgv(parse('--path a -s 1MB -v one.local --path b -s 100kB,20kB -v two.local --path c --shape-by connection'), env);
+  const server = plan.servers[0]!;
+  assert.deepEqual(server.shape?.limits, { server: { rate: 1_000_000, burst: 1_000_000 }, client: { rate: 1_000_000, burst: 1_000_000 } });
+  assert.deepEqual(server.vhosts[0]!.shape?.limits, { server: { rate: 100_000, burst: 100_000 }, client: { rate: 20_000, burst: 20_000 } });
+  assert.equal(server.vhosts[0]!.shape?.by, 'connection', 'companions are the server\'s');
+  assert.equal(server.vhosts[1]!.shape, null);
+  // A virtual host may be limited on a server that is not.
+  const only = resolveArgv(parse('--path a -v one.local --path b -s 50kB'), env).servers[0]!;
+  assert.equal(only.shape, null);
+  assert.equal(only.vhosts[0]!.shape?.limits.server.rate, 50_000);
+  // Printed and read back: the same plan.
+  const printed = planToDocument(resolveArgv(parse('--path a -v one.local --path b -s 50kB --shape-by connection'), env));
+  const again = buildPlan(draftFromDocument(printed, 'printed.json', '/'), env);
+  assert.equal(again.servers[0]!.vhosts[0]!.shape?.limits.server.rate, 50_000);
+  assert.equal(again.servers[0]!.vhosts[0]!.shape?.by, 'connection');
+});
+
+test('--path, -s and -m given twice for one server or virtual host are errors naming both', () => {
+  rejects(() => resolveArgv(parse('--path a --path b'), env), /^--path \(option 2\): the first server already has --path \(option 1\)/);
+  rejects(() => resolveArgv(parse('-s 1MB -v one.local -s 1kB -s 2kB'), env), /^-s \(option 4\): virtual host one.local already has -s \(option 3\)/);
+  rejects(() => resolveArgv(parse('-m video/f4f -m video/mp4'), env), /-m \(option 2\): .* already has -m \(option 1\)/);
+  // Once per scope: the server and each of its virtual hosts have their own.
+  assert.equal(resolveArgv(parse('--path a -v one.local --path b -h 8081 --path c'), env).servers.length, 2);
+});

@@ -4,7 +4,7 @@ import type { ShapeLimits } from '../../../src/config/shape-spec.js';
 import { keyFromAddress } from '../../../src/shaping/client-key.js';
 import { kServerActiveFlows } from '../../../src/shaping/layout.js';
 import { PacingScheduler } from '../../../src/shaping/scheduler.js';
-import { ServerShaper, type TokenGate } from '../../../src/shaping/server-shaper.js';
+import { openNestedFlow, ServerShaper, type TokenGate } from '../../../src/shaping/server-shaper.js';
 import { createShaperMemory, setLimits } from '../../../src/shaping/shaper-memory.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -96,4 +96,41 @@ test('closing a flow stops it, frees its counts and refunds what it had not sent
   const next = drain(shaper.openFlow(ip(3)), 1e9);
   clock.advance(1100);
   assert.ok(Math.abs(next.sent() - 100_000) <= 1000, `${next.sent()}`);
+});
+
+test('nested scopes: a virtual host limit and its server limit both apply', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 0);
+  const server = new ServerShaper(createShaperMemory({ server: { rate: 100_000, burst: 100_000 }, client: { rate: 0, burst: 0 } }, 64), scheduler, { clock: clock.nanos });
+  const vhost = new ServerShaper(createShaperMemory({ server: { rate: 30_000, burst: 30_000 }, client: { rate: 20_000, burst: 20_000 } }, 64), scheduler, { clock: clock.nanos });
+  // Two clients of the virtual host (each at most 20 kB/s, together at most 30 kB/s), one of the plain server.
+  const a = drain(openNestedFlow([{ shaper: vhost, key: ip(2) }, { shaper: server, key: ip(2) }]), 1e9);
+  const b = drain(openNestedFlow([{ shaper: vhost, key: ip(3) }, { shaper: server, key: ip(3) }]), 1e9);
+  const plain = drain(server.openFlow(ip(4)), 1e9);
+  clock.advance(1000);
+  const [a0, b0, plain0] = [a.sent(), b.sent(), plain.sent()];
+  clock.advance(11_000);
+  // Over the 10 s after the bursts: the virtual host at its 30 kB/s, each client under its 20 kB/s.
+  const vhostTotal = a.sent() - a0 + (b.sent() - b0);
+  assert.ok(Math.abs(vhostTotal - 300_000) <= 6000, `the virtual host got ${vhostTotal}`);
+  assert.ok(a.sent() - a0 <= 200_000 && b.sent() - b0 <= 200_000, `clients ${a.sent() - a0} / ${b.sent() - b0}`);
+  // The server's 100 kB/s is shared by all three: the plain client gets what the virtual host leaves.
+  const serverTotal = vhostTotal + plain.sent() - plain0;
+  assert.ok(Math.abs(serverTotal - 1_000_000) <= 10_000, `server total ${serverTotal}`);
+});
+
+test('closing a nested flow releases its slots and flow counts in every scope', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 0);
+  const limits = { server: { rate: 1000, burst: 0 }, client: { rate: 1000, burst: 0 } };
+  const server = new ServerShaper(createShaperMemory(limits, 64), scheduler, { clock: clock.nanos });
+  const vhost = new ServerShaper(createShaperMemory(limits, 64), scheduler, { clock: clock.nanos });
+  const gate = openNestedFlow([{ shaper: vhost, key: ip(2) }, { shaper: server, key: ip(2) }]);
+  gate.admit(10_000);
+  assert.equal(server.view[kServerActiveFlows], 1n);
+  assert.equal(vhost.view[kServerActiveFlows], 1n);
+  gate.close();
+  gate.close();
+  assert.equal(server.view[kServerActiveFlows], 0n);
+  assert.equal(vhost.view[kServerActiveFlows], 0n);
 });

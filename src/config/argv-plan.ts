@@ -222,7 +222,7 @@ function applySite(site: SiteDraft, name: string, given: GivenOption, value: str
       if (given.value === true) site.ignoreExts.push('*');
       return;
     case '--alias':
-      site.aliases.push(parseAlias(value, where));
+      site.aliases.push({ value: parseAlias(value, where), where });
       return;
     case '--user':
       if (given.value === true) site.userDirs ??= DEFAULT_PASSWD_FILE;

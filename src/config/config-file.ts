@@ -56,19 +56,23 @@ const siteShape = {
   ),
 };
 
+const isShapeObject = t.isObject({
+  serverRate: t.isOptional(isQuantity),
+  clientRate: t.isOptional(isQuantity),
+  serverBurst: t.isOptional(isQuantity),
+  clientBurst: t.isOptional(isQuantity),
+});
+
+/**
+ * A shape: the --shape string (a plain number too: `shape: 100000`) or an object of its parts.
+ * Dispatched on the value's type, so that a mistake inside the object (an unknown part) is named
+ * rather than reported as "expected a string".
+ */
 const isShape = t.isOptional(
-  t.isOneOf(
-    [
-      t.isString(),
-      t.isObject({
-        serverRate: t.isOptional(isQuantity),
-        clientRate: t.isOptional(isQuantity),
-        serverBurst: t.isOptional(isQuantity),
-        clientBurst: t.isOptional(isQuantity),
-      }),
-    ],
-    { exclusive: true },
-  ),
+  t.makeValidator<unknown, string | number | t.InferType<typeof isShapeObject>>({
+    test: (value, state): value is string | number | t.InferType<typeof isShapeObject> =>
+      typeof value === 'object' && value !== null && !Array.isArray(value) ? isShapeObject(value, state) : isQuantity(value, state),
+  }),
 );
 
 const isVhost = t.isObject({ host: t.isString(), ...siteShape, shape: isShape });
@@ -117,10 +121,11 @@ export function loadConfigFile(path: string, where = '--config'): Draft {
   }
   const name = basename(path);
   let document: unknown;
+  const yaml = /^\.ya?ml$/i.test(extname(path));
   try {
-    document = /^\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text);
+    document = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(ConfigErrorCode.BadValue, name, `not valid ${/^\.ya?ml$/i.test(extname(path)) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigError(ConfigErrorCode.BadValue, name, `not valid ${yaml ? 'YAML' : 'JSON'}: ${syntaxMessage(error as Error, text)}`);
   }
   return draftFromDocument(document ?? {}, name, dirname(resolve(path)));
 }
@@ -154,6 +159,9 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   }
   if (config.maxHeaderSize !== undefined) draft.maxHeaderBytes = parseHeaderSize(String(config.maxHeaderSize), at('maxHeaderSize'));
   if (config.runAs !== undefined) draft.runAs = parseRunAs(config.runAs, at('runAs'));
+  if (config.servers?.length === 0) {
+    throw new ConfigError(ConfigErrorCode.BadValue, at('servers'), 'is empty: nothing would listen (give at least one server, e.g. servers: [{ listen: 8080 }])');
+  }
   (config.servers ?? [{}]).forEach((server, i) => draft.servers.push(serverDraft(server, `servers[${i}]`, at, base)));
   return draft;
 }
@@ -187,8 +195,8 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
 
 function shapeDraft(shape: NonNullable<ServerDocument['shape']>, where: string): Sourced<ShapeLimits> {
   const value =
-    typeof shape === 'string'
-      ? parseShapeSpec(shape, where)
+    typeof shape === 'string' || typeof shape === 'number'
+      ? parseShapeSpec(String(shape), where)
       : shapeFromParts(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, String(v)])) as ShapeParts, where, (part) => part);
   return { value, where };
 }
@@ -204,7 +212,8 @@ function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string,
   if (doc.allowIgnoreExt) site.ignoreExts.push('*');
   (doc.aliases ?? []).forEach((alias, i) => {
     const text = typeof alias === 'string' ? alias : `${alias.path},${alias.target ?? ''}`;
-    site.aliases.push(parseAlias(text, at(`${key}.aliases[${i}]`)));
+    const where = at(`${key}.aliases[${i}]`);
+    site.aliases.push({ value: parseAlias(text, where), where });
   });
   if (doc.userDirs === true) site.userDirs = DEFAULT_PASSWD_FILE;
   else if (typeof doc.userDirs === 'object') {
@@ -214,6 +223,20 @@ function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string,
       site.userMinUid = { value: parseInteger(String(doc.userDirs.minUid), where, 1, 4294967295, 'a uid from 1 (root is never served)'), where };
     }
   }
+}
+
+/**
+ * The first line of a parser's message, with its place as line and column: JSON.parse counts
+ * characters ("at position 50"), and yaml ends its first line with a colon before a code frame.
+ */
+function syntaxMessage(error: Error, text: string): string {
+  const first = error.message.split('\n')[0]!.replace(/:\s*$/, '');
+  const position = /^(.*?)(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(first);
+  if (!position) return first;
+  const before = text.slice(0, Number(position[2]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${position[1]} at line ${line}, column ${column}`;
 }
 
 function lowerFirst(text: string): string {

@@ -5,6 +5,7 @@
  * so a problem found late still points at its origin. Paths are absolute by the time they land
  * here (each source resolves its own relative paths).
  */
+import { join } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import {
   DEFAULT_INDEXES,
@@ -38,7 +39,7 @@ export interface SiteDraft {
   indexes?: string[];
   defaultType?: string;
   ignoreExts: string[];
-  aliases: AliasPlan[];
+  aliases: Array<Sourced<AliasPlan>>;
   /** Passwd file of user directories, when they are on. */
   userDirs?: string;
   userMinUid?: Sourced<number>;
@@ -200,6 +201,14 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
   if (kind === 'other') {
     throw new ConfigError(ConfigErrorCode.BadValue, where, `"${root}" is neither a directory nor a regular file`);
   }
+  if (kind === 'directory') {
+    for (const alias of draft.aliases) {
+      const target = join(root, ...alias.value.to);
+      if (env.statPath(target) === 'missing') {
+        throw new ConfigError(ConfigErrorCode.NoSuchPath, alias.where, `the alias target "${target}" does not exist`);
+      }
+    }
+  }
   if (draft.userMinUid && draft.userDirs === undefined) {
     throw new ConfigError(ConfigErrorCode.Conflict, draft.userMinUid.where, 'applies to user directories, which are not on for this site (add -u)');
   }
@@ -210,7 +219,7 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
     indexes: draft.indexes && draft.indexes.length > 0 ? draft.indexes : [...DEFAULT_INDEXES],
     defaultType: draft.defaultType ?? DEFAULT_MIME_TYPE,
     ignoreExts: draft.ignoreExts,
-    aliases: draft.aliases,
+    aliases: draft.aliases.map((alias) => alias.value),
     userDirs: draft.userDirs === undefined ? null : { passwd: draft.userDirs, minUid: draft.userMinUid?.value ?? DEFAULT_USER_MIN_UID },
   };
 }

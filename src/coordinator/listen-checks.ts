@@ -3,7 +3,9 @@
  * socket, an unreadable root or a missing certificate is one clear line instead of a worker
  * failure. Also resolves port 0 to a concrete free port every worker can share.
  */
-import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { accessSync, constants, lstatSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, createServer } from 'node:net';
 import { StartupError, StartupErrorCode } from '../config/errors.js';
 import type { ListenSpec, ServerPlan, SitePlan } from '../config/plan.js';
@@ -49,6 +51,15 @@ function listenError(spec: Extract<ListenSpec, { kind: 'tcp' | 'ssl' }>, error: 
  * live server answers on, or any other kind of file, is an error.
  */
 export async function checkUnixSocketPath(path: string): Promise<void> {
+  const directory = dirname(path);
+  try {
+    if (!statSync(directory).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(directory, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : 'is not writable';
+    throw new StartupError(StartupErrorCode.ListenFailed, `cannot listen on unix:${path}: the directory ${directory} ${why}`);
+  }
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
@@ -78,9 +89,33 @@ export function checkSiteReadable(site: SitePlan): void {
   }
 }
 
-/** Every PEM file an ssl listener names must be a readable file. */
+/**
+ * Every PEM file an ssl listener names must be a readable file, the private key file must hold a
+ * private key, the certificate file a certificate, and the two must belong together: uWS itself
+ * only says "App construction failed".
+ */
 export function checkCertificates(spec: ListenSpec): void {
   if (spec.kind !== 'ssl') return;
+  checkPemFiles(spec);
+  const fail = (message: string): never => {
+    throw new StartupError(StartupErrorCode.CertificateMissing, `ssl: ${message}`);
+  };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(spec.privateKey));
+  } catch {
+    return fail(`privateKey ${spec.privateKey} holds no private key in PEM form (give it with privateKey=, the certificate with certKey=)`);
+  }
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(spec.certKey));
+  } catch {
+    return fail(`certKey ${spec.certKey} holds no certificate in PEM form`);
+  }
+  if (!certificate.checkPrivateKey(key)) fail(`the private key in ${spec.privateKey} does not belong to the certificate in ${spec.certKey}`);
+}
+
+function checkPemFiles(spec: Extract<ListenSpec, { kind: 'ssl' }>): void {
   const files: Array<[string, string | undefined]> = [
     ['privateKey', spec.privateKey],
     ['certKey', spec.certKey],

@@ -4,13 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { canonicalName, SERVE_OPTIONS } from '../../src/config/option-table.js';
 import { runCli } from '../helpers/server-process.js';
+
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 function assertOneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm '));
@@ -44,6 +47,7 @@ describe('bad option values exit 2 with one line', () => {
     [['-h', '8081', '--path', '.', '-h', '8081'], /^mediacast: --host 8081 \(option 3\): port 8081 is already used by --host 8081 \(option 1\)$/],
     [['-v', 'one.local', '-v', 'one.local'], /virtual host one.local is already declared/],
     [['-a', '../x'], /^mediacast: -a \(option 1\): "..\/x": the virtual path must stay inside the root/],
+    [['--path', '/tmp', '-a', 'media,no-such-dir-here'], /^mediacast: -a \(option 2\): the alias target "\/tmp\/no-such-dir-here" does not exist$/],
     [['--config', '/nonexistent/m.yaml'], /^mediacast: --config: cannot read \/nonexistent\/m.yaml: no such file$/],
   ];
   for (const [args, message] of cases) {
@@ -77,6 +81,36 @@ describe('environment problems exit 1 with one line', () => {
     assert.match(assertOneLine(stderr), /^mediacast: ssl privateKey: cannot read \/nonexistent\/key.pem$/);
   });
 
+  test('ssl: a key file without a key, a certificate file without a certificate, a key of another certificate', { skip: !hasOpenssl && 'openssl is not installed' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediacast-pem-'));
+    try {
+      const pem = (name: string): [string, string] => {
+        const key = join(dir, `${name}-key.pem`);
+        const cert = join(dir, `${name}-cert.pem`);
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+        return [key, cert];
+      };
+      const [key, cert] = pem('a');
+      const [otherKey] = pem('b');
+      const run = async (desc: string): Promise<string> => {
+        const { code, stderr } = await runCli(['--path', dir, '-p', `ssl:0:${desc}:interface=127.0.0.1`]);
+        assert.equal(code, 1, stderr);
+        return assertOneLine(stderr);
+      };
+      assert.match(await run(`privateKey=${cert}`), /^mediacast: ssl: privateKey .*a-cert\.pem holds no private key in PEM form/);
+      assert.match(await run(`privateKey=${key}:certKey=${key}`), /^mediacast: ssl: certKey .*a-key\.pem holds no certificate in PEM form$/);
+      assert.match(await run(`privateKey=${otherKey}:certKey=${cert}`), /^mediacast: ssl: the private key in .*b-key\.pem does not belong to the certificate in .*a-cert\.pem$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('unix: a socket in a directory that does not exist', async () => {
+    const { code, stderr } = await runCli(['-p', 'unix:/nonexistent/dir/media.sock']);
+    assert.equal(code, 1);
+    assert.match(assertOneLine(stderr), /^mediacast: cannot listen on unix:\/nonexistent\/dir\/media\.sock: the directory \/nonexistent\/dir does not exist$/);
+  });
+
   test('unreadable root', async (t) => {
     if (process.getuid?.() === 0) {
       t.skip('running as root: permissions cannot make a directory unreadable');
@@ -98,6 +132,7 @@ describe('environment problems exit 1 with one line', () => {
 describe('--print-config', () => {
   test('prints the effective configuration as JSON a --config file accepts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mediacast-print-'));
+    mkdirSync(join(dir, 'videos'));
     try {
       const printed = await runCli(['--path', dir, '-s', '4Mbit', '-v', 'one.local', '--path', dir, '-a', 'media,videos', '-h', '8081', '--print-config'], { cwd: dir });
       assert.equal(printed.code, 0, printed.stderr);

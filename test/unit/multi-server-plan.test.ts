@@ -192,9 +192,20 @@ test('config file errors point at the key path', () => {
     ['host.json', '{"servers":[{"vhosts":[{"path":"x"}]}]}', /^host.json: servers\[0\].vhosts\[0\].host: expected a string/],
     ['broken.json', '{"servers": [', /^broken.json: not valid JSON/],
     ['broken.yaml', 'servers: [\n', /^broken.yaml: not valid YAML/],
+    ['none.json', '{"servers":[]}', /^none.json: servers: is empty: nothing would listen/],
+    ['part.json', '{"servers":[{"shape":{"serverRate":"1MB","clientRat":5}}]}', /^part.json: servers\[0\].shape.clientRat: unknown key \(got 5\)$/],
+    ['vpart.json', '{"servers":[{"vhosts":[{"host":"a.b","shape":{"rate":1}}]}]}', /^vpart.json: servers\[0\].vhosts\[0\].shape.rate: unknown key/],
+    ['comma.json', '{\n  "workers": 2,\n  "servers": [\n    {"path": "x",}\n  ]\n}\n', /^comma.json: not valid JSON: Expected double-quoted property name at line 4, column 18$/],
+    ['indent.yaml', 'workers: 2\n  cors: true\n', /^indent.yaml: not valid YAML: .* at line 1, column 10$/],
   ];
   for (const [name, text, message] of cases) rejects(() => buildPlan(loadConfigFile(configFile(name, text)), env), message);
   rejects(() => loadConfigFile('/nonexistent/mediacast.json'), /^--config: cannot read \/nonexistent\/mediacast.json: no such file$/);
+});
+
+test('a shape may be a plain number of bytes per second, as on the command line', () => {
+  const plan = buildPlan(loadConfigFile(configFile('number.json', '{"servers":[{"shape":100000,"vhosts":[{"host":"a.b","shape":"50kB"}]}]}')), env);
+  assert.equal(plan.servers[0]!.shape?.limits.server.rate, 100_000);
+  assert.equal(plan.servers[0]!.vhosts[0]!.shape?.limits.server.rate, 50_000);
 });
 
 test('command-line options extend or override the file; -h and -v select the file\'s server and vhost', () => {

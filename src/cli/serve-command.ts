@@ -73,7 +73,9 @@ export class ServeCommand extends Command {
       stdout.write(`${JSON.stringify(planToDocument(plan), null, 2)}\n`);
       return EXIT_OK;
     }
-    const io = { print: (line: string) => stdout.write(`${line}\n`), log: (line: string) => stderr.write(`${line}\n`) };
+    // With the access log on standard output (-l -), status lines go to standard error.
+    const status = plan.logfile === '-' ? stderr : stdout;
+    const io = { print: (line: string) => status.write(`${line}\n`), log: (line: string) => stderr.write(`${line}\n`) };
     // Listening before startup: a stop signal that arrives while the workers start (or just after the
     // ready line, before the handlers would otherwise exist) still gets an orderly shutdown.
     const stopSignal = listenForStopSignal();

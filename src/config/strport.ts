@@ -164,7 +164,8 @@ export function describeListen(spec: ListenSpec, boundPort?: number): string {
   if (spec.kind === 'unix') return `unix:${spec.path}`;
   const scheme = spec.kind === 'ssl' ? 'https' : 'http';
   const port = boundPort ?? spec.port;
-  const host = spec.host === undefined ? '0.0.0.0' : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+  // No interface: uWS listens on the IPv6 wildcard, dual-stack, which takes IPv4 clients too.
+  const host = spec.host === undefined ? '[::]' : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return `${scheme}://${host}:${port}/`;
 }
 

@@ -111,7 +111,8 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   );
   const bound = servers.map(describeBound);
   for (const server of servers) {
-    io.print(`serving ${server.site.root} at ${describeListen(server.listen)}`);
+    const everywhere = server.listen.kind !== 'unix' && server.listen.host === undefined;
+    io.print(`serving ${server.site.root} at ${describeListen(server.listen)}${everywhere ? ' (every IPv4 and IPv6 address)' : ''}`);
     if (server.shape) io.print(`  ${describeShape(server.shape)}`);
     for (const vhost of server.vhosts) {
       if (vhost.shape) io.print(`  virtual host ${vhost.hostname}, inside the server's limits: ${describeShape(vhost.shape)}`);

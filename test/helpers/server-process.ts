@@ -62,19 +62,27 @@ export async function startCli(
   });
   let stdout = '';
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
   const urls = await new Promise<string[]>((resolveUrls, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start in time\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, 20_000);
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      const found = [...stdout.matchAll(/^serving .* at (\S+)$/gm)].map((m) => m[1]!);
-      if (found.length >= expected && /worker/.test(stdout)) {
+    // Status lines are on stdout, or on stderr when stdout carries the access log (-l -).
+    const check = (): void => {
+      const status = `${stdout}\n${stderr}`;
+      const found = [...status.matchAll(/^serving .* at (\S+)(?: \(.*\))?$/gm)].map((m) => m[1]!);
+      if (found.length >= expected && /worker/.test(status)) {
         clearTimeout(timer);
         resolveUrls(found);
       }
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      check();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      check();
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -128,13 +128,15 @@ describe('access log (-l)', () => {
     }
   });
 
-  test('-l - writes the log to standard output', async () => {
+  test('-l - writes the log to standard output, and only the log: status lines go to standard error', async () => {
     const server = await startCli(['--path', 'a', '-l', '-', '--workers', '1'], { cwd: dir });
     await get(new URL('/who.txt', server.url).href, { headers: { 'user-agent': 'to-stdout' } });
     assert.ok(await waitFor(() => server.stdout().includes('"to-stdout"'), 5000));
     assert.equal(await server.stop(), 0);
-    const line = server.stdout().split('\n').find((l) => l.endsWith('"to-stdout"'))!;
-    assert.match(line, COMBINED);
+    const lines = server.stdout().trimEnd().split('\n');
+    assert.equal(lines.length, 1, server.stdout());
+    assert.match(lines[0]!, COMBINED);
+    assert.match(server.stderr(), /^serving .* at http:\/\/127\.0\.0\.1:\d+\/$/m);
   });
 
   test('lines from several workers under load are all whole; SIGHUP reopens the file after a rename', async () => {

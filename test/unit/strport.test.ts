@@ -70,7 +70,7 @@ for (const [description, message] of invalid) {
 }
 
 test('describeListen gives the URL to type', () => {
-  assert.equal(describeListen({ kind: 'tcp', port: 80 }), 'http://0.0.0.0:80/');
+  assert.equal(describeListen({ kind: 'tcp', port: 80 }), 'http://[::]:80/', 'dual-stack wildcard');
   assert.equal(describeListen({ kind: 'tcp', port: 80, host: '::1' }), 'http://[::1]:80/');
   assert.equal(describeListen({ kind: 'ssl', port: 443, host: 'a', privateKey: 'k', certKey: 'k' }), 'https://a:443/');
   assert.equal(describeListen({ kind: 'unix', path: '/s', mode: 0o600 }), 'unix:/s');

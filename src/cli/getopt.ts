@@ -25,6 +25,8 @@ const BINDABLE = /^(--[a-z]+(?:-[a-z]+)*|-[a-zA-Z])$/;
 const typedName = (name: string, long: string): string => (name === '-h' ? long : name);
 
 export function parseArgv(argv: readonly string[]): ParsedArgv {
+  // Asking for help or the version wins over whatever else the line holds.
+  for (const builtin of BUILTINS) if (argv.includes(builtin)) return { ok: true, argv: [builtin] };
   const out: string[] = [];
   const bind = (name: string, value: string): void => {
     if (BINDABLE.test(name)) out.push(`${name}=${value}`);
@@ -33,10 +35,6 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (i === 0 && token === 'serve') {
-      out.push(token);
-      continue;
-    }
-    if (BUILTINS.has(token)) {
       out.push(token);
       continue;
     }

@@ -3,15 +3,21 @@
  * one line, startup failures exit 1, a clean shutdown exits 0.
  */
 import { readFileSync } from 'node:fs';
-import { Builtins, Cli } from 'clipanion';
+import { Builtins, Cli, Command } from 'clipanion';
+import { renderHelp } from './manual.js';
 import { parseArgv } from './getopt.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** `--help` only: the seed uses `-h` for --host. */
-class HelpCommand extends Builtins.HelpCommand {
+/** `--help` only (the original server uses `-h` for --host): the manual made from the option table. */
+class HelpCommand extends Command {
   static override paths = [['--help']];
+
+  async execute(): Promise<number> {
+    this.context.stdout.write(renderHelp(packageJson.version));
+    return 0;
+  }
 }
 
 /** `--version` only: the seed uses `-v` for --vhost. */

@@ -24,20 +24,6 @@ export const EXIT_USAGE = 2;
 export class ServeCommand extends Command {
   static override paths = [['serve'], Command.Default];
 
-  static override usage = Command.Usage({
-    description: 'Serve a media library with per-server and per-client bandwidth shaping.',
-    details: `
-      Options apply in order: each one configures the server (-h) or virtual host (-v) declared most
-      recently before it. With --config, the file comes first and the command line extends or
-      overrides it. Each option above shows an example.
-    `,
-    examples: [
-      ['Serve the current directory on port 8080', '$0'],
-      ['Serve ./media on 127.0.0.1:9000 with CORS', '$0 --path ./media -p tcp:9000:interface=127.0.0.1 --cors'],
-      ['Serve over TLS', '$0 --path ./media -p ssl:8443:privateKey=key.pem:certKey=cert.pem'],
-    ],
-  });
-
   /** Every option occurrence, in command-line order. */
   given: GivenOption[] = Option.makeCommandOption<GivenOption[]>({
     definition(builder) {

@@ -12,10 +12,22 @@
  */
 export type OptionScope = 'global' | 'main' | 'server' | 'site';
 
+/** The sections of --help and of the manual page, in order. */
+export const OPTION_GROUPS = {
+  servers: 'Servers, sites and paths',
+  shaping: 'Bandwidth shaping',
+  responses: 'Responses',
+  process: 'Logging and the process',
+  config: 'Configuration files',
+} as const;
+
 export interface OptionSpec {
   /** Clipanion names, short first; the last one is the canonical long name. */
   readonly names: readonly string[];
   readonly takesValue: boolean;
+  /** How the value is shown in the usage (`PORT`, `LIMITS`), for options that take one. */
+  readonly valueName?: string;
+  readonly group: keyof typeof OPTION_GROUPS;
   readonly scope: OptionScope;
   readonly description: string;
 }
@@ -24,6 +36,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--config'],
     takesValue: true,
+    valueName: 'FILE',
+    group: 'config',
     scope: 'global',
     description:
       'Read servers, virtual hosts and options from a JSON or YAML file; command-line options then extend or ' +
@@ -32,20 +46,25 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--print-config'],
     takesValue: false,
+    group: 'config',
     scope: 'global',
     description: 'Print the effective configuration as a config file (JSON) and exit. Example: `--print-config > mediacast.json`',
   },
   {
     names: ['-h', '--host'],
     takesValue: true,
+    valueName: 'PORT',
+    group: 'servers',
     scope: 'global',
     description:
-      'Start an additional server on this TCP port (a plain number, as in the seed); the options after it apply to ' +
+      'Start an additional server on this TCP port (a plain number, as in the original server); the options after it apply to ' +
       'it. Example: `-h 8081 --path ./other`',
   },
   {
     names: ['-v', '--vhost'],
     takesValue: true,
+    valueName: 'NAME',
+    group: 'servers',
     scope: 'server',
     description:
       'Add a name-based virtual host to the current server; the site options after it (--path, --index, --alias, ' +
@@ -54,6 +73,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['-p', '--port'],
     takesValue: true,
+    valueName: 'DESC',
+    group: 'servers',
     scope: 'main',
     description:
       'strports description of where the first server listens (default tcp:8080). Examples: `-p 8080`, ' +
@@ -62,12 +83,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--path'],
     takesValue: true,
+    valueName: 'PATH',
+    group: 'servers',
     scope: 'site',
     description: 'Directory (or single file) to serve (default: the current directory). Example: `--path ./media`',
   },
   {
     names: ['-i', '--index'],
     takesValue: true,
+    valueName: 'NAME',
+    group: 'servers',
     scope: 'site',
     description:
       'Index file name tried for directory requests; repeat for more, tried in order (default: index, index.html). ' +
@@ -76,6 +101,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['-m', '--mime-type'],
     takesValue: true,
+    valueName: 'TYPE',
+    group: 'servers',
     scope: 'site',
     description:
       'Content-Type for files with no known extension, e.g. HDS fragments (default application/octet-stream). ' +
@@ -84,6 +111,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['-a', '--alias'],
     takesValue: true,
+    valueName: 'VIRTUAL[,REAL]',
+    group: 'servers',
     scope: 'site',
     description:
       'Serve requests under /virtual/path from /real/path of the same root (an empty real path: the root itself); ' +
@@ -92,12 +121,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['-u', '--user'],
     takesValue: false,
+    group: 'servers',
     scope: 'site',
     description: 'Serve /~name/... from the public_html directory of system user name. Example: `-u`',
   },
   {
     names: ['--user-min-uid'],
     takesValue: true,
+    valueName: 'UID',
+    group: 'servers',
     scope: 'site',
     description:
       'With -u: serve only accounts with at least this uid (default 1000; root and nobody never). Example: `--user-min-uid 500`',
@@ -105,6 +137,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--ignore-ext'],
     takesValue: true,
+    valueName: 'EXT',
+    group: 'servers',
     scope: 'site',
     description:
       'Let a request for `foo` serve `foo.EXT`; repeat for more, tried in order. Example: `--ignore-ext .m3u8`',
@@ -112,21 +146,27 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--allow-ignore-ext'],
     takesValue: false,
+    group: 'servers',
     scope: 'site',
     description: 'Let a request for `foo` serve `foo.<any extension>`. Example: `--allow-ignore-ext`',
   },
   {
     names: ['-s', '--shape'],
     takesValue: true,
+    valueName: 'LIMITS',
+    group: 'shaping',
     scope: 'server',
     description:
-      'Bandwidth limits of the current server: server-rate[,client-rate[,server-burst[,client-burst]]]. Rates in bytes/s ' +
+      'Bandwidth limits of the current server, or after -v of that virtual host (inside its server\'s limits): ' +
+      'server-rate[,client-rate[,server-burst[,client-burst]]]. Rates in bytes/s ' +
       '(plain number) or with a unit (500kB, 1.5MiB, 4Mbit); bursts in bytes, default one second of their rate; ' +
       '0 or - means no limit at that level. Examples: `--shape 40Mbit,4Mbit`, `--shape 2000000,250000,4000000,500000`',
   },
   {
     names: ['--shape-by'],
     takesValue: true,
+    valueName: 'ip|connection',
+    group: 'shaping',
     scope: 'server',
     description:
       'What a client is for --shape: `ip` (all connections of an address share one bucket, the default) or ' +
@@ -135,20 +175,26 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--shape-ipv6-prefix'],
     takesValue: true,
+    valueName: 'BITS',
+    group: 'shaping',
     scope: 'server',
     description: 'Group IPv6 clients by this prefix length for --shape (default 128: each address). Example: `--shape-ipv6-prefix 64`',
   },
   {
     names: ['--client-id-header'],
     takesValue: true,
+    valueName: 'HEADER',
+    group: 'shaping',
     scope: 'server',
     description:
-      'Key client buckets by this request header instead of the address (when present), for rigs simulating many ' +
-      'viewers from one host. Example: `--client-id-header X-Viewer-Id`',
+      'Key client buckets by this request header instead of the address, for rigs simulating many viewers from ' +
+      'one host; honoured only from --trust-proxy peers. Example: `--client-id-header X-Viewer-Id --trust-proxy loopback`',
   },
   {
     names: ['--client-id-limit'],
     takesValue: true,
+    valueName: 'N',
+    group: 'shaping',
     scope: 'server',
     description:
       'Distinct --client-id-header values one client address may hold at once, per worker (default 1024); ' +
@@ -157,6 +203,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--trust-proxy'],
     takesValue: true,
+    valueName: 'LIST',
+    group: 'shaping',
     scope: 'server',
     description:
       'Peers allowed to name the real client (X-Forwarded-For, for per-IP shaping and the access log) and to set ' +
@@ -166,6 +214,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--shape-table-size'],
     takesValue: true,
+    valueName: 'N',
+    group: 'shaping',
     scope: 'server',
     description:
       'Client buckets kept per server (a power of two, default 65536); beyond it new clients share one overflow ' +
@@ -174,6 +224,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--cors'],
     takesValue: false,
+    group: 'responses',
     scope: 'global',
     description:
       'CORS for browser players on other origins: `Access-Control-Allow-Origin: *` on every response (errors ' +
@@ -182,6 +233,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--no-cache'],
     takesValue: false,
+    group: 'responses',
     scope: 'global',
     description:
       'Bandwidth-test mode: `Cache-Control: no-store` on everything and never a 304, so every request is a real ' +
@@ -190,30 +242,36 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--dotfiles'],
     takesValue: false,
+    group: 'responses',
     scope: 'global',
     description: 'Serve and list files and directories whose name starts with a dot (hidden by default). Example: `--dotfiles`',
   },
   {
     names: ['--no-listing'],
     takesValue: false,
+    group: 'responses',
     scope: 'global',
     description: 'Answer 403 for directories without an index file instead of generating a listing. Example: `--no-listing`',
   },
   {
     names: ['-n', '--notracebacks'],
     takesValue: false,
+    group: 'responses',
     scope: 'global',
     description: 'Accepted for compatibility: error detail is hidden by default. Example: `-n`',
   },
   {
     names: ['--tracebacks'],
     takesValue: false,
+    group: 'responses',
     scope: 'global',
     description: 'Show error detail (stack traces) in 500 pages, for debugging. Example: `--tracebacks`',
   },
   {
     names: ['-l', '--logfile'],
     takesValue: true,
+    valueName: 'PATH',
+    group: 'process',
     scope: 'global',
     description:
       'Access log in Combined Log Format, one line per response (aborted ones too); reopened on SIGHUP; `-` for ' +
@@ -222,6 +280,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--max-header-size'],
     takesValue: true,
+    valueName: 'SIZE',
+    group: 'process',
     scope: 'global',
     description:
       'Largest request line plus headers accepted (default 16KiB; larger requests get 431). Signed media URLs and ' +
@@ -230,6 +290,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--max-connections'],
     takesValue: true,
+    valueName: 'N',
+    group: 'process',
     scope: 'global',
     description:
       'Connections open at once, all servers together; more are closed on arrival (default: what the descriptor ' +
@@ -238,6 +300,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--run-as'],
     takesValue: true,
+    valueName: 'USER[:GROUP]',
+    group: 'process',
     scope: 'global',
     description:
       'When started as root: switch to this account once every port is open, so files are read with its ' +
@@ -246,12 +310,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
     names: ['--workers'],
     takesValue: true,
+    valueName: 'N',
+    group: 'process',
     scope: 'global',
     description: 'Number of worker threads serving sockets (default: one per CPU). Example: `--workers 4`',
   },
   {
     names: ['--shutdown-timeout'],
     takesValue: true,
+    valueName: 'SECONDS',
+    group: 'process',
     scope: 'global',
     description:
       'Seconds in-flight responses may run after SIGINT/SIGTERM before they are cut (default 10). ' +

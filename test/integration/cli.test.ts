@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { optionUsage } from '../../src/cli/manual.js';
 import { canonicalName, SERVE_OPTIONS } from '../../src/config/option-table.js';
 import { runCli } from '../helpers/server-process.js';
 
@@ -163,14 +164,32 @@ describe('--print-config', () => {
 });
 
 describe('help and version', () => {
-  test('--help lists every option with an example', async () => {
+  test('--help lists every option with its value form and an example, within 100 columns, with exit codes and signals', async () => {
     const { code, stdout } = await runCli(['--help']);
     assert.equal(code, 0);
+    const lines = stdout.split('\n');
+    assert.match(stdout, /^Usage: mediacast \[serve\] \[options\]$/m);
+    assert.deepEqual(lines.filter((l) => l.length > 100), [], 'lines over 100 columns');
+    assert.doesNotMatch(stdout, /#0/, 'no placeholder instead of a value form');
     for (const spec of SERVE_OPTIONS) {
-      const line = stdout.split('\n').find((l) => l.includes(canonicalName(spec)));
-      assert.ok(line, `${canonicalName(spec)} missing from --help`);
-      assert.match(line, /Example/, `${canonicalName(spec)} has no example`);
+      const at = lines.findIndex((l) => l.startsWith(`  ${optionUsage(spec)}`));
+      assert.ok(at >= 0, `${optionUsage(spec)} missing from --help`);
+      // Its example lines follow, before the next option.
+      const next = lines.findIndex((l, i) => i > at && /^  -/.test(l));
+      assert.ok(lines.slice(at, next).some((l) => /^\s+e\.g\. /.test(l)), `${canonicalName(spec)} has no example`);
     }
+    assert.match(stdout, /^Exit status:\n  0 .*\n  1 .*\n  2 /m);
+    assert.match(stdout, /^  SIGHUP +reopen the access log/m);
+    assert.match(stdout, /original Mediacast Server \(a Python\/Twisted twistd plugin/, 'says what "the original" is');
+    // --help wins over anything else on the line.
+    assert.equal((await runCli(['--path', '/nonexistent', '--help'])).code, 0);
+  });
+
+  test('the man page is built from the same table', () => {
+    const page = readFileSync(new URL('../../man/mediacast.1', import.meta.url), 'utf8');
+    assert.match(page, /^\.TH MEDIACAST 1 /);
+    for (const spec of SERVE_OPTIONS) assert.ok(page.includes(`\\fB${canonicalName(spec).replace(/-/g, '\\-')}\\fR`), `${canonicalName(spec)} missing from the man page`);
+    assert.match(page, /^\.SH EXIT STATUS$/m);
   });
 
   test('--version prints the version', async () => {

@@ -42,6 +42,20 @@ describe('memory', () => {
   });
 });
 
+/** Opens `count` connections that send nothing, and counts those the server closes. */
+function openIdle(url: string, count: number): { closed: () => number; destroy: () => void } {
+  const { port } = new URL(url);
+  let closed = 0;
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('close', () => closed++);
+    sockets.push(socket);
+  }
+  return { closed: () => closed, destroy: () => sockets.forEach((socket) => socket.destroy()) };
+}
+
 /** CPU seconds (user + system) the process has used. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -103,49 +117,33 @@ async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number): P
 describe('descriptors', () => {
   test('out of descriptors: connections past the cap are closed at once, the server neither spins nor stops serving', { skip: !HAS_PROC && 'needs /proc' }, async () => {
     const server = await startCli(['--path', join(dir, 'root'), '--workers', '1'], { descriptorLimit: 150 });
-    const sockets: Socket[] = [];
+    const flood = openIdle(server.url, 200);
     try {
       assert.match(server.stderr(), /warning: the descriptor limit is 150 \(ulimit -n\): at most 43 connections at once/);
-      const { port } = new URL(server.url);
-      let closedByServer = 0;
-      for (let i = 0; i < 200; i++) {
-        const socket = connect(Number(port), '127.0.0.1');
-        socket.on('error', () => {});
-        socket.on('close', () => closedByServer++);
-        sockets.push(socket);
-      }
-      assert.ok(await waitFor(() => closedByServer >= 200 - 43, 5000), `${closedByServer} of the 157 excess connections were closed`);
+      assert.ok(await waitFor(() => flood.closed() >= 200 - 43, 5000), `${flood.closed()} of the 157 excess connections were closed`);
       const before = cpuSeconds(server.pid);
       await new Promise((resolveTick) => setTimeout(resolveTick, 2000));
       const used = cpuSeconds(server.pid) - before;
       // An accept loop spinning on EMFILE burns a whole core.
       assert.ok(used < 0.5, `the server used ${used.toFixed(2)} CPU-s in 2 s holding 43 idle connections`);
-      for (const socket of sockets) socket.destroy();
+      flood.destroy();
       // Once the connections are gone, it serves again.
       assert.ok(await retryUntilServed(new URL('/seg.ts', server.url).href), 'no response after the flood');
     } finally {
-      for (const socket of sockets) socket.destroy();
+      flood.destroy();
       assert.equal(await server.stop(), 0);
     }
   });
 
   test('--max-connections caps connections across workers', async () => {
     const server = await startCli(['--path', join(dir, 'root'), '--workers', '2', '--max-connections', '5']);
-    const sockets: Socket[] = [];
+    const flood = openIdle(server.url, 12);
     try {
-      const { port } = new URL(server.url);
-      let closed = 0;
-      for (let i = 0; i < 12; i++) {
-        const socket = connect(Number(port), '127.0.0.1');
-        socket.on('error', () => {});
-        socket.on('close', () => closed++);
-        sockets.push(socket);
-      }
-      assert.ok(await waitFor(() => closed >= 7, 5000), `${closed} closed`);
+      assert.ok(await waitFor(() => flood.closed() >= 7, 5000), `${flood.closed()} closed`);
       await new Promise((resolveTick) => setTimeout(resolveTick, 300));
-      assert.equal(closed, 7, 'exactly the connections past 5 were closed');
+      assert.equal(flood.closed(), 7, 'exactly the connections past 5 were closed');
     } finally {
-      for (const socket of sockets) socket.destroy();
+      flood.destroy();
       assert.equal(await server.stop(), 0);
     }
   });

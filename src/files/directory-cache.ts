@@ -5,17 +5,24 @@
  * `freshMs`. Every filesystem call made for directories goes through one per-worker limiter, so
  * a crowd of listing requests holds at most a few of the thread pool's threads at a time and file
  * reads keep flowing between them.
+ *
+ * A directory is opened and checked on its descriptor (safe-open.ts) and, on Linux, read and
+ * stat'ed through that descriptor: one swapped for a symlink after it was resolved is refused
+ * instead of listed.
  */
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { closeDescriptor, descriptorPath, FD_PATHS, openDirectoryVerified, type Expected } from './safe-open.js';
 
 /** Filesystem calls for directories in flight at once, per worker. */
 export const DIRECTORY_IO_CONCURRENCY = 4;
 
 /** One reading of a directory; a new object whenever the directory changed. */
 export interface DirectoryVersion {
-  readonly entries: readonly Dirent[];
+  /** Every entry with its lstat() (an entry that vanished while being read is left out). */
+  readonly entries: ReadonlyArray<{ readonly name: string; readonly stats: Stats }>;
   readonly mtimeMs: number;
   readonly ino: number;
 }
@@ -40,26 +47,20 @@ export class DirectoryCache {
     this.#now = now;
   }
 
-  /** The entries of the directory at `path` (a real path), from memory while it is unchanged. */
-  read(path: string): Promise<DirectoryVersion> {
-    const entry = this.#entries.get(path);
+  /**
+   * The entries of the directory at `path` (a real path resolved under `expected.root`), from
+   * memory while it is unchanged.
+   */
+  read(path: string, expected: Expected): Promise<DirectoryVersion> {
+    const key = `${expected.root}\0${path}`;
+    const entry = this.#entries.get(key);
     if (entry !== undefined && this.#now() - entry.checkedAt < this.#freshMs) return Promise.resolve(entry.version);
-    let reading = this.#reading.get(path);
+    let reading = this.#reading.get(key);
     if (reading === undefined) {
-      reading = this.#refresh(path, entry).finally(() => this.#reading.delete(path));
-      this.#reading.set(path, reading);
+      reading = this.#refresh(key, path, expected, entry).finally(() => this.#reading.delete(key));
+      this.#reading.set(key, reading);
     }
     return reading;
-  }
-
-  /** stat() under the limiter. */
-  stat(path: string): Promise<Stats> {
-    return this.#limit(() => stat(path));
-  }
-
-  /** lstat() under the limiter. */
-  lstat(path: string): Promise<Stats> {
-    return this.#limit(() => lstat(path));
   }
 
   /** Any other filesystem work for directories, under the limiter. */
@@ -67,21 +68,34 @@ export class DirectoryCache {
     return this.#limit(work);
   }
 
-  async #refresh(path: string, previous: Entry | undefined): Promise<DirectoryVersion> {
-    const stats = await this.stat(path);
-    const now = this.#now();
-    if (previous !== undefined && previous.version.mtimeMs === stats.mtimeMs && previous.version.ino === stats.ino) {
-      previous.checkedAt = now;
-      return previous.version;
+  async #refresh(key: string, path: string, expected: Expected, previous: Entry | undefined): Promise<DirectoryVersion> {
+    const { fd, stats } = await this.#limit(() => openDirectoryVerified(path, expected));
+    try {
+      const now = this.#now();
+      if (previous !== undefined && previous.version.mtimeMs === stats.mtimeMs && previous.version.ino === stats.ino) {
+        previous.checkedAt = now;
+        return previous.version;
+      }
+      // Through the descriptor: the directory checked is the one read, whatever its name leads to now.
+      const base = FD_PATHS ? descriptorPath(fd) : path;
+      const names = await this.#limit(() => readdir(base));
+      const entries = (
+        await Promise.all(names.map((name) => this.#limit(() => lstat(join(base, name))).then((s) => ({ name, stats: s }), () => null)))
+      ).filter((e): e is { name: string; stats: Stats } => e !== null);
+      const version: DirectoryVersion = { entries, mtimeMs: stats.mtimeMs, ino: stats.ino };
+      this.#remember(key, version, now);
+      return version;
+    } finally {
+      await closeDescriptor(fd);
     }
-    const entries = await this.#limit(() => readdir(path, { withFileTypes: true }));
-    const version: DirectoryVersion = { entries, mtimeMs: stats.mtimeMs, ino: stats.ino };
-    this.#entries.delete(path);
-    this.#entries.set(path, { version, checkedAt: now });
+  }
+
+  #remember(key: string, version: DirectoryVersion, now: number): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { version, checkedAt: now });
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.#maxDirectories) break;
       this.#entries.delete(oldest);
     }
-    return version;
   }
 }

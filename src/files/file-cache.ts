@@ -36,6 +36,7 @@ export interface CachedFile {
   /** Real path of the file and of the root it was resolved under. */
   readonly path: string;
   readonly root: string;
+  readonly owner?: number;
   readonly name: string;
   readonly size: number;
   readonly mtimeMs: number;
@@ -69,6 +70,8 @@ export interface ResolvedFile {
   readonly name: string;
   readonly dev: number;
   readonly ino: number;
+  /** Uid that must own the file (user directories), if any. */
+  readonly owner?: number;
 }
 
 export type DescribeFile = (name: string, size: number, mtimeMs: number) => FileFacts;
@@ -167,6 +170,7 @@ export class FileCache {
     const entry: CachedFile = {
       path: where.path,
       root: where.root,
+      ...(where.owner === undefined ? {} : { owner: where.owner }),
       name: where.name,
       size,
       mtimeMs: stats.mtimeMs,
@@ -186,7 +190,7 @@ export class FileCache {
 }
 
 function expectedOf(file: ResolvedFile): Expected {
-  return { root: file.root, dev: file.dev, ino: file.ino };
+  return { root: file.root, dev: file.dev, ino: file.ino, ...(file.owner === undefined ? {} : { owner: file.owner }) };
 }
 
 async function readWhole(fd: number, size: number): Promise<Buffer> {

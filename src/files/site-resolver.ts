@@ -9,12 +9,12 @@
  */
 import type { Stats } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
-import { basename, join, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { SitePlan } from '../config/plan.js';
 import { encodePath, isHiddenSegment } from '../http/request-path.js';
 import type { DirectoryCache, DirectoryVersion } from './directory-cache.js';
 import type { ResolvedFile } from './file-cache.js';
-import { isInside } from './safe-open.js';
+import { isInside, ownedDirectoryPath, type Expected } from './safe-open.js';
 
 export type Resolution =
   | ({ readonly kind: 'file' } & ResolvedFile)
@@ -78,7 +78,7 @@ export class SiteResolver {
     const { path, stats } = found;
     if (stats.isFile()) {
       if (trailingSlash) return NOT_FOUND;
-      return fileResolution(root, path, basename(path), stats);
+      return fileResolution(root, path, basename(path), stats, this.#owner);
     }
     if (!stats.isDirectory()) return NOT_FOUND;
     if (!trailingSlash) {
@@ -86,30 +86,37 @@ export class SiteResolver {
     }
     for (const index of this.site.indexes) {
       const candidate = await this.#inside(root, join(path, index)).catch(() => null);
-      if (candidate?.stats.isFile()) return fileResolution(root, candidate.path, index, candidate.stats);
+      if (candidate?.stats.isFile()) return fileResolution(root, candidate.path, index, candidate.stats, this.#owner);
     }
     return { kind: 'listing', path, urlPath: `/${requestSegments.map((s) => `${s}/`).join('')}` };
+  }
+
+  /** The current reading of a directory this resolver resolved (a real path under its root). */
+  async directory(path: string): Promise<DirectoryVersion> {
+    return this.#directories.read(path, this.#expected(await this.#root()));
   }
 
   /** Entries of a directory to list: hidden ones only with --dotfiles, nothing leaving the root. */
   async listEntries(directory: string): Promise<Listed> {
     const root = await this.#root();
-    const version = await this.#directories.read(directory);
+    const version = await this.#directories.read(directory, this.#expected(root));
     const entries = await Promise.all(
       version.entries
-        .filter((d) => this.#dotfiles || !isHiddenSegment(d.name))
-        .map(async (d) => {
-          const path = join(directory, d.name);
-          // A plain entry needs only its own stats (lstat: one swapped for a symlink since the
-          // readdir is left out below); only symlinks are resolved and checked.
-          const found = d.isSymbolicLink()
-            ? await this.#directories.limited(() => this.#inside(root, path)).catch(() => null)
-            : await this.#directories.lstat(path).then((stats) => ({ path, stats }), () => null);
+        .filter((entry) => this.#dotfiles || !isHiddenSegment(entry.name))
+        .map(async (entry) => {
+          // A plain entry has its stats from the reading; only symlinks are resolved and checked.
+          const found = entry.stats.isSymbolicLink()
+            ? await this.#directories.limited(() => this.#inside(root, join(directory, entry.name))).catch(() => null)
+            : entry;
           if (!found || !(found.stats.isFile() || found.stats.isDirectory())) return null;
-          return { name: d.name, stats: found.stats };
+          return { name: entry.name, stats: found.stats };
         }),
     );
     return { version, entries: entries.filter((e): e is { name: string; stats: Stats } => e !== null) };
+  }
+
+  #expected(root: string): Expected {
+    return this.#owner === null ? { root } : { root, owner: this.#owner };
   }
 
   #root(): Promise<string> {
@@ -123,13 +130,11 @@ export class SiteResolver {
   }
 
   async #checkRoot(): Promise<string> {
-    if (this.#owner !== null) {
-      this.#rootCheckedAt = performance.now();
-      const stats = await lstat(this.site.root);
-      // A public_html that is a symlink, not a directory, or someone else's is not served at all.
-      if (!stats.isDirectory() || stats.uid !== this.#owner) throw Object.assign(new Error('not an owned directory'), { code: 'ENOENT' });
-    }
-    return realpath(this.site.root);
+    if (this.#owner === null) return realpath(this.site.root);
+    this.#rootCheckedAt = performance.now();
+    // A public_html that is a symlink, not a directory, or someone else's is not served at all;
+    // its path is taken from the descriptor whose owner was checked (its owner may swap it).
+    return ownedDirectoryPath(this.site.root, this.#owner);
   }
 
   async #resolveFileRoot(segments: readonly string[], trailingSlash: boolean): Promise<Resolution> {
@@ -139,7 +144,7 @@ export class SiteResolver {
     try {
       // The file is its own root: the descriptor must be that very file.
       const real = await this.#root();
-      return fileResolution(real, real, name, await stat(real));
+      return fileResolution(real, real, name, await stat(real), this.#owner);
     } catch (error) {
       if (isMissingError(error)) return NOT_FOUND;
       if (isPermissionError(error)) return FORBIDDEN;
@@ -176,7 +181,7 @@ export class SiteResolver {
     const name = segments[segments.length - 1]!;
     const parent = join(root, ...segments.slice(0, -1));
     for (const ext of this.site.ignoreExts) {
-      const candidates = ext === '*' ? await this.#anyExtension(parent, name) : [`${name}.${ext}`];
+      const candidates = ext === '*' ? await this.#anyExtension(root, parent, name) : [`${name}.${ext}`];
       for (const candidate of candidates) {
         const found = await this.#inside(root, join(parent, candidate)).catch(() => null);
         if (found?.stats.isFile()) return found;
@@ -185,9 +190,10 @@ export class SiteResolver {
     return null;
   }
 
-  async #anyExtension(parent: string, name: string): Promise<string[]> {
+  async #anyExtension(root: string, parent: string, name: string): Promise<string[]> {
     const prefix = `${name}.`;
-    const version = await this.#directories.read(parent).catch(() => null);
+    const real = await realpath(parent).catch(() => null);
+    const version = real !== null && isInside(root, real) ? await this.#directories.read(real, this.#expected(root)).catch(() => null) : null;
     return (version?.entries ?? [])
       .map((d) => d.name)
       .filter((n) => n.startsWith(prefix) && n.length > prefix.length && (this.#dotfiles || !isHiddenSegment(n)))
@@ -206,8 +212,8 @@ export class SiteResolver {
   }
 }
 
-function fileResolution(root: string, path: string, name: string, stats: Stats): Resolution {
-  return { kind: 'file', path, root, name, dev: stats.dev, ino: stats.ino };
+function fileResolution(root: string, path: string, name: string, stats: Stats, owner: number | null): Resolution {
+  return { kind: 'file', path, root, name, dev: stats.dev, ino: stats.ino, ...(owner === null ? {} : { owner }) };
 }
 
 /**
@@ -217,7 +223,7 @@ function fileResolution(root: string, path: string, name: string, stats: Stats):
 async function symlinksOwnerMatch(root: string, path: string): Promise<boolean> {
   if (path === root) return true;
   let current = root;
-  for (const part of path.slice(root.length + 1).split(sep)) {
+  for (const part of relative(root, path).split(sep)) {
     current = join(current, part);
     const link = await lstat(current);
     if (link.isSymbolicLink() && (await stat(current)).uid !== link.uid) return false;

@@ -101,7 +101,7 @@ export class SiteRuntime {
 
   async #listing(resolver: SiteResolver, path: string, urlPath: string): Promise<SiteAnswer> {
     if (!this.#listings) return { kind: 'listing-off' };
-    const version = await this.#directories.read(path);
+    const version = await resolver.directory(path);
     const html = await this.#pages.get(`${path}\0${urlPath}`, version, async () => {
       const listed = await resolver.listEntries(path);
       const entries = listed.entries.map(({ name, stats }) => ({ name, isDirectory: stats.isDirectory(), size: stats.size, mtimeMs: stats.mtimeMs }));

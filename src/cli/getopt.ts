@@ -25,8 +25,6 @@ const BINDABLE = /^(--[a-z]+(?:-[a-z]+)*|-[a-zA-Z])$/;
 const typedName = (name: string, long: string): string => (name === '-h' ? long : name);
 
 export function parseArgv(argv: readonly string[]): ParsedArgv {
-  // Asking for help or the version wins over whatever else the line holds.
-  for (const builtin of BUILTINS) if (argv.includes(builtin)) return { ok: true, argv: [builtin] };
   const out: string[] = [];
   const bind = (name: string, value: string): void => {
     if (BINDABLE.test(name)) out.push(`${name}=${value}`);
@@ -38,11 +36,20 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
       out.push(token);
       continue;
     }
+    // Asking for help or the version (where an option may stand) wins over the rest of the line.
+    if (BUILTINS.has(token)) return { ok: true, argv: [token] };
+    if (token === '--') {
+      // The end of the options, in getopt: nothing may follow, as nothing but options is taken.
+      if (i + 1 < argv.length) return fail(stray(argv[i + 1]!));
+      continue;
+    }
     if (token.startsWith('--')) {
       const eq = token.indexOf('=');
-      const name = eq < 0 ? token : token.slice(0, eq);
+      const typed = eq < 0 ? token : token.slice(0, eq);
+      // getopt also took a unique prefix of a long name (--log for --logfile).
+      const name = findOption(typed) ? typed : (uniquePrefix(typed) ?? typed);
       const spec = findOption(name);
-      if (spec === undefined) return fail(unknown(name));
+      if (spec === undefined) return fail(unknown(typed));
       const long = canonicalName(spec);
       if (!spec.takesValue) {
         if (eq >= 0) return fail(`${name} takes no value (got "${token.slice(eq + 1)}")`);
@@ -69,7 +76,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
         const rest = token.slice(j + 1).replace(/^=/, '');
         if (rest !== '') bind(typedName(short, long), rest);
         else if (i + 1 < argv.length) bind(typedName(short, long), argv[++i]!);
-        else return fail(`${short}: missing value (${example(long)})`);
+        else return fail(`${short}: missing value (${example(long)})${short === '-h' ? '; for help, --help' : ''}`);
         break;
       }
       continue;
@@ -86,6 +93,12 @@ function fail(message: string): ParsedArgv {
 const LONG_NAMES = SERVE_OPTIONS.map(canonicalName);
 /** Options of the original server that this one does not offer yet. */
 const NOT_YET: ReadonlySet<string> = new Set(['--reverse', '--monster', '--bonjour']);
+
+/** The one long name that starts with `prefix`, if exactly one does. */
+function uniquePrefix(prefix: string): string | undefined {
+  const matches = LONG_NAMES.filter((name) => name.startsWith(prefix));
+  return prefix.length > 2 && matches.length === 1 ? matches[0] : undefined;
+}
 
 function unknown(name: string): string {
   if (NOT_YET.has(name)) return `${name} (an option of the original Mediacast Server) is not available in this version yet`;

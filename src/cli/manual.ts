@@ -20,7 +20,7 @@ const INTRO = [
 
 const EXIT_STATUS: ReadonlyArray<[string, string]> = [
   ['0', 'clean shutdown (after SIGINT or SIGTERM), or --print-config, --help, --version'],
-  ['1', 'the environment refused to start it: port in use, unreadable root, bad certificate, --run-as'],
+  ['1', 'the environment refused to start it (port in use, unreadable root, bad certificate, --run-as), or every worker died after --run-as'],
   ['2', 'a bad command line or config file (the message names the option or key and what was expected)'],
 ];
 

@@ -65,27 +65,38 @@ export class ServeCommand extends Command {
     // Listening before startup: a stop signal that arrives while the workers start (or just after the
     // ready line, before the handlers would otherwise exist) still gets an orderly shutdown.
     const stopSignal = listenForStopSignal();
-    let server;
+    // Log rotation: after the file was moved away, SIGHUP makes the server write a new one. Handled
+    // from the start and through the drain: without a handler, SIGHUP would kill the process.
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    const onHangup = (): void => server?.reopenLog();
+    process.on('SIGHUP', onHangup);
     try {
-      server = await startServer(plan, io);
-    } catch (error) {
-      stopSignal.dispose();
-      if (error instanceof StartupError) {
-        stderr.write(`mediacast: ${error.message}\n`);
+      try {
+        server = await startServer(plan, io);
+      } catch (error) {
+        stopSignal.dispose();
+        if (error instanceof StartupError) {
+          stderr.write(`mediacast: ${error.message}\n`);
+          return EXIT_STARTUP;
+        }
+        throw error;
+      }
+      io.print(`${plan.workers} worker${plan.workers === 1 ? '' : 's'}; press Ctrl-C to stop`);
+      const workers = server.workers;
+      const lost = new Promise<'lost'>((resolveLost) => workers.once('empty', () => resolveLost('lost')));
+      const reason = await Promise.race([stopSignal.received, lost]);
+      if (reason === 'lost') {
+        stopSignal.dispose();
+        io.log('no worker is left to serve; exiting so that a supervisor can start the server again');
+        await server.shutdown();
         return EXIT_STARTUP;
       }
-      throw error;
+      io.log(`${reason}: finishing in-flight responses (up to ${plan.shutdownGraceMs / 1000} s)`);
+      await server.shutdown();
+      return EXIT_OK;
+    } finally {
+      process.off('SIGHUP', onHangup);
     }
-    // Log rotation: after the file was moved away, SIGHUP makes the server write a new one.
-    const onHangup = (): void => server.reopenLog();
-    process.on('SIGHUP', onHangup);
-    io.print(`${plan.workers} worker${plan.workers === 1 ? '' : 's'}; press Ctrl-C to stop`);
-    const signal = await stopSignal.received;
-    io.log(`${signal}: finishing in-flight responses (up to ${plan.shutdownGraceMs / 1000} s)`);
-    // Still handled while draining: without a handler, SIGHUP would kill the process mid-drain.
-    await server.shutdown();
-    process.off('SIGHUP', onHangup);
-    return EXIT_OK;
   }
 
   /** The config file (if any), then the command line in order, into a plan. */

@@ -231,12 +231,20 @@ function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string,
  */
 function syntaxMessage(error: Error, text: string): string {
   const first = error.message.split('\n')[0]!.replace(/:\s*$/, '');
+  if (/ at line \d+, column \d+$/.test(first)) return first;
   const position = /^(.*?)(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(first);
-  if (!position) return first;
-  const before = text.slice(0, Number(position[2]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${position[1]} at line ${line}, column ${column}`;
+  if (position) return `${position[1]} ${lineAndColumn(text, Number(position[2]))}`;
+  // V8 says "Unexpected token 'x', ...CONTEXT... is not valid JSON" without a position: the
+  // context it quotes (a few characters around the bad token) tells where, to a line.
+  const token = /^(Unexpected token '.*?'), (?:\.\.\.)?"([^]*?)"(?:\.\.\.)? is not valid JSON$/.exec(error.message);
+  const at = token ? text.indexOf(token[2]!.slice(0, 40)) : -1;
+  if (token && at >= 0) return `${token[1]} near line ${text.slice(0, at + 10).split('\n').length}`;
+  return first;
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  return `at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
 }
 
 function lowerFirst(text: string): string {

@@ -25,6 +25,7 @@ export const StartupErrorCode = {
   WorkerFailed: 'E_WORKER_FAILED',
   AccessLog: 'E_ACCESS_LOG',
   Privileges: 'E_PRIVILEGES',
+  UserDirs: 'E_USER_DIRS',
 } as const;
 export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
 

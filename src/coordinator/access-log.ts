@@ -12,6 +12,8 @@ import { formatInteger } from '../config/rate-units.js';
 
 /** Bytes the stream may hold unwritten before new lines are dropped. */
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** How long shutdown waits for the log to take its last lines. */
+const CLOSE_WAIT_MS = 3000;
 
 export class AccessLogWriter {
   readonly #path: string;
@@ -48,15 +50,29 @@ export class AccessLogWriter {
   reopen(): void {
     if (this.#path === '-') return;
     const old = this.#stream;
+    this.#reportDropped();
     this.#stream = this.#open();
     this.#failed = false;
     old.end();
   }
 
-  /** Flushes and closes (standard output is flushed and left open). */
+  /**
+   * Flushes and closes (standard output is flushed and left open). A log that cannot take the
+   * last lines (a stalled pipe) gets CLOSE_WAIT_MS, then they are dropped: shutdown must end.
+   */
   close(): Promise<void> {
     this.#reportDropped();
-    return new Promise((resolveClose) => this.#stream.end(resolveClose));
+    return new Promise((resolveClose) => {
+      const timer = setTimeout(() => {
+        this.#log(`access log ${this.#path}: could not write its last lines within ${CLOSE_WAIT_MS / 1000} s; dropped`);
+        this.#stream.destroy();
+        resolveClose();
+      }, CLOSE_WAIT_MS);
+      this.#stream.end(() => {
+        clearTimeout(timer);
+        resolveClose();
+      });
+    });
   }
 
   #open(): WriteStream {

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** Descriptors kept for the runtime itself: stdio, the event loops, log files, listen sockets. */
-export const RESERVED_DESCRIPTORS = 64;
+/** Descriptors kept for the runtime itself (stdio, log files, ...), and for each worker thread's own (event loop, listen sockets). */
+export const RESERVED_DESCRIPTORS = 48;
+export const RESERVED_PER_WORKER = 16;
 /** Below this limit a load test runs out early: say so at startup. */
 export const LOW_DESCRIPTOR_LIMIT = 4096;
 
@@ -26,6 +27,6 @@ export function readDescriptorLimit(limitsFile = '/proc/self/limits'): number | 
 }
 
 /** Connections that fit in `limit` descriptors: two each (socket and file), after the reserve. */
-export function defaultMaxConnections(limit: number): number {
-  return Math.max(1, Math.floor((limit - RESERVED_DESCRIPTORS) / 2));
+export function defaultMaxConnections(limit: number, workers: number): number {
+  return Math.max(1, Math.floor((limit - RESERVED_DESCRIPTORS - RESERVED_PER_WORKER * workers) / 2));
 }

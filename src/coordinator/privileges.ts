@@ -51,6 +51,34 @@ export function resolveIdentity(runAs: RunAsPlan, files: AccountFiles = SYSTEM_F
   return { uid, gid, groups: [...new Set([gid, ...member])] };
 }
 
+/**
+ * Node versions whose io_uring rings, created before setuid(), keep root's credentials for the
+ * file operations they carry afterwards (CVE-2024-22017): dropping privileges there is a lie.
+ */
+export function setuidIsSafe(version = process.versions.node, env = process.env): boolean {
+  if (env['UV_USE_IO_URING'] === '1') return false;
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  const atLeast = (m: number, p: number): boolean => minor > m || (minor === m && patch >= p);
+  if (major === 20) return atLeast(11, 1);
+  if (major === 21) return atLeast(6, 2);
+  return major > 21;
+}
+
+/** Refuses, before anything listens, a switch that could not happen or would not hold. */
+export function checkCanSwitch(identity: Identity): void {
+  if (!runningAsRoot()) {
+    if (process.getuid?.() === identity.uid) return;
+    throw new StartupError(StartupErrorCode.Privileges, `--run-as needs the server to be started as root (it runs as uid ${process.getuid?.()})`);
+  }
+  if (!setuidIsSafe()) {
+    throw new StartupError(
+      StartupErrorCode.Privileges,
+      `--run-as: Node ${process.versions.node} keeps root's rights in its io_uring file operations after the switch (CVE-2024-22017); ` +
+        'use Node 20.11.1, 21.6.2 or newer, without UV_USE_IO_URING=1',
+    );
+  }
+}
+
 /** True when this process runs as root (and so should drop privileges once listening). */
 export function runningAsRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;

@@ -16,7 +16,8 @@ import { createStatsMemory, readTotals } from '../stats/shaping-stats.js';
 import type { SharedMemory } from '../worker/messages.js';
 import { StartupError, StartupErrorCode } from '../config/errors.js';
 import { AccessLogWriter } from './access-log.js';
-import { dropPrivileges, resolveIdentity, runningAsRoot } from './privileges.js';
+import { FD_PATHS } from '../files/safe-open.js';
+import { checkCanSwitch, dropPrivileges, resolveIdentity, runningAsRoot } from './privileges.js';
 import { prepareServers } from './listen-checks.js';
 import { overflowReport, shedReport, startCounterReports } from './counter-reports.js';
 import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from './descriptor-limit.js';
@@ -53,8 +54,15 @@ export interface RunningServer {
 /** Starts serving `plan`. Rejects with a StartupError when the environment refuses it. */
 export async function startServer(plan: Plan, io: CoordinatorIo): Promise<RunningServer> {
   const identity = plan.runAs === null ? null : resolveIdentity(plan.runAs);
-  if (identity !== null && !runningAsRoot() && process.getuid?.() !== identity.uid) {
-    throw new StartupError(StartupErrorCode.Privileges, `--run-as needs the server to be started as root (it runs as uid ${process.getuid?.()})`);
+  if (identity !== null) checkCanSwitch(identity);
+  if (identity !== null && identity.groups.includes(0)) {
+    io.log('warning: --run-as: the account is in group 0 (root), which keeps the root group\'s file permissions');
+  }
+  if (!FD_PATHS && plan.servers.some((server) => [server.site, ...server.vhosts].some((site) => site.userDirs !== null))) {
+    throw new StartupError(
+      StartupErrorCode.UserDirs,
+      'user directories (-u) need /proc (Linux) to check every opened file against its owner\'s public_html',
+    );
   }
   const servers = await prepareServers(plan.servers);
   const connections = connectionCap(plan, io);
@@ -66,13 +74,14 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       vhosts: server.vhosts.map((vhost) => shaperFor(vhost.shape)),
     })),
     stats: createStatsMemory(servers.length, plan.workers),
-    bodyBudget: createBodyBudget(),
+    bodyBudget: createBodyBudget(plan.workers),
   };
   const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
   // uWS reads this once, when its native module loads (in the first worker): the process's
   // environment, not a worker's copy of it.
   process.env['UWS_HTTP_MAX_HEADERS_SIZE'] = String(plan.maxHeaderBytes);
-  const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines));
+  const switching = identity !== null && runningAsRoot();
+  const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines), switching);
   try {
     await workers.start();
   } catch (error) {
@@ -85,7 +94,11 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       if (server.listen.kind === 'unix') chmodSync(server.listen.path, server.listen.mode);
     }
     // Every port is open: from here on nothing needs root.
-    if (identity !== null && runningAsRoot()) dropPrivileges(identity);
+    if (switching) {
+      dropPrivileges(identity!);
+      workers.stopRestarting(`after --run-as a new listener cannot join the ports root's sockets hold`);
+      workers.release();
+    }
   } catch (error) {
     await workers.drain(0);
     await accessLog?.close();
@@ -160,7 +173,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
  */
 function connectionCap(plan: Plan, io: CoordinatorIo): { max: number } {
   const limit = readDescriptorLimit();
-  const fits = limit === null ? null : defaultMaxConnections(limit);
+  const fits = limit === null ? null : defaultMaxConnections(limit, plan.workers);
   const max = plan.maxConnections ?? fits ?? 1_000_000;
   if (limit !== null && fits !== null && max > fits) {
     io.log(

@@ -21,6 +21,8 @@ export interface WorkerEvents {
   ready: [slot: number];
   /** A worker died unexpectedly; `restartInMs` until its replacement starts. */
   crashed: [slot: number, error: SerializedError | null, restartInMs: number];
+  /** Every worker died and none may be restarted: nothing serves any more. */
+  empty: [];
 }
 
 interface Slot {
@@ -41,9 +43,14 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
   readonly #onAccessLog: (lines: string) => void;
   readonly #slots: Slot[];
   #draining = false;
+  /** Workers start answering 503 until release() (requests must wait for --run-as). */
+  #held: boolean;
+  /** Why a dead worker is not replaced, once replacing it became impossible; null while it is. */
+  #noRestart: string | null = null;
 
-  constructor(plan: Plan, memory: SharedMemory, log: (line: string) => void, onAccessLog: (lines: string) => void = () => {}) {
+  constructor(plan: Plan, memory: SharedMemory, log: (line: string) => void, onAccessLog: (lines: string) => void = () => {}, held = false) {
     super();
+    this.#held = held;
     this.#plan = plan;
     this.#memory = memory;
     this.#onAccessLog = onAccessLog;
@@ -82,6 +89,20 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
     return this.#slots.map((s) => ({ slot: s.index, ready: s.ready, restarts: s.restarts }));
   }
 
+  /** Held workers start serving requests (the process has switched to --run-as). */
+  release(): void {
+    this.#held = false;
+    for (const slot of this.#slots) this.#post(slot, { type: 'serve' });
+  }
+
+  /**
+   * From now on a worker that dies is not replaced, for `reason` (after --run-as, a new listener
+   * could not join the ports root's sockets hold); the others keep serving.
+   */
+  stopRestarting(reason: string): void {
+    this.#noRestart = reason;
+  }
+
   /** Fault injection: make a worker throw an uncaught error. */
   injectCrash(slot: number): void {
     this.#post(this.#slots[slot], { type: 'inject-crash' });
@@ -115,7 +136,7 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
     slot: Slot,
     startup?: { onReady: () => void; onStartupExit: (slot: Slot, error: SerializedError | null) => void },
   ): void {
-    const init: WorkerInit = { plan: this.#plan, memory: this.#memory, slot: slot.index };
+    const init: WorkerInit = { plan: this.#plan, memory: this.#memory, slot: slot.index, held: this.#held };
     const worker = new Worker(WORKER_ENTRY, { workerData: init, stdout: false, stderr: false });
     slot.worker = worker;
     slot.ready = false;
@@ -150,6 +171,12 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
       if (this.#draining) return;
       if (!wasReady && startup) {
         startup.onStartupExit(slot, slot.lastError);
+        return;
+      }
+      if (this.#noRestart !== null) {
+        const left = this.#slots.filter((s) => s.worker !== null).length;
+        this.#log(`worker ${slot.index} died (${slot.lastError?.message ?? `exit code ${code}`}); it is not replaced: ${this.#noRestart}; ${left} left`);
+        if (left === 0) this.emit('empty');
         return;
       }
       this.#scheduleRestart(slot, code);

@@ -1,9 +1,9 @@
 /**
  * Bodies of small files kept in memory, keyed by the file version they were read from (device,
  * inode, size, mtime), not by the URL that asked: every name a file is reached by (slash variants,
- * aliases, vhosts sharing a root) shares one copy. The byte budget is one for the whole process:
- * every worker's store adds to and subtracts from one shared counter, and a worker over budget
- * evicts its own least recently stored bodies first.
+ * aliases, vhosts sharing a root) shares one copy per worker. The byte budget is one for the whole
+ * process: every worker counts its bytes in shared memory, and a worker over budget evicts its own
+ * oldest bodies (never another's).
  */
 import type { FileIdentity } from './block-cache.js';
 
@@ -12,9 +12,9 @@ export interface StoredBody {
   buffer: Buffer | null;
 }
 
-/** The process-wide counter of stored bytes (an Int32 word: budgets stay below 2 GiB). */
-export function createBodyBudget(): SharedArrayBuffer {
-  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+/** The process-wide budget: one Int32 word per worker slot (budgets stay below 2 GiB). */
+export function createBodyBudget(workerSlots: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(workerSlots * Int32Array.BYTES_PER_ELEMENT);
 }
 
 /** Bodies one worker keeps at most, whatever their size (empty files cost no bytes). */
@@ -22,13 +22,21 @@ const MAX_BODIES = 10_000;
 
 export class BodyStore {
   readonly #maxBytes: number;
-  readonly #used: Int32Array;
+  readonly #words: Int32Array;
+  readonly #slot: number;
   /** Insertion order is storing order: the first entries are evicted first. */
   readonly #bodies = new Map<string, StoredBody>();
+  #own = 0;
 
-  constructor(budget: SharedArrayBuffer, maxBytes: number) {
-    this.#used = new Int32Array(budget);
+  /**
+   * A worker's store counts its bytes in its own word: a worker that died took its bodies with it,
+   * and its replacement starts the word again from zero.
+   */
+  constructor(budget: SharedArrayBuffer, slot: number, maxBytes: number) {
+    this.#words = new Int32Array(budget);
+    this.#slot = slot;
     this.#maxBytes = maxBytes;
+    Atomics.store(this.#words, slot, 0);
   }
 
   /** The stored body of this file version, if it is still held. */
@@ -45,38 +53,37 @@ export class BodyStore {
     const existing = this.#bodies.get(key);
     if (existing?.buffer) return existing;
     const size = buffer.length;
-    // Reserve first, then evict our own oldest until the process total fits again.
-    let total = Atomics.add(this.#used, 0, size) + size;
+    // What the other workers hold is theirs to evict: if it leaves no room, evicting ours won't help.
+    if (this.processBytes - this.#own + size > this.#maxBytes) return { buffer: null };
     for (const [oldKey, old] of this.#bodies) {
-      if (total <= this.#maxBytes && this.#bodies.size < MAX_BODIES) break;
-      total = this.#evict(oldKey, old);
-    }
-    if (total > this.#maxBytes) {
-      Atomics.sub(this.#used, 0, size);
-      return { buffer: null };
+      if (this.processBytes + size <= this.#maxBytes && this.#bodies.size < MAX_BODIES) break;
+      this.#evict(oldKey, old);
     }
     const stored: StoredBody = { buffer };
     this.#bodies.set(key, stored);
+    this.#own += size;
+    Atomics.add(this.#words, this.#slot, size);
     return stored;
   }
 
-  /** Bytes this worker holds (for tests). */
+  /** Bytes this worker holds. */
   get bytes(): number {
-    let sum = 0;
-    for (const { buffer } of this.#bodies.values()) sum += buffer?.length ?? 0;
-    return sum;
+    return this.#own;
   }
 
   /** Bytes all workers of the process hold. */
   get processBytes(): number {
-    return Atomics.load(this.#used, 0);
+    let sum = 0;
+    for (let i = 0; i < this.#words.length; i++) sum += Atomics.load(this.#words, i);
+    return sum;
   }
 
-  #evict(key: string, stored: StoredBody): number {
+  #evict(key: string, stored: StoredBody): void {
     this.#bodies.delete(key);
     const size = stored.buffer?.length ?? 0;
     stored.buffer = null;
-    return Atomics.sub(this.#used, 0, size) - size;
+    this.#own -= size;
+    Atomics.sub(this.#words, this.#slot, size);
   }
 }
 

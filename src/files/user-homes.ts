@@ -69,7 +69,8 @@ export function parsePasswd(text: string): Map<string, Account> {
     const fields = line.split(':');
     const [name, , uidText, , , home] = fields;
     if (fields.length < 7 || !name || !home?.startsWith('/') || !/^\d+$/.test(uidText ?? '')) continue;
-    accounts.set(name, { home, uid: Number(uidText) });
+    // The first entry of a name is the account, as getpwnam() reads the file.
+    if (!accounts.has(name)) accounts.set(name, { home, uid: Number(uidText) });
   }
   return accounts;
 }

@@ -41,6 +41,21 @@ export function keyFromAddress(address: ArrayBuffer | Uint8Array, ipv6PrefixBits
   return { high, low, fingerprint: tagged(KIND_IPV6, h1, h2), home: h1 };
 }
 
+/**
+ * The part of an address that tells clients apart: IPv4 (an IPv4-mapped IPv6 address too) whole,
+ * IPv6 its first `ipv6PrefixBits` bits (the rest zeroed), as the per-client buckets see it.
+ */
+export function addressPrefix(address: Uint8Array, ipv6PrefixBits: number): Uint8Array {
+  if (address.length !== 16) return address;
+  if (isV4Mapped(address)) return address.subarray(12);
+  const masked = Uint8Array.from(address);
+  for (let i = 0; i < 16; i++) {
+    const bits = Math.max(0, Math.min(8, ipv6PrefixBits - i * 8));
+    masked[i]! &= (0xff << (8 - bits)) & 0xff;
+  }
+  return masked;
+}
+
 /** The key of a client identified by a request header value (test rigs simulating viewers). */
 export function keyFromHeader(value: string, seed = 0): ClientKey {
   const words = [0x1b873593, 0xcc9e2d51, 0x27d4eb2f, 0x165667b1].map((constant) => hashString(value, constant ^ seed));

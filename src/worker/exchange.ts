@@ -20,8 +20,8 @@ export interface ExchangeHost {
   /** True when response bodies go through a token gate. */
   readonly shaped: boolean;
   readonly tracebacks: boolean;
-  /** Request header (encoded lower-case name) that identifies the client for shaping, if any. */
-  readonly clientIdHeader: Uint8Array | null;
+  /** Request header (lower-case name) that identifies the client for shaping, if any. */
+  readonly clientIdHeader: string | null;
   /** Some peers are trusted to forward for others: read X-Forwarded-For. */
   readonly readsForwardedFor: boolean;
   /** The server has virtual hosts: read the Host header. */
@@ -108,8 +108,20 @@ export class Exchange {
     } else if (this.method === 'OPTIONS') {
       this.accessControlRequestHeaders = req.getHeader(REQUEST_HEADER.accessControlRequestHeaders);
     }
-    if (host.clientIdHeader !== null) this.clientId = req.getHeader(host.clientIdHeader);
-    if (host.readsForwardedFor) this.forwardedFor = req.getHeader(REQUEST_HEADER.forwardedFor);
+    if (host.readsForwardedFor) {
+      // Every line of each, not just the first (all getHeader returns): a proxy that appends its
+      // own X-Forwarded-For line after the client's must be read after it.
+      const forwarded: string[] = [];
+      const ids: string[] = [];
+      const idHeader = host.clientIdHeader;
+      req.forEach((name, value) => {
+        if (name === 'x-forwarded-for') forwarded.push(value);
+        else if (name === idHeader) ids.push(value);
+      });
+      this.forwardedFor = forwarded.join(',');
+      // Two ids cannot both be the client's: neither is believed.
+      if (ids.length === 1) this.clientId = ids[0]!;
+    }
     if (host.routesByHost) this.host = hostName(req.getHeader(REQUEST_HEADER.host));
     if (host.logsAccess) {
       this.remote = res.getRemoteAddress();

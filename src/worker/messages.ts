@@ -30,6 +30,8 @@ export interface WorkerInit {
   readonly memory: SharedMemory;
   /** Slot of this worker, 0-based; stable across restarts of the slot. */
   readonly slot: number;
+  /** Answer 503 until a `serve` message: the process has not switched to --run-as yet. */
+  readonly held: boolean;
 }
 
 export type WorkerToCoordinator =
@@ -48,4 +50,6 @@ export type CoordinatorToWorker =
   /** Stop listening, finish in-flight responses within `graceMs`, close everything, exit. */
   | { readonly type: 'drain'; readonly graceMs: number }
   /** Fault injection: throw an uncaught error on the next tick (exercises supervision). */
-  | { readonly type: 'inject-crash' };
+  | { readonly type: 'inject-crash' }
+  /** Start answering requests (the process switched to --run-as). */
+  | { readonly type: 'serve' };

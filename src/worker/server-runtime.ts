@@ -21,12 +21,12 @@ import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
 import { forwardedClient, isTrusted, mergeTrust, parseTrustEntry, trustsNobody, type TrustList } from '../http/trusted-proxies.js';
 import { ClientIdQuota } from '../shaping/client-id-quota.js';
-import { keyFromAddress, keyFromHeader, type ClientKey } from '../shaping/client-key.js';
+import { addressPrefix, keyFromAddress, keyFromHeader, type ClientKey } from '../shaping/client-key.js';
 import { openNestedFlow, type ServerShaper, type TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
 import { Exchange, WHOLE_BODY_BYTES, type ExchangeHost } from './exchange.js';
 import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
-import { bytes, encodeHeaders, type WireHeader } from './wire.js';
+import { encodeHeaders, type WireHeader } from './wire.js';
 
 const EMPTY_BODY = new Uint8Array(0);
 
@@ -54,11 +54,13 @@ export class ServerRuntime implements ExchangeHost {
   readonly generatedCacheControl: string;
   readonly tracebacks: boolean;
   readonly shaped: boolean;
-  readonly clientIdHeader: Uint8Array | null;
+  readonly clientIdHeader: string | null;
   readonly readsForwardedFor: boolean;
   readonly routesByHost: boolean;
   readonly logsAccess: boolean;
   closing = false;
+  /** Still running as root, before --run-as: requests get 503 (nothing is read as root). */
+  holding = false;
   readonly #http: HttpPolicy;
   readonly #sitesByHost: ReadonlyMap<string, SiteRuntime>;
   readonly #accessLog: AccessLogBuffer | null;
@@ -85,7 +87,7 @@ export class ServerRuntime implements ExchangeHost {
     this.shaped = this.#shaper !== null;
     this.#trust = mergeTrust(server.trustProxy.map((entry) => parseTrustEntry(entry)!));
     this.readsForwardedFor = !trustsNobody(this.#trust);
-    this.clientIdHeader = this.#shape?.clientIdHeader ? bytes(this.#shape.clientIdHeader) : null;
+    this.clientIdHeader = this.#shape?.clientIdHeader ?? null;
     this.#clientIds = this.#shape?.clientIdHeader ? new ClientIdQuota(this.#shape.clientIdLimit) : null;
     const site = (plan: SitePlan, shaper: ServerShaper | null): SiteRuntime =>
       new SiteRuntime(plan, http, options.files, options.bodies, options.directories, shaper);
@@ -117,6 +119,10 @@ export class ServerRuntime implements ExchangeHost {
 
   /** The uWS request handler. Never throws: a throw inside uWS terminates the process. */
   readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    if (this.holding) {
+      res.writeStatus(statusLine(503)).writeHeader('Retry-After', '1').writeHeader('Connection', 'close').end();
+      return;
+    }
     let exchange: Exchange;
     try {
       exchange = new Exchange(res, req, this);
@@ -154,9 +160,10 @@ export class ServerRuntime implements ExchangeHost {
     const client = trusted ? forwardedClient(this.#trust, peer, exchange.forwardedFor) : peer;
     const id = exchange.clientId;
     const quota = this.#clientIds;
-    // Only a trusted peer picks the bucket by header, and each client address only so many.
+    // Only a trusted peer picks the bucket by header, and each client (address, or IPv6 prefix
+    // when clients are grouped so) only so many.
     if (trusted && id !== '' && quota !== null) {
-      const address = formatAddress(client);
+      const address = formatAddress(addressPrefix(client, shape.ipv6PrefixBits));
       if (quota.acquire(address, id)) {
         exchange.onEnd = () => quota.release(address, id);
         return (seed) => keyFromHeader(id, seed);

@@ -53,7 +53,6 @@ export const REQUEST_HEADER = {
   host: bytes('host'),
   referer: bytes('referer'),
   userAgent: bytes('user-agent'),
-  forwardedFor: bytes('x-forwarded-for'),
 } as const;
 
 export const CONNECTION_CLOSE: WireHeader = [bytes('Connection'), bytes('close')];

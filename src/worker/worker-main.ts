@@ -66,7 +66,7 @@ function start(): void {
   const pool = new BufferPool();
   const blocks = new BlockCache();
   const files = new OpenFiles();
-  const bodies = new BodyStore(init.memory.bodyBudget, DEFAULT_BODY_BUDGET_BYTES);
+  const bodies = new BodyStore(init.memory.bodyBudget, init.slot, DEFAULT_BODY_BUDGET_BYTES);
   const directories = new DirectoryCache();
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
@@ -88,6 +88,7 @@ function start(): void {
       vhostShapers: memory.vhosts.map(shaperOf),
     });
   });
+  for (const runtime of runtimes) runtime.holding = init.held;
   const limiter = connectionLimiter(init.memory.connections, init.plan.maxConnections ?? Number.MAX_SAFE_INTEGER);
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.
@@ -104,6 +105,9 @@ function start(): void {
     switch (message.type) {
       case 'drain':
         return drain(runtimes, message.graceMs);
+      case 'serve':
+        for (const runtime of runtimes) runtime.holding = false;
+        return;
       case 'inject-crash':
         setImmediate(() => {
           throw new Error('injected crash (fault injection)');

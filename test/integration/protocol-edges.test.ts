@@ -42,6 +42,11 @@ class RawConnection {
 
   async request(path: string): Promise<{ head: string; body: Buffer }> {
     this.socket.write(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
+    return this.response();
+  }
+
+  /** The next whole response on the connection. */
+  async response(): Promise<{ head: string; body: Buffer }> {
     for (;;) {
       const end = this.#buffer.indexOf('\r\n\r\n');
       if (end >= 0) {
@@ -143,10 +148,15 @@ describe('protocol and lifecycle edges', () => {
     try {
       await get(new URL('/small.txt', server.url).href, { localAddress: '127.0.0.2', headers: { 'x-forwarded-for': '203.0.113.9, 127.0.0.2' } });
       await get(new URL('/small.txt', server.url).href, { localAddress: '127.0.0.3', headers: { 'x-forwarded-for': '203.0.113.10' } });
+      // A proxy that appends its own line after the one the client sent: the last line counts.
+      const twoLines = new RawConnection(server.url, '127.0.0.2');
+      twoLines.socket.write('GET /small.txt HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 203.0.113.11\r\n\r\n');
+      assert.equal((await twoLines.response()).body.toString(), 'small');
+      twoLines.socket.destroy();
     } finally {
       assert.equal(await server.stop(), 0);
     }
     const remotes = readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
-    assert.deepEqual(remotes, ['203.0.113.9', '127.0.0.3']);
+    assert.deepEqual(remotes, ['203.0.113.9', '127.0.0.3', '203.0.113.11']);
   });
 });

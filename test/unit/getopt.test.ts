@@ -36,16 +36,26 @@ test('grouped flags, and a group ending in an option that takes the rest or the 
   assert.deepEqual(ok(['-up', '8080']), ['-u', '-p=8080']);
 });
 
-test('the command name, --help and --version pass through', () => {
+test('the command name, --help and --version pass through; help wins over the rest of the line, not as a value', () => {
   assert.deepEqual(ok(['serve', '--cors']), ['serve', '--cors']);
   assert.deepEqual(ok(['--help']), ['--help']);
-  assert.deepEqual(ok(['--version']), ['--version']);
+  assert.deepEqual(ok(['--cors', '--version', '--frobnicate']), ['--version']);
+  assert.deepEqual(ok(['--path', '--help']), ['--path=--help'], 'a value, whatever it looks like');
+});
+
+test('a unique prefix of a long name is that option, as getopt read it; -- ends the options', () => {
+  assert.deepEqual(ok(['--log', 'a.log', '--shutdown=5']), ['--logfile=a.log', '--shutdown-timeout=5']);
+  assert.deepEqual(ok(['--dotfile']), ['--dotfiles']);
+  assert.match(message(['--shape-', '16']), /^unknown option --shape-/, 'a prefix of several names is not one');
+  assert.deepEqual(ok(['--cors', '--']), ['--cors']);
+  assert.match(message(['--', 'media']), /^unexpected argument "media"/);
 });
 
 test('what cannot be read is named, with what was expected', () => {
   assert.equal(message(['--path']), '--path: missing value (e.g. --path ./media)');
   assert.equal(message(['-p']), '-p: missing value (e.g. -p 8080)');
-  assert.equal(message(['--dotfile']), 'unknown option --dotfile; did you mean --dotfiles?');
+  assert.equal(message(['-h']), '-h: missing value (e.g. -h 8081 --path ./other); for help, --help');
+  assert.equal(message(['--dotflies']), 'unknown option --dotflies; did you mean --dotfiles?');
   assert.equal(message(['--zzzzzz']), 'unknown option --zzzzzz');
   assert.equal(message(['-x']), 'unknown option -x');
   assert.equal(message(['-ux']), '-x (in "-ux") is not an option');

@@ -197,6 +197,7 @@ test('config file errors point at the key path', () => {
     ['vpart.json', '{"servers":[{"vhosts":[{"host":"a.b","shape":{"rate":1}}]}]}', /^vpart.json: servers\[0\].vhosts\[0\].shape.rate: unknown key/],
     ['comma.json', '{\n  "workers": 2,\n  "servers": [\n    {"path": "x",}\n  ]\n}\n', /^comma.json: not valid JSON: Expected double-quoted property name at line 4, column 18$/],
     ['indent.yaml', 'workers: 2\n  cors: true\n', /^indent.yaml: not valid YAML: .* at line 1, column 10$/],
+    ['token.json', '{\n  "servers": [\n    {"path": tru }\n  ]\n}\n', /^token.json: not valid JSON: Unexpected token ' ' near line 3$/],
   ];
   for (const [name, text, message] of cases) rejects(() => buildPlan(loadConfigFile(configFile(name, text)), env), message);
   rejects(() => loadConfigFile('/nonexistent/mediacast.json'), /^--config: cannot read \/nonexistent\/mediacast.json: no such file$/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forwardedClient, isTrusted, mergeTrust, parseTrustEntry, TRUST_NOBODY } from '../../src/http/trusted-proxies.js';
 import { ClientIdQuota } from '../../src/shaping/client-id-quota.js';
-import { keyFromAddress, keyFromHeader } from '../../src/shaping/client-key.js';
+import { addressPrefix, keyFromAddress, keyFromHeader } from '../../src/shaping/client-key.js';
 
 const v4 = (...bytes: number[]) => Uint8Array.from(bytes);
 const mapped = (a: number, b: number, c: number, d: number) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d]);
@@ -58,6 +58,14 @@ test('client ids per address are capped; ids already held are always accepted', 
   quota.release('10.0.0.1', 'a');
   quota.release('10.0.0.1', 'c');
   assert.equal(quota.held('10.0.0.1'), 0);
+});
+
+test('address prefixes: IPv4 whole, IPv4-mapped as IPv4, IPv6 masked to the prefix', () => {
+  assert.deepEqual(addressPrefix(v4(10, 1, 2, 3), 64), v4(10, 1, 2, 3));
+  assert.deepEqual(addressPrefix(mapped(10, 1, 2, 3), 64), v4(10, 1, 2, 3));
+  assert.deepEqual(addressPrefix(v6('20010db8aaaabbbbccccddddeeeeffff'), 64), v6('20010db8aaaabbbb0000000000000000'));
+  assert.deepEqual(addressPrefix(v6('20010db8aaaabbbbccccddddeeeeffff'), 60), v6('20010db8aaaabbb00000000000000000'));
+  assert.deepEqual(addressPrefix(v6('20010db8aaaabbbbccccddddeeeeffff'), 128), v6('20010db8aaaabbbbccccddddeeeeffff'));
 });
 
 test('key hashes depend on the per-process seed; identities and IPv4 fingerprints do not', () => {

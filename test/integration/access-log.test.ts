@@ -24,11 +24,15 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Sends raw bytes and resolves with the status line of the answer. */
-function rawBytes(url: string, bytes: Buffer): Promise<string> {
+/** Sends raw bytes (`later` 50 ms after, as a second TCP segment) and resolves with the status line of the answer. */
+function rawBytes(url: string, bytes: Buffer, later?: Buffer): Promise<string> {
   const { port, hostname } = new URL(url);
   return new Promise((resolveLine, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    const socket = connect(Number(port), hostname, () => {
+      socket.setNoDelay(true);
+      socket.write(bytes);
+      if (later) setTimeout(() => socket.write(later), 50);
+    });
     let data = '';
     socket.on('data', (d: Buffer) => {
       data += d.toString('latin1');
@@ -123,8 +127,10 @@ describe('access log', () => {
       const huge = Buffer.from(`GET /a.txt HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
       assert.equal(await rawBytes(server.url, huge), 'HTTP/1.1 431 Request Header Fields Too Large');
       assert.match(await rawBytes(wide.url, huge), /^HTTP\/1.1 200 OK$/);
-      // Documented limits of the pinned uWS build: HTTP/1.0 is refused with 505.
+      // Documented limits of the pinned uWS build: HTTP/1.0 is refused with 505, and so is a
+      // request line that arrives in two TCP segments.
       assert.equal(await rawBytes(server.url, Buffer.from('GET /a.txt HTTP/1.0\r\nHost: x\r\n\r\n')), 'HTTP/1.1 505 HTTP Version Not Supported');
+      assert.equal(await rawBytes(server.url, Buffer.from('GET /a.txt HT'), Buffer.from('TP/1.1\r\nHost: x\r\n\r\n')), 'HTTP/1.1 505 HTTP Version Not Supported');
     } finally {
       assert.equal(await server.stop(), 0);
       assert.equal(await wide.stop(), 0);

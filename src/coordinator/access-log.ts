@@ -9,29 +9,35 @@
 import { createWriteStream, openSync, closeSync, type WriteStream } from 'node:fs';
 import { StartupError, StartupErrorCode } from '../config/errors.js';
 import { formatInteger } from '../config/rate-units.js';
+import type { Subsystem } from './lifecycle.js';
 
 /** Bytes the stream may hold unwritten before new lines are dropped. */
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 /** How long shutdown waits for the log to take its last lines. */
 const CLOSE_WAIT_MS = 3000;
 
-export class AccessLogWriter {
+export class AccessLogWriter implements Subsystem {
+  readonly name = 'access log';
   readonly #path: string;
   readonly #log: (line: string) => void;
-  #stream: WriteStream;
+  #stream: WriteStream | null = null;
   /** The current stream failed: lines are dropped until a reopen. */
   #failed = false;
   #droppedLines = 0;
 
-  /** Opens `path` for appending (`-`: standard output). Throws a StartupError if it cannot. */
+  /** A log at `path` (`-`: standard output), opened by start(). */
   constructor(path: string, log: (line: string) => void) {
     this.#path = path;
     this.#log = log;
-    if (path !== '-') {
+  }
+
+  /** Opens the file for appending. Rejects with a StartupError if it cannot. */
+  async start(): Promise<void> {
+    if (this.#path !== '-') {
       try {
-        closeSync(openSync(path, 'a'));
+        closeSync(openSync(this.#path, 'a'));
       } catch (error) {
-        throw new StartupError(StartupErrorCode.AccessLog, `cannot open the access log ${path}: ${(error as Error).message}`);
+        throw new StartupError(StartupErrorCode.AccessLog, `cannot open the access log ${this.#path}: ${(error as Error).message}`);
       }
     }
     this.#stream = this.#open();
@@ -39,6 +45,7 @@ export class AccessLogWriter {
 
   /** Appends whole lines (each ending in a newline). */
   write(lines: string): void {
+    if (this.#stream === null) return;
     if (this.#failed || this.#stream.writableLength > MAX_PENDING_BYTES) {
       this.#droppedLines += countLines(lines);
       return;
@@ -48,7 +55,7 @@ export class AccessLogWriter {
 
   /** Closes the current file and opens the path again (after rotation, or after a failure). */
   reopen(): void {
-    if (this.#path === '-') return;
+    if (this.#path === '-' || this.#stream === null) return;
     const old = this.#stream;
     this.#reportDropped();
     this.#stream = this.#open();
@@ -60,15 +67,17 @@ export class AccessLogWriter {
    * Flushes and closes (standard output is flushed and left open). A log that cannot take the
    * last lines (a stalled pipe) gets CLOSE_WAIT_MS, then they are dropped: shutdown must end.
    */
-  close(): Promise<void> {
+  stop(): Promise<void> {
     this.#reportDropped();
+    const stream = this.#stream;
+    if (stream === null) return Promise.resolve();
     return new Promise((resolveClose) => {
       const timer = setTimeout(() => {
         this.#log(`access log ${this.#path}: could not write its last lines within ${CLOSE_WAIT_MS / 1000} s; dropped`);
-        this.#stream.destroy();
+        stream.destroy();
         resolveClose();
       }, CLOSE_WAIT_MS);
-      this.#stream.end(() => {
+      stream.end(() => {
         clearTimeout(timer);
         resolveClose();
       });

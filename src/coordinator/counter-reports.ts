@@ -7,6 +7,7 @@ import type { ShapePlan } from '../config/plan.js';
 import { formatInteger } from '../config/rate-units.js';
 import { overflowFlows } from '../shaping/client-table.js';
 import { shedConnections } from '../worker/connection-limit.js';
+import type { Subsystem } from './lifecycle.js';
 
 export const REPORT_EVERY_MS = 10_000;
 
@@ -16,19 +17,26 @@ export interface CounterReport {
   describe(added: number, seconds: number): string;
 }
 
-/** Starts reporting; returns the function that stops it. */
-export function startCounterReports(reports: readonly CounterReport[], log: (line: string) => void, everyMs = REPORT_EVERY_MS): () => void {
-  if (reports.length === 0) return () => {};
-  const seen = reports.map((report) => report.read());
-  const timer = setInterval(() => {
-    reports.forEach((report, i) => {
-      const total = report.read();
-      if (total !== seen[i]) log(report.describe(total - seen[i]!, everyMs / 1000));
-      seen[i] = total;
-    });
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+/** Reports every `everyMs` while running. */
+export function counterReporting(reports: readonly CounterReport[], log: (line: string) => void, everyMs = REPORT_EVERY_MS): Subsystem {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    name: 'counter reports',
+    async start() {
+      const seen = reports.map((report) => report.read());
+      timer = setInterval(() => {
+        reports.forEach((report, i) => {
+          const total = report.read();
+          if (total !== seen[i]) log(report.describe(total - seen[i]!, everyMs / 1000));
+          seen[i] = total;
+        });
+      }, everyMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+    },
+  };
 }
 
 /** Responses that found a server's client table full. */

@@ -1,9 +1,8 @@
 /**
- * The coordinator: validates the environment against the plan, starts the workers, reports what
- * listens where, and shuts everything down in a fixed order (stop accepting, drain in-flight
- * responses, let workers close their sockets and exit, remove unix sockets).
+ * The coordinator: validates the environment against the plan, allocates the shared memory, and
+ * runs its subsystems (lifecycle.ts) in order: the access log, the workers, the switch to
+ * --run-as, the counter reports; shutdown takes them down in reverse within one grace period.
  */
-import { chmodSync, rmSync } from 'node:fs';
 import type { Plan, ServerPlan, ShapePlan } from '../config/plan.js';
 import { freezePlan } from '../config/plan.js';
 import { describeLevel } from '../config/shape-spec.js';
@@ -12,14 +11,18 @@ import { formatInteger } from '../config/rate-units.js';
 import { createBodyBudget } from '../files/body-store.js';
 import { createConnectionCounters } from '../worker/connection-limit.js';
 import { createShaperMemory } from '../shaping/shaper-memory.js';
-import { createStatsMemory, readTotals } from '../stats/shaping-stats.js';
+import { createStatsMemory } from '../stats/shaping-stats.js';
 import type { SharedMemory } from '../worker/messages.js';
 import { StartupError, StartupErrorCode } from '../config/errors.js';
 import { AccessLogWriter } from './access-log.js';
 import { FD_PATHS } from '../files/safe-open.js';
-import { checkCanSwitch, dropPrivileges, resolveIdentity, runningAsRoot } from './privileges.js';
+import { checkCanSwitch, resolveIdentity, runningAsRoot } from './privileges.js';
 import { prepareServers } from './listen-checks.js';
-import { overflowReport, shedReport, startCounterReports } from './counter-reports.js';
+import { counterReporting, overflowReport, shedReport, type CounterReport } from './counter-reports.js';
+import { startInOrder } from './lifecycle.js';
+import { privilegesStep } from './subsystems/privileges.js';
+import { shapingTotals } from './subsystems/shaping-totals.js';
+import { unixSocketFiles } from './subsystems/unix-sockets.js';
 import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from './descriptor-limit.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -76,53 +79,23 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     stats: createStatsMemory(servers.length, plan.workers),
     bodyBudget: createBodyBudget(plan.workers),
   };
-  const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
   // uWS reads this once, when its native module loads (in the first worker): the process's
   // environment, not a worker's copy of it.
   process.env['UWS_HTTP_MAX_HEADERS_SIZE'] = String(plan.maxHeaderBytes);
-  const switching = identity !== null && runningAsRoot();
-  const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines), switching);
-  try {
-    await workers.start();
-  } catch (error) {
-    await workers.drain(0);
-    await accessLog?.close();
-    throw error;
-  }
-  try {
-    for (const server of servers) {
-      if (server.listen.kind === 'unix') chmodSync(server.listen.path, server.listen.mode);
-    }
-    // Every port is open: from here on nothing needs root.
-    if (switching) {
-      dropPrivileges(identity!);
-      workers.stopRestarting(`after --run-as a new listener cannot join the ports root's sockets hold`);
-      workers.release();
-    }
-  } catch (error) {
-    await workers.drain(0);
-    await accessLog?.close();
-    throw error;
-  }
-  if (identity === null && runningAsRoot()) {
-    io.log('warning: serving as root: every file root can read is one symlink or bug away; use --run-as USER to drop privileges');
-  }
-  const stopReports = startCounterReports(
+  const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
+  const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines), identity !== null && runningAsRoot());
+  // In starting order; they stop in reverse.
+  const running = await startInOrder(
     [
-      ...servers.flatMap((server) => {
-        const { server: own, vhosts } = memory.shapers[server.id]!;
-        return [
-          ...(own && server.shape ? [overflowReport(describeListen(server.listen), server.shape, own)] : []),
-          ...server.vhosts.flatMap((vhost, i) =>
-            vhosts[i] && vhost.shape ? [overflowReport(`${describeListen(server.listen)} ${vhost.hostname}`, vhost.shape, vhosts[i]!)] : [],
-          ),
-        ];
-      }),
-      shedReport(memory.connections, connections.max),
+      ...(accessLog ? [accessLog] : []),
+      unixSocketFiles(servers, io.log),
+      shapingTotals(servers, memory.stats, plan.workers, io.print),
+      workers,
+      privilegesStep(servers, identity, workers, io.log),
+      counterReporting([...overflowReports(servers, memory), shedReport(memory.connections, connections.max)], io.log),
     ],
     io.log,
   );
-  const bound = servers.map(describeBound);
   for (const server of servers) {
     const everywhere = server.listen.kind !== 'unix' && server.listen.host === undefined;
     io.print(`serving ${server.site.root} at ${describeListen(server.listen)}${everywhere ? ' (every IPv4 and IPv6 address)' : ''}`);
@@ -131,40 +104,26 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       if (vhost.shape) io.print(`  virtual host ${vhost.hostname}, inside the server's limits: ${describeShape(vhost.shape)}`);
     }
   }
-  let shutdown: Promise<void> | undefined;
   return {
-    servers: bound,
+    servers: servers.map(describeBound),
     workers,
     memory,
     reopenLog: () => accessLog?.reopen(),
-    shutdown: () => {
-      shutdown ??= (async () => {
-        stopReports();
-        const { cutResponses } = await workers.drain(plan.shutdownGraceMs);
-        if (cutResponses > 0) io.log(`shutdown: ${cutResponses} response(s) cut after the ${plan.shutdownGraceMs} ms grace period`);
-        for (const server of servers) {
-          if (!server.shape) continue;
-          const totals = readTotals(memory.stats, server.id, plan.workers);
-          const perWrite = totals.writes === 0 ? 0 : totals.bytes / totals.writes;
-          io.print(
-            `${describeListen(server.listen)}: shaped ${formatInteger(totals.bytes)} B in ${formatInteger(totals.writes)} writes ` +
-              `(${formatInteger(perWrite)} B per write)`,
-          );
-        }
-        for (const server of servers) {
-          if (server.listen.kind !== 'unix') continue;
-          try {
-            rmSync(server.listen.path, { force: true });
-          } catch (error) {
-            // After --run-as the socket's directory may not be ours to change.
-            io.log(`shutdown: cannot remove unix:${server.listen.path}: ${(error as Error).message}`);
-          }
-        }
-        await accessLog?.close();
-      })();
-      return shutdown;
-    },
+    shutdown: () => running.stop(plan.shutdownGraceMs),
   };
+}
+
+/** One report per shaped server and virtual host: responses that found its client table full. */
+function overflowReports(servers: readonly ServerPlan[], memory: SharedMemory): CounterReport[] {
+  return servers.flatMap((server) => {
+    const { server: own, vhosts } = memory.shapers[server.id]!;
+    return [
+      ...(own && server.shape ? [overflowReport(describeListen(server.listen), server.shape, own)] : []),
+      ...server.vhosts.flatMap((vhost, i) =>
+        vhosts[i] && vhost.shape ? [overflowReport(`${describeListen(server.listen)} ${vhost.hostname}`, vhost.shape, vhosts[i]!)] : [],
+      ),
+    ];
+  });
 }
 
 /**

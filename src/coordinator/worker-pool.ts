@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { StartupError, StartupErrorCode, type SerializedError } from '../config/errors.js';
 import type { Plan } from '../config/plan.js';
 import type { CoordinatorToWorker, SharedMemory, WorkerInit, WorkerToCoordinator } from '../worker/messages.js';
+import { remaining, type Subsystem } from './lifecycle.js';
 
 const WORKER_ENTRY = new URL('../worker/worker-main.js', import.meta.url);
 const FIRST_BACKOFF_MS = 100;
@@ -36,7 +37,8 @@ interface Slot {
   restartTimer: NodeJS.Timeout | null;
 }
 
-export class WorkerPool extends EventEmitter<WorkerEvents> {
+export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem {
+  readonly name = 'workers';
   readonly #plan: Plan;
   readonly #memory: SharedMemory;
   readonly #log: (line: string) => void;
@@ -67,8 +69,20 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
     }));
   }
 
-  /** Starts every worker; resolves when all are listening, rejects on the first startup failure. */
-  start(): Promise<void> {
+  /**
+   * Starts every worker; resolves when all are listening, rejects on the first startup failure
+   * (after the workers that did start have closed their sockets and exited).
+   */
+  async start(): Promise<void> {
+    try {
+      await this.#startAll();
+    } catch (error) {
+      await this.drain(0);
+      throw error;
+    }
+  }
+
+  #startAll(): Promise<void> {
     return new Promise((resolveAll, reject) => {
       let waiting = this.#slots.length;
       const onStartupExit = (slot: Slot, error: SerializedError | null): void =>
@@ -106,6 +120,13 @@ export class WorkerPool extends EventEmitter<WorkerEvents> {
   /** Fault injection: make a worker throw an uncaught error. */
   injectCrash(slot: number): void {
     this.#post(this.#slots[slot], { type: 'inject-crash' });
+  }
+
+  /** Drains every worker by `deadline`, and says how many responses that cut. */
+  async stop(deadline: number): Promise<void> {
+    const graceMs = Math.round(remaining(deadline));
+    const { cutResponses } = await this.drain(graceMs);
+    if (cutResponses > 0) this.#log(`shutdown: ${cutResponses} response(s) cut after the ${graceMs} ms grace period`);
   }
 
   /** Asks every worker to drain and waits until all threads have exited. */

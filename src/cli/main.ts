@@ -2,20 +2,19 @@
  * The command line interface, loaded by the `mediacast` executable (mediacast.cts). The only place that calls process.exit: usage errors exit 2 with
  * one line, startup failures exit 1, a clean shutdown exits 0.
  */
-import { readFileSync } from 'node:fs';
 import { Builtins, Cli, Command } from 'clipanion';
+import { VERSION } from '../version.js';
 import { renderHelp } from './manual.js';
 import { parseArgv } from './getopt.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** `--help` only (the original server uses `-h` for --host): the manual made from the option table. */
 class HelpCommand extends Command {
   static override paths = [['--help']];
 
   async execute(): Promise<number> {
-    this.context.stdout.write(renderHelp(packageJson.version));
+    this.context.stdout.write(renderHelp(VERSION));
     return 0;
   }
 }
@@ -29,7 +28,7 @@ export function createCli(): Cli {
   const cli = new Cli({
     binaryLabel: 'Mediacast Server',
     binaryName: 'mediacast',
-    binaryVersion: packageJson.version,
+    binaryVersion: VERSION,
     enableColors: Boolean(process.stdout.isTTY),
   });
   cli.register(ServeCommand);

@@ -2,10 +2,10 @@
  * Build step: writes the man page (dist/man/mediacast.1, named by package.json `man`) from the
  * option table, so `man mediacast` after `npm install -g .` says what `--help` says.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { VERSION } from '../version.js';
 import { renderManPage } from './manual.js';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const target = new URL('../../man/mediacast.1', import.meta.url);
 mkdirSync(new URL('.', target), { recursive: true });
-writeFileSync(target, renderManPage(packageJson.version));
+writeFileSync(target, renderManPage(VERSION));

@@ -32,6 +32,8 @@ import {
   checkMimeType,
   checkNonEmpty,
   parseAlias,
+  parseBonjourName,
+  parseInterfaceName,
   parseHeaderSize,
   parseHostname,
   parseInteger,
@@ -149,6 +151,9 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--shutdown-timeout':
       draft.graceMs = parseSeconds(value, where);
       return true;
+    case '--bonjour-interface':
+      draft.bonjourInterfaces.push(parseInterfaceName(value, where));
+      return true;
     case '--max-header-size':
       draft.maxHeaderBytes = parseHeaderSize(value, where);
       return true;
@@ -182,6 +187,12 @@ function applyServer(cursor: Cursor, name: string, value: string, where: string)
       }
       return true;
     }
+    case '--bonjour':
+      server.bonjour.push(parseBonjourName(value, where));
+      return true;
+    case '--no-bonjour':
+      server.bonjour.length = 0;
+      return true;
     case '--trust-proxy': {
       const entries = parseTrustProxy(value, where);
       server.trustProxy = { value: [...(server.trustProxy?.value ?? []), ...entries], where: server.trustProxy?.where ?? where };

@@ -30,7 +30,9 @@ import {
   checkMimeType,
   checkNonEmpty,
   parseAlias,
+  parseBonjourName,
   parseHeaderSize,
+  parseInterfaceName,
   parseHostname,
   parseInteger,
   parseRunAs,
@@ -88,6 +90,7 @@ const isServer = t.isObject({
   clientIdLimit: t.isOptional(t.isNumber()),
   shapeTableSize: t.isOptional(t.isNumber()),
   trustProxy: t.isOptional(t.isOneOf([t.isString(), t.isArray(t.isString())], { exclusive: true })),
+  bonjour: t.isOptional(t.isOneOf([t.isBoolean(), t.isString(), t.isArray(t.isString())], { exclusive: true })),
 });
 
 const isConfig = t.isObject({
@@ -101,6 +104,7 @@ const isConfig = t.isObject({
   logfile: t.isOptional(t.isNullable(t.isString())),
   runAs: t.isOptional(t.isString()),
   maxConnections: t.isOptional(t.isNumber()),
+  bonjourInterfaces: t.isOptional(t.isArray(t.isString())),
   maxHeaderSize: t.isOptional(t.isOneOf([t.isNumber(), t.isString()], { exclusive: true })),
   servers: t.isOptional(t.isArray(isServer)),
 });
@@ -157,6 +161,7 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.maxConnections !== undefined) {
     draft.maxConnections = parseInteger(String(config.maxConnections), at('maxConnections'), 1, 10_000_000, 'a whole number of connections from 1 to 10000000');
   }
+  (config.bonjourInterfaces ?? []).forEach((name, i) => draft.bonjourInterfaces.push(parseInterfaceName(name, at(`bonjourInterfaces[${i}]`))));
   if (config.maxHeaderSize !== undefined) draft.maxHeaderBytes = parseHeaderSize(String(config.maxHeaderSize), at('maxHeaderSize'));
   if (config.runAs !== undefined) draft.runAs = parseRunAs(config.runAs, at('runAs'));
   if (config.servers?.length === 0) {
@@ -181,6 +186,11 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
     draft.vhosts.push({ ...site, ...shape, hostname: { value: parseHostname(vhost.host, at(`${vkey}.host`)), where: at(`${vkey}.host`) }, fromFile: true });
   });
   if (server.shape !== undefined) draft.shape = shapeDraft(server.shape, at(`${key}.shape`));
+  if (server.bonjour !== undefined) {
+    const where = at(`${key}.bonjour`);
+    const names = server.bonjour === true ? ['-'] : server.bonjour === false ? [] : typeof server.bonjour === 'string' ? [server.bonjour] : server.bonjour;
+    names.forEach((name, i) => draft.bonjour.push(parseBonjourName(name, Array.isArray(server.bonjour) ? `${where}[${i}]` : where)));
+  }
   if (server.trustProxy !== undefined) {
     const where = at(`${key}.trustProxy`);
     const list = typeof server.trustProxy === 'string' ? [server.trustProxy] : server.trustProxy;

@@ -18,6 +18,7 @@ export function planToDocument(plan: Plan): ConfigDocument {
     logfile: plan.logfile,
     ...(plan.maxConnections === null ? {} : { maxConnections: plan.maxConnections }),
     maxHeaderSize: plan.maxHeaderBytes,
+    ...(plan.bonjourInterfaces.length > 0 ? { bonjourInterfaces: [...plan.bonjourInterfaces] } : {}),
     ...(plan.runAs ? { runAs: plan.runAs.group === undefined ? plan.runAs.user : `${plan.runAs.user}:${plan.runAs.group}` } : {}),
     servers: plan.servers.map(serverDocument),
   };
@@ -31,6 +32,7 @@ function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers
     ...siteDocument(server.site),
     vhosts: server.vhosts.map((vhost) => ({ host: vhost.hostname, ...siteDocument(vhost), ...(vhost.shape ? { shape: limitsDocument(vhost.shape) } : {}) })),
     ...(server.trustProxy.length > 0 ? { trustProxy: [...server.trustProxy] } : {}),
+    ...(server.bonjour.length > 0 ? { bonjour: [...server.bonjour] } : {}),
     ...(shape
       ? {
           ...(server.shape ? { shape: limitsDocument(server.shape) } : {}),

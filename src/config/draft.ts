@@ -64,6 +64,8 @@ export interface ServerDraft {
   shape?: Sourced<ShapeLimits>;
   /** `--trust-proxy` entries, each checked, with where the first one was given. */
   trustProxy?: Sourced<string[]>;
+  /** Bonjour names, in order (`--no-bonjour` empties the list). */
+  bonjour: string[];
   /** Settings that only mean something with a shape, with where each was given. */
   readonly shapeSettings: Partial<{ [K in keyof ShapeSettings]: Sourced<ShapeSettings[K]> & { readonly label: string } }>;
 }
@@ -116,6 +118,7 @@ export interface Draft {
   runAs?: RunAsPlan;
   maxConnections?: number;
   maxHeaderBytes?: number;
+  bonjourInterfaces: string[];
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -132,12 +135,12 @@ export interface BuildEnv {
 export const newSiteDraft = (): SiteDraft => ({ ignoreExts: [], aliases: [] });
 
 export function newServerDraft(origin: string, fromFile = false): ServerDraft {
-  return { origin, fromFile, site: newSiteDraft(), vhosts: [], shapeSettings: {} };
+  return { origin, fromFile, site: newSiteDraft(), vhosts: [], shapeSettings: {}, bonjour: [] };
 }
 
 /** A draft with the seed's first server (tcp:8080 unless told otherwise). */
 export function newDraft(): Draft {
-  return { servers: [newServerDraft('the first server')] };
+  return { servers: [newServerDraft('the first server')], bonjourInterfaces: [] };
 }
 
 /** Applies defaults, checks what involves several values or the disk, and freezes the plan. */
@@ -158,6 +161,7 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
     runAs: draft.runAs ?? null,
     maxConnections: draft.maxConnections ?? null,
     maxHeaderBytes: draft.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+    bonjourInterfaces: draft.bonjourInterfaces,
   });
 }
 
@@ -188,6 +192,7 @@ function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan 
     vhosts,
     shape: draft.shape ? shapeOf(draft, draft.shape.value) : null,
     trustProxy: draft.trustProxy?.value ?? [],
+    bonjour: draft.bonjour,
   };
 }
 

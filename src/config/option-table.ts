@@ -222,6 +222,34 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       'bucket. Example: `--shape-table-size 262144`',
   },
   {
+    names: ['--bonjour'],
+    takesValue: true,
+    valueName: 'NAME',
+    group: 'servers',
+    scope: 'server',
+    description:
+      'Advertise the current server by Bonjour/mDNS (_http._tcp, _https._tcp for ssl) under this name; %s is the ' +
+      'computer name, %d the port, - the default name "Mediacast-Webserver (%s on port %d)"; repeat for more ' +
+      'names. Off unless given. Example: `--bonjour -` or `--bonjour "Lab rig on %d"`',
+  },
+  {
+    names: ['--no-bonjour'],
+    takesValue: false,
+    group: 'servers',
+    scope: 'server',
+    description: 'Do not advertise the current server (drops names a config file gave it). Example: `--no-bonjour`',
+  },
+  {
+    names: ['--bonjour-interface'],
+    takesValue: true,
+    valueName: 'NAME',
+    group: 'servers',
+    scope: 'global',
+    description:
+      'Advertise only on this network interface; repeat for more (default: every interface with a routable ' +
+      'address; loopback and link-local-only ones never). Example: `--bonjour-interface eth0`',
+  },
+  {
     names: ['--cors'],
     takesValue: false,
     group: 'responses',

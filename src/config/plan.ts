@@ -100,6 +100,11 @@ export interface ServerPlan {
    * whose X-Forwarded-For and client id header are believed. Empty: nobody's.
    */
   readonly trustProxy: readonly string[];
+  /**
+   * Bonjour/mDNS instance names to advertise this server under (`%s` the computer name, `%d` the
+   * port); empty: not advertised.
+   */
+  readonly bonjour: readonly string[];
 }
 
 /** Response policy shared by every server. */
@@ -131,6 +136,8 @@ export interface Plan {
    * in a plan not yet started: the coordinator derives it from the descriptor limit.
    */
   readonly maxConnections: number | null;
+  /** Interfaces mDNS advertises on (names); empty: every interface with a usable address. */
+  readonly bonjourInterfaces: readonly string[];
   /** Largest request head (request line and headers) accepted; larger ones get 431 from uWS. */
   readonly maxHeaderBytes: number;
   /** The account to switch to once listening (started as root), or null to stay as started. */
@@ -148,6 +155,8 @@ export const DEFAULT_MIME_TYPE = 'application/octet-stream';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_TABLE_SIZE = 65_536;
 export const DEFAULT_CLIENT_ID_LIMIT = 1024;
+/** The original's instance name: the computer name and the port. */
+export const DEFAULT_BONJOUR_NAME = 'Mediacast-Webserver (%s on port %d)';
 /** uWS's own default is 4 KiB: too small for signed media URLs and the cookies that come with them. */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_PASSWD_FILE = '/etc/passwd';

@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { parseTrustEntry } from '../http/trusted-proxies.js';
-import type { AliasPlan, RunAsPlan } from './plan.js';
+import { DEFAULT_BONJOUR_NAME, type AliasPlan, type RunAsPlan } from './plan.js';
 import { parseQuantity } from './rate-units.js';
 
 function bad(where: string, message: string): never {
@@ -121,6 +121,27 @@ export function parseHeaderSize(value: string, where: string): number {
   if (!parsed.ok) bad(where, parsed.message);
   if (parsed.bytes < 1024 || parsed.bytes > 1024 * 1024) bad(where, `got "${value}", expected a size from 1KiB to 1MiB (e.g. 16KiB)`);
   return parsed.bytes;
+}
+
+/**
+ * A Bonjour instance name: `-` for the default, else text with at most one `%s` (computer name)
+ * and one `%d` (port); 63 bytes at most once filled, as DNS labels are.
+ */
+export function parseBonjourName(value: string, where: string): string {
+  if (value === '-') return DEFAULT_BONJOUR_NAME;
+  if (value.trim() === '') bad(where, 'empty name (expected e.g. "Lab server on %d", or - for the default)');
+  const placeholders = value.match(/%./g) ?? [];
+  if (placeholders.some((p) => p !== '%s' && p !== '%d' && p !== '%%') || placeholders.filter((p) => p === '%s').length > 1 || placeholders.filter((p) => p === '%d').length > 1) {
+    bad(where, `"${value}": only %s (the computer name), %d (the port) and %% may appear, each once`);
+  }
+  if (/[\x00-\x1f]/.test(value)) bad(where, `"${value}" holds a control character`);
+  return value;
+}
+
+/** An interface name for --bonjour-interface. */
+export function parseInterfaceName(value: string, where: string): string {
+  if (!/^[A-Za-z0-9_.:@-]{1,32}$/.test(value)) bad(where, `"${value}" is not an interface name (expected e.g. eth0)`);
+  return value;
 }
 
 export function parseShapeBy(value: string, where: string): 'ip' | 'connection' {

@@ -23,6 +23,8 @@ import { startInOrder } from './lifecycle.js';
 import { privilegesStep } from './subsystems/privileges.js';
 import { shapingTotals } from './subsystems/shaping-totals.js';
 import { unixSocketFiles } from './subsystems/unix-sockets.js';
+import { mdnsAdvertising } from './subsystems/mdns.js';
+import { VERSION } from '../version.js';
 import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from './descriptor-limit.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -93,6 +95,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       workers,
       privilegesStep(servers, identity, workers, io.log),
       counterReporting([...overflowReports(servers, memory), shedReport(memory.connections, connections.max)], io.log),
+      mdnsAdvertising(servers, plan.bonjourInterfaces, VERSION, io),
     ],
     io.log,
   );

@@ -46,15 +46,17 @@ export async function runCli(args: readonly string[], options: { cwd?: string; t
  */
 export async function startCli(
   args: readonly string[],
-  options: { servers?: number; cwd?: string; loopbackPort?: boolean; env?: NodeJS.ProcessEnv; descriptorLimit?: number } = {},
+  options: { servers?: number; cwd?: string; loopbackPort?: boolean; env?: NodeJS.ProcessEnv; descriptorLimit?: number; netns?: string } = {},
 ): Promise<ServerProcess> {
   const expected = options.servers ?? 1;
   const fullArgs = options.loopbackPort === false ? [...args] : ['-p', 'tcp:0:interface=127.0.0.1', ...args];
   // `exec` keeps the pid: the shell becomes the server.
   const [command, commandArgs] =
-    options.descriptorLimit === undefined
-      ? [process.execPath, [CLI, ...fullArgs]]
-      : ['/bin/sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI, ...fullArgs]];
+    options.netns !== undefined
+      ? ['ip', ['netns', 'exec', options.netns, process.execPath, CLI, ...fullArgs]]
+      : options.descriptorLimit === undefined
+        ? [process.execPath, [CLI, ...fullArgs]]
+        : ['/bin/sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI, ...fullArgs]];
   const child = spawn(command, commandArgs, {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,6 +29,7 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
       vhosts: [],
       shape: null,
       trustProxy: [],
+      bonjour: [],
     },
   ]);
   assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false, listings: true });

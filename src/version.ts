@@ -1,0 +1,4 @@
+/** The package version (package.json), for --version, the man page and Bonjour TXT records. */
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -92,7 +92,7 @@ function fail(message: string): ParsedArgv {
 
 const LONG_NAMES = SERVE_OPTIONS.map(canonicalName);
 /** Options of the original server that this one does not offer yet. */
-const NOT_YET: ReadonlySet<string> = new Set(['--reverse', '--monster', '--bonjour']);
+const NOT_YET: ReadonlySet<string> = new Set(['--reverse', '--monster']);
 
 /** The one long name that starts with `prefix`, if exactly one does. */
 function uniquePrefix(prefix: string): string | undefined {

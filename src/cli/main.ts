@@ -54,3 +54,6 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// Everything has stopped; a handle some library left open (a socket bound while shutting down)
+// must not keep the process alive. Unref'd: a process with nothing left exits before it fires.
+setTimeout(() => process.exit(), 1000).unref();

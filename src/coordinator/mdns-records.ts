@@ -17,8 +17,11 @@ export interface Advertisement {
   readonly address: string | null;
 }
 
-/** A DNS label holds 63 bytes: longer names are cut (on a character boundary). */
-const MAX_NAME_BYTES = 63;
+/**
+ * A DNS label holds 63 bytes: longer names are cut (on a character boundary), leaving room for the
+ * " (2)" a name conflict adds.
+ */
+const MAX_NAME_BYTES = 63 - ' (99)'.length;
 /** One TXT string holds 255 bytes, key and "=" included. */
 const MAX_TXT_BYTES = 255;
 
@@ -53,14 +56,16 @@ export function txtRecord(server: ServerPlan, version: string): Record<string, s
 export function advertisementsOf(server: ServerPlan, computer: string, version: string): Advertisement[] {
   const listen = server.listen;
   if (listen.kind === 'unix' || server.bonjour.length === 0) return [];
-  if (listen.host !== undefined && isLoopback(listen.host)) return [];
+  // Bound to one address that must not be advertised (loopback, link-local, mapped): nothing to say.
+  if (listen.host !== undefined && isAddress(listen.host) && !isWildcard(listen.host) && !advertisable(listen.host)) return [];
+  if (listen.host !== undefined && isLoopback(listen.host.toLowerCase())) return [];
   const txt = txtRecord(server, version);
   return server.bonjour.map((template) => ({
     name: fillName(template, computer, listen.port),
     type: listen.kind === 'ssl' ? 'https' : 'http',
     port: listen.port,
     txt,
-    address: listen.host !== undefined && isAddress(listen.host) && !isWildcard(listen.host) ? listen.host : null,
+    address: listen.host !== undefined && isAddress(listen.host) && !isWildcard(listen.host) ? listen.host.toLowerCase() : null,
   }));
 }
 
@@ -85,17 +90,18 @@ export function usableInterfaces(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>
   return usable;
 }
 
-function advertisable(address: string): boolean {
+/** Not loopback, not link-local (fe80::/10, 169.254/16), not IPv4-mapped, not a wildcard, no zone. */
+export function advertisable(address: string): boolean {
   const lower = address.toLowerCase();
-  return !isLoopback(lower) && !/^fe[89ab]/.test(lower) && !lower.startsWith('::ffff:') && !isWildcard(lower);
+  return !isLoopback(lower) && !/^fe[89ab]/.test(lower) && !/^169\.254\./.test(lower) && !lower.startsWith('::ffff:') && !lower.includes('%') && !isWildcard(lower);
 }
 
 function isLoopback(host: string): boolean {
-  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+  return /^127\./.test(host) || host === '::1' || /^localhost(\.|$)/.test(host) || host === 'ip6-localhost';
 }
 
 function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::';
+  return host === '0.0.0.0' || /^[0:]+$/.test(host);
 }
 
 function isAddress(host: string): boolean {

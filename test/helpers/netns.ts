@@ -15,11 +15,14 @@ export interface NamespacePair {
   remove(): void;
 }
 
-/** Null when namespaces can be made here, else the reason. */
+/** Null when namespaces can be made here, else the reason (found by making and removing one). */
 export function unavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
   if (spawnSync('ip', ['-V']).status !== 0) return 'needs iproute2 (ip netns)';
-  return null;
+  const probe = `mcprobe${process.pid}`;
+  const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  spawnSync('ip', ['netns', 'del', probe]);
+  return made.status === 0 ? null : `cannot create a network namespace here: ${made.stderr.trim()}`;
 }
 
 export function createPair(tag: string): NamespacePair {
@@ -32,8 +35,9 @@ export function createPair(tag: string): NamespacePair {
   };
   const remove = (): void => {
     for (const ns of [server, client]) spawnSync('ip', ['netns', 'del', ns]);
+    // Left in this namespace when moving it failed half-way.
+    spawnSync('ip', ['link', 'del', serverInterface]);
   };
-  remove();
   try {
     ip('netns', 'add', server);
     ip('netns', 'add', client);

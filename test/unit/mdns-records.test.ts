@@ -14,7 +14,7 @@ const opts = (...pairs: Array<[string, string | boolean]>): GivenOption[] => pai
 test('names: %s the computer, %d the port, %% a percent sign; cut to a DNS label', () => {
   assert.equal(fillName('Mediacast-Webserver (%s on port %d)', 'studio', 8080), 'Mediacast-Webserver (studio on port 8080)');
   assert.equal(fillName('100%% %s', 'x', 1), '100% x');
-  assert.equal(Buffer.byteLength(fillName('☃'.repeat(40), 'x', 1)), 63, 'never splits a character');
+  assert.equal(Buffer.byteLength(fillName('☃'.repeat(40), 'x', 1)), 57, 'never splits a character, and leaves room for " (2)"');
 });
 
 test('the command line: off unless --bonjour; - is the default name; per server in argv order; --no-bonjour', () => {
@@ -73,4 +73,9 @@ test('interfaces: loopback, link-local-only and IPv4-mapped addresses are never 
   };
   assert.deepEqual(usableInterfaces(interfaces, []), [{ name: 'eth0', addresses: ['192.168.1.20', '2001:db8::20'] }]);
   assert.deepEqual(usableInterfaces(interfaces, ['veth1']), []);
+  assert.deepEqual(usableInterfaces({ wlan0: [info('169.254.3.4')] }, []), [], 'IPv4 link-local too');
+  for (const host of ['::ffff:10.0.0.5', 'fe80::1', '169.254.1.1', 'LOCALHOST']) {
+    const plan = resolveArgv(opts(['--port', `tcp:8080:interface=${host.replace(/:/g, '\\:')}`], ['--bonjour', '-']), env);
+    assert.deepEqual(advertisementsOf(plan.servers[0]!, 'x', '1'), [], `a listener on ${host} is not advertised`);
+  }
 });

@@ -3,9 +3,9 @@
  * (@homebridge/ciao). The interfaces are passed to ciao explicitly, from os.networkInterfaces():
  * ciao's own discovery reads `ip -o link show`, whose `eth0@if23` names for veth and container
  * interfaces match nothing, and would leave it advertising on loopback alone. Every service is
- * probed and announced in the background (startup does not wait for probing); a failure is logged
- * and retried with backoff and never takes the media server down; a name taken on the network is
- * renamed by ciao and the final name logged; stop sends goodbyes (TTL 0).
+ * probed and announced in the background (startup does not wait for probing; ciao retries what
+ * fails); nothing that goes wrong here takes the media server down; a name taken on the network
+ * is renamed by ciao and the final name logged; stop sends goodbyes (TTL 0).
  */
 import ciao, { type CiaoService, type Responder } from '@homebridge/ciao';
 import { execFileSync } from 'node:child_process';
@@ -14,10 +14,8 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { ServerPlan } from '../../config/plan.js';
 import { describeListen } from '../../config/strport.js';
 import { remaining, type Subsystem } from '../lifecycle.js';
-import { advertisementsOf, usableInterfaces, type Advertisement, type UsableInterface } from '../mdns-records.js';
+import { advertisementsOf, usableInterfaces, type UsableInterface } from '../mdns-records.js';
 
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 60_000;
 /** Goodbyes go out in a few milliseconds; a responder that hangs is not waited for longer. */
 const STOP_WAIT_MS = 2000;
 /** Linux interface flag: the interface does multicast (mDNS needs it). */
@@ -31,64 +29,75 @@ export interface MdnsIo {
 export function mdnsAdvertising(servers: readonly ServerPlan[], allowed: readonly string[], version: string, io: MdnsIo): Subsystem {
   let responder: Responder | null = null;
   const services: CiaoService[] = [];
-  const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
 
-  const advertise = (service: CiaoService, advert: Advertisement, where: string, delay: number): void => {
-    service.advertise().then(
-      () => io.print(`bonjour: advertising "${service.getFQDN()}" for ${where}`),
-      (error: unknown) => {
-        if (stopped) return;
-        io.log(`bonjour: advertising "${advert.name}" for ${where} failed (${(error as Error).message}); retrying in ${delay / 1000} s`);
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (!stopped) advertise(service, advert, where, Math.min(delay * 2, MAX_RETRY_MS));
-        }, delay);
-        timer.unref();
-        timers.add(timer);
-      },
-    );
-  };
-
-  return {
-    name: 'bonjour advertising',
-    async start() {
-      const computer = computerName();
-      const adverts = servers.flatMap((server) => advertisementsOf(server, computer, version).map((advert) => ({ server, advert })));
-      for (const server of servers) {
-        if (server.bonjour.length > 0 && !adverts.some((a) => a.server === server)) {
-          io.log(`bonjour: ${describeListen(server.listen)} is not advertised (a unix socket or a loopback address is not reachable from the network)`);
-        }
+  /** Everything that can go wrong here is logged: advertising never stops the media server. */
+  const advertiseAll = (): void => {
+    const computer = computerName();
+    const adverts = servers.flatMap((server) => advertisementsOf(server, computer, version).map((advert) => ({ server, advert })));
+    for (const server of servers) {
+      if (server.bonjour.length > 0 && !adverts.some((a) => a.server === server)) {
+        io.log(`bonjour: ${describeListen(server.listen)} is not advertised (a unix socket, or an address the network cannot reach: loopback, link-local)`);
       }
-      if (adverts.length === 0) return;
-      const interfaces = chooseInterfaces(allowed, io.log);
-      if (interfaces.length === 0) {
-        io.log('bonjour: no network interface has an address to advertise; nothing is advertised');
-        return;
-      }
-      responder = ciao.getResponder({ interface: interfaces.map((i) => i.name) });
-      const everyAddress = interfaces.flatMap((i) => i.addresses);
-      for (const { server, advert } of adverts) {
-        const service = responder.createService({
+    }
+    if (adverts.length === 0) return;
+    const interfaces = chooseInterfaces(allowed, io.log);
+    // ciao needs a loopback interface to exist (without one its start-up rejects unhandled).
+    if (!Object.values(networkInterfaces()).some((infos) => infos?.some((info) => info.internal))) {
+      io.log('bonjour: no loopback interface is up; nothing is advertised');
+      return;
+    }
+    if (interfaces.length === 0) {
+      io.log('bonjour: no network interface has an address to advertise; nothing is advertised');
+      return;
+    }
+    responder = ciao.getResponder({ interface: interfaces.map((i) => i.name) });
+    const everyAddress = interfaces.flatMap((i) => i.addresses);
+    for (const { server, advert } of adverts) {
+      const where = describeListen(server.listen);
+      let service: CiaoService;
+      try {
+        service = responder.createService({
           name: advert.name,
           type: advert.type,
           port: advert.port,
           txt: { ...advert.txt },
           restrictedAddresses: advert.address === null ? everyAddress : [advert.address],
         });
-        const where = describeListen(server.listen);
-        service.on('name-change', (name: string) => io.log(`bonjour: "${advert.name}" is taken on the network; advertising as "${name}"`));
-        services.push(service);
-        advertise(service, advert, where, FIRST_RETRY_MS);
+      } catch (error) {
+        // ciao refuses an address it does not find on an interface it speaks on.
+        io.log(`bonjour: "${advert.name}" for ${where} cannot be advertised: ${(error as Error).message}`);
+        continue;
+      }
+      service.on('name-change', (name: string) => io.log(`bonjour: "${advert.name}" is taken on the network; advertising as "${name}"`));
+      services.push(service);
+      // ciao probes and announces, and retries by itself (every 2 s) what fails; it reports
+      // completion only.
+      service.advertise().then(
+        () => {
+          if (!stopped) io.print(`bonjour: advertising "${service.getFQDN()}" for ${where}`);
+        },
+        (error: unknown) => io.log(`bonjour: advertising "${advert.name}" for ${where} failed: ${(error as Error).message}`),
+      );
+    }
+  };
+
+  return {
+    name: 'bonjour advertising',
+    async start() {
+      try {
+        advertiseAll();
+      } catch (error) {
+        io.log(`bonjour: advertising failed: ${(error as Error).message}; the server runs without it`);
       }
     },
     async stop(deadline) {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
       if (responder === null) return;
       const current = responder;
-      const goodbyes = Promise.allSettled(services.map((service) => service.end())).then(() => current.shutdown());
-      await Promise.race([goodbyes, new Promise((resolveWait) => setTimeout(resolveWait, Math.min(STOP_WAIT_MS, remaining(deadline))).unref())]);
+      // Goodbyes (TTL 0) first, then the sockets.
+      const goodbyes = Promise.allSettled(services.map((service) => service.destroy())).then(() => current.shutdown());
+      await Promise.race([goodbyes.catch(() => {}), new Promise((resolveWait) => setTimeout(resolveWait, Math.min(STOP_WAIT_MS, remaining(deadline))).unref())]);
     },
   };
 }
@@ -127,5 +136,6 @@ function computerName(): string {
       // Fall back to the host name.
     }
   }
-  return hostname().replace(/\.local$/, '');
+  // The first label: dots in an instance name would read as more DNS labels.
+  return hostname().split('.')[0] || 'localhost';
 }

@@ -2,8 +2,10 @@
  * `npm run bench:shaping`: shaping accuracy, smoothness, fairness and cost. For 1, 10, 100 and
  * 1000 concurrent backlogged clients on distinct loopback addresses (127.0.x.y), with 1 and 2
  * workers: per-client limits, a shared server limit, per-connection limits side by side with
- * nginx `limit_rate` (when installed), 50 connections of one address, and a high limit for raw
- * shaped throughput. Clients run in piscina worker threads; the server in its own process.
+ * nginx `limit_rate` (when installed), 50 connections of one address, a high limit for raw
+ * shaped throughput, 200 clients at 500 kB/s beside an unshaped reference (20 full-speed clients
+ * of the same file, in the same run: the CPU a shaped byte costs against an unshaped one), and
+ * 10,000 clients at 10 kB/s. Clients run in piscina worker threads; the server in its own process.
  *
  * Environment: BENCH_DURATION (seconds per case, default 10), BENCH_CASES (comma-separated
  * substrings of case names to run), BENCH_WORKERS (e.g. "1" or "1,2"; default "1,2").
@@ -39,6 +41,10 @@ interface Case {
   readonly nginxLimitRate?: number;
   /** A limit far above what the machine can do: only the achieved throughput matters. */
   readonly throughputOnly?: boolean;
+  /** Name of the unshaped case whose CPU per byte this one is compared with. */
+  readonly referenceCase?: string;
+  /** More server options (a connection cap above the default, for 10,000 clients). */
+  readonly serverArgs?: string[];
 }
 
 const clientLimit = (rate: number): ConfiguredLimits => ({ serverRate: 0, serverBurst: 0, clientRate: rate, clientBurst: rate });
@@ -63,7 +69,12 @@ function perConnection(clients: number, rate: number): Case {
   };
 }
 
+const UNSHAPED_REFERENCE = 'unshaped x 20 (reference for 500 kB/s x 200)';
+
 const CASES: Case[] = [
+  { name: UNSHAPED_REFERENCE, clients: 20, shape: [], limits: serverLimit(1e12), share: 1e12 / 20, throughputOnly: true },
+  { ...perClient(200, 500_000), referenceCase: UNSHAPED_REFERENCE },
+  { ...perClient(10_000, 10_000), serverArgs: ['--max-connections', '10100'] },
   perClient(1, 1_000_000),
   perClient(10, 100_000),
   perClient(100, 100_000),
@@ -113,6 +124,8 @@ interface Row {
   readonly verdict: ShapingVerdict;
   readonly configured: number;
   readonly cpuPct: number;
+  /** Server CPU seconds per GB of body delivered. */
+  readonly cpuPerGb: number;
   readonly bytesPerWrite: number | null;
 }
 
@@ -155,6 +168,7 @@ async function measure(
     configured,
     // The clients ran DURATION_MS plus the start delay; CPU is charged over the measured time.
     cpuPct: (cpu / verdict.elapsedSec) * 100,
+    cpuPerGb: verdict.aggregateBytes === 0 ? 0 : cpu / (verdict.aggregateBytes / 1e9),
   };
 }
 
@@ -177,7 +191,7 @@ async function main(): Promise<void> {
   try {
     for (const c of CASES.filter((k) => CASE_FILTER.length === 0 || CASE_FILTER.some((f) => k.name.includes(f)))) {
       for (const workers of WORKER_COUNTS) {
-        const server = await startCli(['--path', dir, '--workers', String(workers), ...c.shape]);
+        const server = await startCli(['--path', dir, '--workers', String(workers), ...c.shape, ...(c.serverArgs ?? [])]);
         let row: Omit<Row, 'bytesPerWrite'>;
         try {
           row = await measure(pool, c, server, `mediacast ${workers}w`);
@@ -208,7 +222,7 @@ async function main(): Promise<void> {
   console.log();
   console.log(
     formatTable(
-      ['case', 'server', 'configured B', 'achieved B', 'error', 'client B/s mean', 'min', 'max', 'Jain', 'worst 1 s', 'worst 100 ms', 'B/write', 'CPU', 'failed'],
+      ['case', 'server', 'configured B', 'achieved B', 'error', 'client B/s mean', 'min', 'max', 'Jain', 'worst 1 s', 'worst 100 ms', 'B/write', 'CPU', 'CPU s/GB', 'failed'],
       rows.map((r) => [
         r.caseName,
         r.server,
@@ -223,10 +237,22 @@ async function main(): Promise<void> {
         fmt.pct(r.verdict.worst100msPct),
         r.bytesPerWrite === null ? '-' : fmt.int(r.bytesPerWrite),
         `${r.cpuPct.toFixed(1)}%`,
+        r.cpuPerGb.toFixed(2),
         String(r.verdict.failures),
       ]),
     ),
   );
+  for (const c of CASES.filter((k) => k.referenceCase !== undefined)) {
+    for (const row of rows.filter((r) => r.caseName === c.name)) {
+      const reference = rows.find((r) => r.caseName === c.referenceCase && r.server === row.server);
+      if (reference && reference.cpuPerGb > 0) {
+        console.log(
+          `${c.name} [${row.server}]: a shaped byte costs ${(row.cpuPerGb / reference.cpuPerGb).toFixed(2)}x the CPU of an unshaped one ` +
+            `(${row.cpuPerGb.toFixed(2)} vs ${reference.cpuPerGb.toFixed(2)} CPU-s per GB, same file, same run)`,
+        );
+      }
+    }
+  }
   console.log("\nerror: achieved vs what the limits allow (each client's burst + rate x time since its first byte; the server's likewise).");
   console.log("Windows: largest deviation of one client's rate from its share over any 1 s / 100 ms window, from 2 s on.");
   console.log('CPU: server process CPU time / elapsed (100% = one core).');
@@ -239,7 +265,7 @@ function report(r: Row): void {
   console.log(
     `  ${r.caseName} [${r.server}]: ${accuracy}, Jain ${r.verdict.jain.toFixed(4)}, ` +
       `worst 1 s ${fmt.pct(r.verdict.worstSecondPct)}, worst 100 ms ${fmt.pct(r.verdict.worst100msPct)}, ` +
-      `${r.bytesPerWrite === null ? '-' : fmt.int(r.bytesPerWrite)} B/write, CPU ${r.cpuPct.toFixed(1)}%`,
+      `${r.bytesPerWrite === null ? '-' : fmt.int(r.bytesPerWrite)} B/write, CPU ${r.cpuPct.toFixed(1)}% (${r.cpuPerGb.toFixed(2)} CPU-s/GB)`,
   );
 }
 

@@ -13,6 +13,7 @@ import { basename, join, relative, sep } from 'node:path';
 import type { SitePlan } from '../config/plan.js';
 import { encodePath, isHiddenSegment } from '../http/request-path.js';
 import type { DirectoryCache, DirectoryVersion } from './directory-cache.js';
+import { fileErrorKind } from './file-errors.js';
 import type { ResolvedFile } from './file-cache.js';
 import { isInside, ownedDirectoryPath, type Expected } from './safe-open.js';
 
@@ -232,10 +233,9 @@ async function symlinksOwnerMatch(root: string, path: string): Promise<boolean> 
 }
 
 function isMissingError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP';
+  return fileErrorKind(error) === 'missing';
 }
 
 function isPermissionError(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === 'EACCES';
+  return fileErrorKind(error) === 'forbidden';
 }

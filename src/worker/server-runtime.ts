@@ -14,7 +14,7 @@ import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../htt
 import type { OpenedFile } from '../files/file-cache.js';
 import type { OpenFiles } from '../files/open-files.js';
 import type { BodyStore } from '../files/body-store.js';
-import { CHANGED } from '../files/safe-open.js';
+import { fileErrorKind } from '../files/file-errors.js';
 import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
 import { formatAddress } from '../http/ip-text.js';
 import { decodeRequestPath } from '../http/request-path.js';
@@ -315,11 +315,22 @@ export class ServerRuntime implements ExchangeHost {
     return new FileSource(opened.handle, start, length, this.#pool);
   }
 
-  /** A file that vanished or turned unreadable between lookup and open is 404/403, not a crash. */
+  /**
+   * A file that vanished or turned unreadable between lookup and open is 404/403, the process out
+   * of descriptors a 503 to retry, not a crash.
+   */
   #sendFailure(exchange: Exchange, error: unknown): void {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENOTFILE' || code === CHANGED) return exchange.sendError(404, 'No such file or directory.');
-    if (code === 'EACCES' || code === 'EPERM') return exchange.sendError(403, 'Access to this path is not permitted.');
+    switch (fileErrorKind(error)) {
+      case 'missing':
+        return exchange.sendError(404, 'No such file or directory.');
+      case 'forbidden':
+        return exchange.sendError(403, 'Access to this path is not permitted.');
+      case 'busy':
+        this.reportError(error, exchange);
+        return exchange.sendError(503, 'The server is out of file descriptors or memory for now; try again.', [['Retry-After', '1']]);
+      case null:
+        break;
+    }
     this.reportError(error, exchange);
     exchange.sendError(500, 'The server could not read this file.', [], error instanceof Error ? error.stack : String(error));
   }

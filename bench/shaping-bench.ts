@@ -10,7 +10,10 @@
  * Environment: BENCH_DURATION (seconds per case, default 10), BENCH_CASES (comma-separated
  * substrings of case names to run), BENCH_WORKERS (e.g. "1" or "1,2"; default "1,2").
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync, chmodSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
@@ -45,6 +48,8 @@ interface Case {
   readonly referenceCase?: string;
   /** More server options (a connection cap above the default, for 10,000 clients). */
   readonly serverArgs?: string[];
+  /** Not mediacast: uWS alone writing `chunk` bytes every `intervalMs` to each client (the floor). */
+  readonly floor?: { readonly chunk: number; readonly intervalMs: number };
 }
 
 const clientLimit = (rate: number): ConfiguredLimits => ({ serverRate: 0, serverBurst: 0, clientRate: rate, clientBurst: rate });
@@ -74,6 +79,16 @@ const UNSHAPED_REFERENCE = 'unshaped x 20 (reference for 500 kB/s x 200)';
 const CASES: Case[] = [
   { name: UNSHAPED_REFERENCE, clients: 20, shape: [], limits: serverLimit(1e12), share: 1e12 / 20, throughputOnly: true },
   { ...perClient(200, 500_000), referenceCase: UNSHAPED_REFERENCE },
+  {
+    name: 'floor: uWS alone, 5,000 B every 10 ms (500 kB/s x 200)',
+    clients: 200,
+    shape: [],
+    limits: clientLimit(500_000),
+    share: 500_000,
+    throughputOnly: true,
+    referenceCase: UNSHAPED_REFERENCE,
+    floor: { chunk: 5000, intervalMs: 10 },
+  },
   { ...perClient(10_000, 10_000), serverArgs: ['--max-connections', '10100'] },
   perClient(1, 1_000_000),
   perClient(10, 100_000),
@@ -190,6 +205,16 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const c of CASES.filter((k) => CASE_FILTER.length === 0 || CASE_FILTER.some((f) => k.name.includes(f)))) {
+      if (c.floor) {
+        const floor = await startFloor(c.floor.chunk, c.floor.intervalMs);
+        try {
+          rows.push({ ...(await measure(pool, c, floor, 'uWS alone')), bytesPerWrite: c.floor.chunk });
+          report(rows[rows.length - 1]!);
+        } finally {
+          await floor.stop();
+        }
+        continue;
+      }
       for (const workers of WORKER_COUNTS) {
         const server = await startCli(['--path', dir, '--workers', String(workers), ...c.shape, ...(c.serverArgs ?? [])]);
         let row: Omit<Row, 'bytesPerWrite'>;
@@ -244,7 +269,9 @@ async function main(): Promise<void> {
   );
   for (const c of CASES.filter((k) => k.referenceCase !== undefined)) {
     for (const row of rows.filter((r) => r.caseName === c.name)) {
-      const reference = rows.find((r) => r.caseName === c.referenceCase && r.server === row.server);
+      // The floor runs once, on one thread: it compares with the one-worker reference.
+      const referenceServer = row.server === 'uWS alone' ? 'mediacast 1w' : row.server;
+      const reference = rows.find((r) => r.caseName === c.referenceCase && r.server === referenceServer);
       if (reference && reference.cpuPerGb > 0) {
         console.log(
           `${c.name} [${row.server}]: a shaped byte costs ${(row.cpuPerGb / reference.cpuPerGb).toFixed(2)}x the CPU of an unshaped one ` +
@@ -256,6 +283,30 @@ async function main(): Promise<void> {
   console.log("\nerror: achieved vs what the limits allow (each client's burst + rate x time since its first byte; the server's likewise).");
   console.log("Windows: largest deviation of one client's rate from its share over any 1 s / 100 ms window, from 2 s on.");
   console.log('CPU: server process CPU time / elapsed (100% = one core).');
+}
+
+/** Starts the write-floor process (bench/support/write-floor.ts) and waits for its port. */
+async function startFloor(chunk: number, intervalMs: number): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./support/write-floor.js', import.meta.url)), String(chunk), String(intervalMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [port] = (await new Promise<string[]>((resolvePort, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      const match = /port (\d+)/.exec(out);
+      if (match) resolvePort([match[1]!]);
+    });
+    child.once('exit', (code) => reject(new Error(`write-floor exited with ${code}`)));
+  })) as [string];
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
 }
 
 function report(r: Row): void {

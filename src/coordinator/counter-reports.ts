@@ -9,7 +9,7 @@ import { overflowFlows } from '../shaping/client-table.js';
 import { shedConnections } from '../worker/connection-limit.js';
 import type { Subsystem } from './lifecycle.js';
 
-export const REPORT_EVERY_MS = 10_000;
+const REPORT_EVERY_MS = 10_000;
 
 /** A counter that only grows, and how to say what an interval added. */
 export interface CounterReport {

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 
 /** Descriptors kept for the runtime itself (stdio, log files, ...), and for each worker thread's own (event loop, listen sockets). */
-export const RESERVED_DESCRIPTORS = 48;
-export const RESERVED_PER_WORKER = 16;
+const RESERVED_DESCRIPTORS = 48;
+const RESERVED_PER_WORKER = 16;
 /** Below this limit a load test runs out early: say so at startup. */
 export const LOW_DESCRIPTOR_LIMIT = 4096;
 

@@ -91,7 +91,7 @@ export function usableInterfaces(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>
 }
 
 /** Not loopback, not link-local (fe80::/10, 169.254/16), not IPv4-mapped, not a wildcard, no zone. */
-export function advertisable(address: string): boolean {
+function advertisable(address: string): boolean {
   const lower = address.toLowerCase();
   return !isLoopback(lower) && !/^fe[89ab]/.test(lower) && !/^169\.254\./.test(lower) && !lower.startsWith('::ffff:') && !lower.includes('%') && !isWildcard(lower);
 }

@@ -17,7 +17,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { closeDescriptor, descriptorPath, FD_PATHS, openDirectoryVerified, type Expected } from './safe-open.js';
 
 /** Filesystem calls for directories in flight at once, per worker. */
-export const DIRECTORY_IO_CONCURRENCY = 4;
+const DIRECTORY_IO_CONCURRENCY = 4;
 
 /** One reading of a directory; a new object whenever the directory changed. */
 export interface DirectoryVersion {

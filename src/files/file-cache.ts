@@ -105,11 +105,6 @@ export class FileCache {
     this.#entries.delete(key);
   }
 
-  /** Paths cached (for tests). */
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /**
    * Opens the resolved file for `key`, caching it. Concurrent calls for one key share one disk
    * read when the body is cacheable.

@@ -186,7 +186,7 @@ class Flow implements TokenGate {
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
     this.#buckets.forEach((bucket, i) => {
       const unsent = this.#prepaid + (i < this.#passed ? this.#pending : 0);
-      if (unsent > 0) refund(bucket.view, bucket.index, unsent, rateOf(bucket), bucket.tat);
+      if (unsent > 0) refund(bucket.view, bucket.index, unsent, rateOf(bucket, bucket.shaper.limits()), bucket.tat);
     });
     this.#prepaid = 0;
     this.#pending = 0;
@@ -221,7 +221,7 @@ class Flow implements TokenGate {
     while (this.#passed < buckets.length) {
       const bucket = buckets[this.#passed]!;
       const limits = bucket.shaper.limits();
-      const rate = bucket.kind === 'client' ? limits.clientRate : limits.serverRate;
+      const rate = rateOf(bucket, limits);
       this.#passed++;
       if (rate === 0) continue;
       const burst = bucket.kind === 'client' ? limits.clientBurst : limits.serverBurst;
@@ -248,7 +248,7 @@ class Flow implements TokenGate {
   }
 }
 
-function rateOf(bucket: Bucket): number {
-  const limits = bucket.shaper.limits();
+/** The rate of the level a bucket stands for (bytes per second, 0 = unlimited). */
+function rateOf(bucket: Bucket, limits: Limits): number {
   return bucket.kind === 'client' ? limits.clientRate : limits.serverRate;
 }

@@ -5,7 +5,7 @@
  * are open. Every entry point from a callback (data read, tokens due, socket writable) corks.
  */
 import type { HttpResponse } from '../../native-bindings/uws.js';
-import type { BodySource } from '../http/body-source.js';
+import type { BodySource } from '../files/body-source.js';
 import type { TokenGate } from '../shaping/server-shaper.js';
 
 type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-tokens' | 'waiting-socket' | 'done' | 'failed';

@@ -4,7 +4,7 @@
  * deferred writes are corked; there is exactly one way to end (idempotent), whatever happens.
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
-import { MemorySource, type BodySource } from '../http/body-source.js';
+import { MemorySource, type BodySource } from '../files/body-source.js';
 import { errorPage } from '../http/error-page.js';
 import { hostName } from '../http/host-header.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';

@@ -7,7 +7,7 @@ import type { HttpPolicy, ServerPlan, ShapePlan, SitePlan } from '../config/plan
 import type { DirectoryCache } from '../files/directory-cache.js';
 import { formatCombined } from '../http/access-log-line.js';
 import type { BlockCache } from '../files/block-cache.js';
-import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../http/body-source.js';
+import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../files/body-source.js';
 import { BufferPool } from '../files/buffer-pool.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';

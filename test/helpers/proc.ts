@@ -22,11 +22,11 @@ export function fdsOnPath(pid: number, path: string): number {
   return count;
 }
 
-/** Polls `check` every 20 ms until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Polls `check` (which may itself wait) every 20 ms until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (check()) return true;
+    if (await check()) return true;
     if (Date.now() > deadline) return false;
     await new Promise((resolveTick) => setTimeout(resolveTick, 20));
   }

@@ -103,12 +103,11 @@ describe('access log', () => {
       // The operator puts a file there and sends SIGHUP: logging resumes.
       rmSync(fifo);
       server.child.kill('SIGHUP');
-      let logged = false;
-      for (const deadline = Date.now() + 5000; !logged && Date.now() < deadline; ) {
+      const logged = await waitFor(async () => {
         await hit();
         await new Promise((resolveTick) => setTimeout(resolveTick, 150));
-        logged = readFileSync(fifo, 'utf8').includes('"GET /a.txt HTTP/1.1" 200');
-      }
+        return readFileSync(fifo, 'utf8').includes('"GET /a.txt HTTP/1.1" 200');
+      }, 5000);
       assert.ok(logged, 'no line in the reopened log');
     } finally {
       agent.destroy();

@@ -82,7 +82,7 @@ describe('directory listings', () => {
       assert.ok(fileMs < 1500, `the 200 KB file took ${fileMs.toFixed(0)} ms behind the listings`);
       // A changed directory is listed anew within about a second.
       writeFileSync(join(big, 'added-later.ts'), '');
-      assert.ok(await waitForAsync(async () => (await rawRequest(server.url, '/many/')).body.includes('added-later.ts'), 5000));
+      assert.ok(await waitFor(async () => (await rawRequest(server.url, '/many/')).body.includes('added-later.ts'), 5000));
     } finally {
       assert.equal(await server.stop(), 0);
       rmSync(big, { recursive: true, force: true });
@@ -103,16 +103,6 @@ describe('directory listings', () => {
     }
   });
 });
-
-/** Polls an async check every 50 ms until it holds (true) or `timeoutMs` passes. */
-async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolveTick) => setTimeout(resolveTick, 50));
-  }
-  return false;
-}
 
 describe('descriptors', () => {
   test('out of descriptors: connections past the cap are closed at once, the server neither spins nor stops serving', { skip: !HAS_PROC && 'needs /proc' }, async () => {
@@ -151,7 +141,7 @@ describe('descriptors', () => {
 
 /** GETs `url` until a 200 arrives (true) or 5 s pass. */
 function retryUntilServed(url: string): Promise<boolean> {
-  return waitForAsync(
+  return waitFor(
     () =>
       rawRequest(url, new URL(url).pathname).then(
         (res) => res.status === 200,

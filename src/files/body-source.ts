@@ -4,9 +4,9 @@
  * bounded whatever the file size and the client's speed. No uWS here: the sender pulls.
  */
 import { read } from 'node:fs';
-import { blockStart, type BlockCache, type FileIdentity } from '../files/block-cache.js';
-import { BufferPool, MAX_READ_BYTES, MIN_READ_BYTES } from '../files/buffer-pool.js';
-import type { FileHandle } from '../files/open-files.js';
+import { blockStart, type BlockCache, type FileIdentity } from './block-cache.js';
+import { BufferPool, MAX_READ_BYTES, MIN_READ_BYTES } from './buffer-pool.js';
+import type { FileHandle } from './open-files.js';
 
 /** A slot sent this fast means the client keeps up: read bigger next time. */
 const FAST_DRAIN_MS = 50;

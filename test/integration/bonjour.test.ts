@@ -81,6 +81,12 @@ describe('bonjour', { skip: skip ?? false }, () => {
         await waitFor(() => expected.every((name) => browser.live().has(name)), 5000 - (performance.now() - started)),
         `within 5 s of startup the browser heard ${JSON.stringify([...browser.live()])}`,
       );
+      // Resolving an instance (SRV, TXT, then the target's address) may take one more query round.
+      const resolved = (name: string): boolean => {
+        const target = (browser.record('SRV', `${name}._http._tcp.local`)?.data as { target?: string } | undefined)?.target;
+        return browser.record('TXT', `${name}._http._tcp.local`) !== undefined && target !== undefined && browser.record('A', target) !== undefined;
+      };
+      assert.ok(await waitFor(() => expected.every(resolved), 3000), `resolved: ${expected.filter(resolved)}`);
       const srv = browser.record('SRV', `${first}._http._tcp.local`);
       assert.equal((srv?.data as { port: number }).port, 18080);
       assert.equal((browser.record('SRV', `Other ${computer}._http._tcp.local`)?.data as { port: number }).port, 18081);

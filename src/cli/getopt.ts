@@ -91,8 +91,6 @@ function fail(message: string): ParsedArgv {
 }
 
 const LONG_NAMES = SERVE_OPTIONS.map(canonicalName);
-/** Options of the original server that this one does not offer yet. */
-const NOT_YET: ReadonlySet<string> = new Set(['--reverse', '--monster']);
 
 /** The one long name that starts with `prefix`, if exactly one does. */
 function uniquePrefix(prefix: string): string | undefined {
@@ -101,7 +99,6 @@ function uniquePrefix(prefix: string): string | undefined {
 }
 
 function unknown(name: string): string {
-  if (NOT_YET.has(name)) return `${name} (an option of the original Mediacast Server) is not available in this version yet`;
   const guess = closest(name, LONG_NAMES);
   const near = guess !== undefined && distance(name, guess) <= Math.max(2, Math.floor(name.length / 4));
   return `unknown option ${name}${near ? `; did you mean ${guess}?` : ''}`;

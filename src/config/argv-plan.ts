@@ -41,6 +41,7 @@ import {
   parseSeconds,
   parseTrustProxy,
 } from './values.js';
+import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
 
 /** One option occurrence as the command-line parser saw it. */
 export interface GivenOption {
@@ -60,7 +61,7 @@ interface Cursor {
 }
 
 /** Options that set one value of a server or virtual host: given twice for one of them is a mistake. */
-const ONCE_PER_SCOPE: ReadonlySet<string> = new Set(['--path', '--shape', '--mime-type']);
+const ONCE_PER_SCOPE: ReadonlySet<string> = new Set(['--path', '--shape', '--mime-type', '--monster']);
 
 /** Applies ordered options to `draft` (relative paths against `cwd`). Throws ConfigError. */
 export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: string): void {
@@ -163,6 +164,15 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--run-as':
       draft.runAs = parseRunAs(value, where);
       return true;
+    case '--proxy-timeout':
+      draft.proxyTimeoutMs = parseProxyTimeout(value, where);
+      return true;
+    case '--proxy-check-interval':
+      draft.proxyCheckMs = parseSeconds(value, where);
+      return true;
+    case '--proxy-insecure':
+      draft.proxyInsecure = given.value === true;
+      return true;
     default:
       return false;
   }
@@ -192,6 +202,9 @@ function applyServer(cursor: Cursor, name: string, value: string, where: string)
       return true;
     case '--no-bonjour':
       server.bonjour.length = 0;
+      return true;
+    case '--monster':
+      server.monster = { value: parseMonster(value, where), where };
       return true;
     case '--trust-proxy': {
       const entries = parseTrustProxy(value, where);
@@ -237,6 +250,9 @@ function applySite(site: SiteDraft, name: string, given: GivenOption, value: str
       return;
     case '--user':
       if (given.value === true) site.userDirs ??= DEFAULT_PASSWD_FILE;
+      return;
+    case '--reverse':
+      site.proxies.push({ value: parseReverse(value, where), where });
       return;
     case '--user-min-uid':
       site.userMinUid = { value: parseInteger(value, where, 1, 4294967295, 'a uid from 1 (root is never served)'), where };

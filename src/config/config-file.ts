@@ -39,6 +39,7 @@ import {
   parseSeconds,
   parseTrustProxy,
 } from './values.js';
+import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
 
 const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'clientIdLimit', 'shapeTableSize'];
 
@@ -56,6 +57,7 @@ const siteShape = {
   userDirs: t.isOptional(
     t.isOneOf([t.isBoolean(), t.isObject({ passwd: t.isOptional(t.isString()), minUid: t.isOptional(t.isNumber()) })], { exclusive: true }),
   ),
+  reverse: t.isOptional(t.isOneOf([t.isString(), t.isArray(t.isString())], { exclusive: true })),
 };
 
 const isShapeObject = t.isObject({
@@ -91,6 +93,7 @@ const isServer = t.isObject({
   shapeTableSize: t.isOptional(t.isNumber()),
   trustProxy: t.isOptional(t.isOneOf([t.isString(), t.isArray(t.isString())], { exclusive: true })),
   bonjour: t.isOptional(t.isOneOf([t.isBoolean(), t.isString(), t.isArray(t.isString())], { exclusive: true })),
+  monster: t.isOptional(t.isString()),
 });
 
 const isConfig = t.isObject({
@@ -106,6 +109,9 @@ const isConfig = t.isObject({
   maxConnections: t.isOptional(t.isNumber()),
   bonjourInterfaces: t.isOptional(t.isArray(t.isString())),
   maxHeaderSize: t.isOptional(t.isOneOf([t.isNumber(), t.isString()], { exclusive: true })),
+  proxyTimeout: t.isOptional(t.isNumber()),
+  proxyCheckInterval: t.isOptional(t.isNumber()),
+  proxyInsecure: t.isOptional(t.isBoolean()),
   servers: t.isOptional(t.isArray(isServer)),
 });
 
@@ -164,6 +170,9 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   (config.bonjourInterfaces ?? []).forEach((name, i) => draft.bonjourInterfaces.push(parseInterfaceName(name, at(`bonjourInterfaces[${i}]`))));
   if (config.maxHeaderSize !== undefined) draft.maxHeaderBytes = parseHeaderSize(String(config.maxHeaderSize), at('maxHeaderSize'));
   if (config.runAs !== undefined) draft.runAs = parseRunAs(config.runAs, at('runAs'));
+  if (config.proxyTimeout !== undefined) draft.proxyTimeoutMs = parseProxyTimeout(String(config.proxyTimeout), at('proxyTimeout'));
+  if (config.proxyCheckInterval !== undefined) draft.proxyCheckMs = parseSeconds(String(config.proxyCheckInterval), at('proxyCheckInterval'));
+  if (config.proxyInsecure !== undefined) draft.proxyInsecure = config.proxyInsecure;
   if (config.servers?.length === 0) {
     throw new ConfigError(ConfigErrorCode.BadValue, at('servers'), 'is empty: nothing would listen (give at least one server, e.g. servers: [{ listen: 8080 }])');
   }
@@ -186,6 +195,7 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
     draft.vhosts.push({ ...site, ...shape, hostname: { value: parseHostname(vhost.host, at(`${vkey}.host`)), where: at(`${vkey}.host`) }, fromFile: true });
   });
   if (server.shape !== undefined) draft.shape = shapeDraft(server.shape, at(`${key}.shape`));
+  if (server.monster !== undefined) draft.monster = { value: parseMonster(server.monster, at(`${key}.monster`)), where: at(`${key}.monster`) };
   if (server.bonjour !== undefined) {
     const where = at(`${key}.bonjour`);
     const names = server.bonjour === true ? ['-'] : server.bonjour === false ? [] : typeof server.bonjour === 'string' ? [server.bonjour] : server.bonjour;
@@ -225,6 +235,13 @@ function fillSite(site: SiteDraft, doc: Omit<SiteDocument, 'host'>, key: string,
     const where = at(`${key}.aliases[${i}]`);
     site.aliases.push({ value: parseAlias(text, where), where });
   });
+  if (doc.reverse !== undefined) {
+    const list = typeof doc.reverse === 'string' ? [doc.reverse] : doc.reverse;
+    list.forEach((text, i) => {
+      const where = at(typeof doc.reverse === 'string' ? `${key}.reverse` : `${key}.reverse[${i}]`);
+      site.proxies.push({ value: parseReverse(text, where), where });
+    });
+  }
   if (doc.userDirs === true) site.userDirs = DEFAULT_PASSWD_FILE;
   else if (typeof doc.userDirs === 'object') {
     site.userDirs = doc.userDirs.passwd === undefined ? DEFAULT_PASSWD_FILE : resolve(base, doc.userDirs.passwd);

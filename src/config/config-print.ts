@@ -4,7 +4,8 @@
  * command line can move into a file.
  */
 import type { ConfigDocument } from './config-file.js';
-import type { AliasPlan, ListenSpec, Plan, ServerPlan, ShapePlan, SitePlan } from './plan.js';
+import type { AliasPlan, ListenSpec, Plan, ServerPlan, ShapePlan, SitePlan, UpstreamPlan } from './plan.js';
+import { describeReverse } from './proxy-spec.js';
 
 export function planToDocument(plan: Plan): ConfigDocument {
   return {
@@ -20,11 +21,18 @@ export function planToDocument(plan: Plan): ConfigDocument {
     maxHeaderSize: plan.maxHeaderBytes,
     ...(plan.bonjourInterfaces.length > 0 ? { bonjourInterfaces: [...plan.bonjourInterfaces] } : {}),
     ...(plan.runAs ? { runAs: plan.runAs.group === undefined ? plan.runAs.user : `${plan.runAs.user}:${plan.runAs.group}` } : {}),
-    servers: plan.servers.map(serverDocument),
+    proxyTimeout: plan.proxy.timeoutMs / 1000,
+    proxyCheckInterval: plan.proxy.checkIntervalMs / 1000,
+    proxyInsecure: plan.proxy.insecure,
+    servers: plan.servers.map((server) => serverDocument(server, plan.upstreams)),
   };
 }
 
-function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers']>[number] {
+function serverDocument(server: ServerPlan, upstreams: readonly UpstreamPlan[]): NonNullable<ConfigDocument['servers']>[number] {
+  const siteDocument = (site: SitePlan) => ({
+    ...siteFields(site),
+    ...(site.proxies.length > 0 ? { reverse: site.proxies.map((proxy) => describeReverse(upstreams[proxy.upstream]!, proxy.mount)) } : {}),
+  });
   // The companions are the server's, whether it or only its virtual hosts have limits.
   const shape = server.shape ?? server.vhosts.find((vhost) => vhost.shape)?.shape ?? null;
   return {
@@ -33,6 +41,7 @@ function serverDocument(server: ServerPlan): NonNullable<ConfigDocument['servers
     vhosts: server.vhosts.map((vhost) => ({ host: vhost.hostname, ...siteDocument(vhost), ...(vhost.shape ? { shape: limitsDocument(vhost.shape) } : {}) })),
     ...(server.trustProxy.length > 0 ? { trustProxy: [...server.trustProxy] } : {}),
     ...(server.bonjour.length > 0 ? { bonjour: [...server.bonjour] } : {}),
+    ...(server.monster === null ? {} : { monster: server.monster.slice(1) }),
     ...(shape
       ? {
           ...(server.shape ? { shape: limitsDocument(server.shape) } : {}),
@@ -54,7 +63,7 @@ function limitsDocument(shape: ShapePlan) {
   };
 }
 
-function siteDocument(site: SitePlan) {
+function siteFields(site: SitePlan) {
   const anyExt = site.ignoreExts.includes('*');
   return {
     path: site.root,

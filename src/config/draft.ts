@@ -15,6 +15,8 @@ import {
   DEFAULT_CLIENT_ID_LIMIT,
   DEFAULT_TABLE_SIZE,
   DEFAULT_USER_MIN_UID,
+  DEFAULT_PROXY_CHECK_MS,
+  DEFAULT_PROXY_TIMEOUT_MS,
   freezePlan,
   type AliasPlan,
   type ListenSpec,
@@ -23,8 +25,10 @@ import {
   type ServerPlan,
   type ShapePlan,
   type SitePlan,
+  type UpstreamPlan,
   type VhostPlan,
 } from './plan.js';
+import { describeReverse, type ReverseSpec } from './proxy-spec.js';
 import { isUnlimited, type ShapeLimits } from './shape-spec.js';
 import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';
 
@@ -43,6 +47,8 @@ export interface SiteDraft {
   /** Passwd file of user directories, when they are on. */
   userDirs?: string;
   userMinUid?: Sourced<number>;
+  /** `--reverse` routes, in order. */
+  proxies: Array<Sourced<ReverseSpec>>;
 }
 
 export interface VhostDraft extends SiteDraft {
@@ -66,6 +72,8 @@ export interface ServerDraft {
   trustProxy?: Sourced<string[]>;
   /** Bonjour names, in order (`--no-bonjour` empties the list). */
   bonjour: string[];
+  /** `--monster` path. */
+  monster?: Sourced<string>;
   /** Settings that only mean something with a shape, with where each was given. */
   readonly shapeSettings: Partial<{ [K in keyof ShapeSettings]: Sourced<ShapeSettings[K]> & { readonly label: string } }>;
 }
@@ -119,6 +127,9 @@ export interface Draft {
   maxConnections?: number;
   maxHeaderBytes?: number;
   bonjourInterfaces: string[];
+  proxyTimeoutMs?: number;
+  proxyInsecure?: boolean;
+  proxyCheckMs?: number;
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -132,7 +143,7 @@ export interface BuildEnv {
   statPath(path: string): PathKind;
 }
 
-export const newSiteDraft = (): SiteDraft => ({ ignoreExts: [], aliases: [] });
+export const newSiteDraft = (): SiteDraft => ({ ignoreExts: [], aliases: [], proxies: [] });
 
 export function newServerDraft(origin: string, fromFile = false): ServerDraft {
   return { origin, fromFile, site: newSiteDraft(), vhosts: [], shapeSettings: {}, bonjour: [] };
@@ -146,8 +157,15 @@ export function newDraft(): Draft {
 /** Applies defaults, checks what involves several values or the disk, and freezes the plan. */
 export function buildPlan(draft: Draft, env: BuildEnv): Plan {
   checkDistinctListeners(draft.servers);
+  const upstreams = new Upstreams();
   return freezePlan({
-    servers: draft.servers.map((server, id) => buildServer(server, id, env)),
+    servers: draft.servers.map((server, id) => buildServer(server, id, env, upstreams)),
+    upstreams: upstreams.list,
+    proxy: {
+      timeoutMs: draft.proxyTimeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS,
+      insecure: draft.proxyInsecure ?? false,
+      checkIntervalMs: draft.proxyCheckMs ?? DEFAULT_PROXY_CHECK_MS,
+    },
     http: {
       cors: draft.cors ?? false,
       noCache: draft.noCache ?? false,
@@ -170,8 +188,27 @@ export function defaultListen(): ListenSpec {
   return { kind: 'tcp', port: 8080 };
 }
 
-function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan {
+/** Upstreams numbered once each, however many routes name them. */
+class Upstreams {
+  readonly list: UpstreamPlan[] = [];
+  readonly #ids = new Map<string, number>();
+
+  idOf(spec: ReverseSpec['upstream']): number {
+    const key = describeReverse(spec, '');
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push({ id, ...spec });
+      this.#ids.set(key, id);
+    }
+    return id;
+  }
+}
+
+function buildServer(draft: ServerDraft, id: number, env: BuildEnv, upstreams: Upstreams): ServerPlan {
   checkShapeCompanions(draft);
+  // The server's own site first: upstreams are numbered in the order they were declared.
+  const site = buildSite(draft.site, env, upstreams);
   const seen = new Map<string, string>();
   const vhosts: VhostPlan[] = draft.vhosts.map((vhost) => {
     const earlier = seen.get(vhost.hostname.value);
@@ -183,20 +220,21 @@ function buildServer(draft: ServerDraft, id: number, env: BuildEnv): ServerPlan 
       );
     }
     seen.set(vhost.hostname.value, vhost.hostname.where);
-    return { hostname: vhost.hostname.value, ...buildSite(vhost, env), shape: vhost.shape ? shapeOf(draft, vhost.shape.value) : null };
+    return { hostname: vhost.hostname.value, ...buildSite(vhost, env, upstreams), shape: vhost.shape ? shapeOf(draft, vhost.shape.value) : null };
   });
   return {
     id,
     listen: draft.listen?.value ?? defaultListen(),
-    site: buildSite(draft.site, env),
+    site,
     vhosts,
     shape: draft.shape ? shapeOf(draft, draft.shape.value) : null,
     trustProxy: draft.trustProxy?.value ?? [],
     bonjour: draft.bonjour,
+    monster: draft.monster?.value ?? null,
   };
 }
 
-function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
+function buildSite(draft: SiteDraft, env: BuildEnv, upstreams: Upstreams): SitePlan {
   const root = draft.root?.value ?? env.cwd;
   const where = draft.root?.where ?? '--path';
   const kind = env.statPath(root);
@@ -226,7 +264,22 @@ function buildSite(draft: SiteDraft, env: BuildEnv): SitePlan {
     ignoreExts: draft.ignoreExts,
     aliases: draft.aliases.map((alias) => alias.value),
     userDirs: draft.userDirs === undefined ? null : { passwd: draft.userDirs, minUid: draft.userMinUid?.value ?? DEFAULT_USER_MIN_UID },
+    proxies: buildProxies(draft.proxies, upstreams),
   };
+}
+
+/** One route per mount: two `--reverse` for the same path of one site cannot both answer. */
+function buildProxies(proxies: SiteDraft['proxies'], upstreams: Upstreams): SitePlan['proxies'] {
+  const seen = new Map<string, string>();
+  return proxies.map(({ value, where }) => {
+    const earlier = seen.get(value.mount);
+    if (earlier !== undefined) {
+      const what = value.mount === '' ? 'every path' : `the path ${value.mount}`;
+      throw new ConfigError(ConfigErrorCode.Conflict, where, `${what} of this server or virtual host is already proxied by ${earlier}`);
+    }
+    seen.set(value.mount, where);
+    return { upstream: upstreams.idOf(value.upstream), mount: value.mount };
+  });
 }
 
 /**

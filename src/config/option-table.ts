@@ -16,6 +16,7 @@ export type OptionScope = 'global' | 'main' | 'server' | 'site';
 export const OPTION_GROUPS = {
   servers: 'Servers, sites and paths',
   shaping: 'Bandwidth shaping',
+  proxy: 'Reverse proxy and vhost monster',
   responses: 'Responses',
   process: 'Logging and the process',
   config: 'Configuration files',
@@ -149,6 +150,53 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     group: 'servers',
     scope: 'site',
     description: 'Let a request for `foo` serve `foo.<any extension>`. Example: `--allow-ignore-ext`',
+  },
+  {
+    names: ['--reverse'],
+    takesValue: true,
+    valueName: 'HOST[,PORT[,PATH[,MOUNT]]]',
+    group: 'proxy',
+    scope: 'site',
+    description:
+      'Proxy the current server or virtual host to http://HOST:PORT/PATH (port default 80, path default empty); ' +
+      'with MOUNT only /MOUNT/... is proxied and the rest is served as before. HOST may be a URL ' +
+      '(http or https, then leave PORT and PATH empty); repeat for more mounts. Bodies are shaped like files. ' +
+      'Example: `--reverse https://cdn.example.com/vod,,,cdn`',
+  },
+  {
+    names: ['--monster'],
+    takesValue: true,
+    valueName: 'PATH',
+    group: 'proxy',
+    scope: 'server',
+    description:
+      'Vhost monster: /PATH/http/HOST[:PORT]/rest (or /PATH/https/...) is served as /rest of the virtual host HOST, ' +
+      'and redirects name http(s)://HOST:PORT, for use behind another reverse proxy. Example: `--monster vhm`',
+  },
+  {
+    names: ['--proxy-timeout'],
+    takesValue: true,
+    valueName: 'SECONDS',
+    group: 'proxy',
+    scope: 'global',
+    description: 'An upstream that sends no response headers within this time gets the client a 504 (default 30). Example: `--proxy-timeout 10`',
+  },
+  {
+    names: ['--proxy-check-interval'],
+    takesValue: true,
+    valueName: 'SECONDS',
+    group: 'proxy',
+    scope: 'global',
+    description:
+      'How often each upstream is checked for accepting connections (default 5; 0: never); while one is down ' +
+      'its requests get a 502 at once. Example: `--proxy-check-interval 2`',
+  },
+  {
+    names: ['--proxy-insecure'],
+    takesValue: false,
+    group: 'proxy',
+    scope: 'global',
+    description: 'Accept any certificate from https upstreams (test origins with self-signed certificates). Example: `--proxy-insecure`',
   },
   {
     names: ['-s', '--shape'],

@@ -52,6 +52,36 @@ export interface SitePlan {
   readonly aliases: readonly AliasPlan[];
   /** `/~name/...` serves `public_html` of the user `name`; or null. */
   readonly userDirs: UserDirsPlan | null;
+  /** `--reverse`: paths of this site proxied to an upstream (a leaf, or the whole site). */
+  readonly proxies: readonly SiteProxyPlan[];
+}
+
+/** Where a site proxies: `mount` is the leaf (`/cdn`), or '' when every request is proxied. */
+export interface SiteProxyPlan {
+  /** Index in `Plan.upstreams`. */
+  readonly upstream: number;
+  readonly mount: string;
+}
+
+/** An origin server proxied to (one per distinct scheme, host, port and path). */
+export interface UpstreamPlan {
+  readonly id: number;
+  readonly scheme: 'http' | 'https';
+  /** Host name or address as given (IPv6 without brackets). */
+  readonly host: string;
+  readonly port: number;
+  /** Path prefix on the upstream: '' or `/path/to/proxy` (raw, no trailing slash). */
+  readonly path: string;
+}
+
+/** How the proxy talks to upstreams. */
+export interface ProxyPolicy {
+  /** No response headers within this time: 504. */
+  readonly timeoutMs: number;
+  /** Accept any certificate from https upstreams (test origins with self-signed certificates). */
+  readonly insecure: boolean;
+  /** How often the coordinator checks that each upstream accepts connections; 0: never. */
+  readonly checkIntervalMs: number;
 }
 
 /** User directories (`/~name/`). */
@@ -105,6 +135,8 @@ export interface ServerPlan {
    * port); empty: not advertised.
    */
   readonly bonjour: readonly string[];
+  /** `--monster`: the vhost monster path (`/vhm`), or null. */
+  readonly monster: string | null;
 }
 
 /** Response policy shared by every server. */
@@ -136,6 +168,9 @@ export interface Plan {
    * in a plan not yet started: the coordinator derives it from the descriptor limit.
    */
   readonly maxConnections: number | null;
+  /** Upstreams of every `--reverse`, indexed by SiteProxyPlan.upstream. */
+  readonly upstreams: readonly UpstreamPlan[];
+  readonly proxy: ProxyPolicy;
   /** Interfaces mDNS advertises on (names); empty: every interface with a usable address. */
   readonly bonjourInterfaces: readonly string[];
   /** Largest request head (request line and headers) accepted; larger ones get 431 from uWS. */
@@ -161,6 +196,8 @@ export const DEFAULT_BONJOUR_NAME = 'Mediacast-Webserver (%s on port %d)';
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_PASSWD_FILE = '/etc/passwd';
 export const DEFAULT_USER_MIN_UID = 1000;
+export const DEFAULT_PROXY_TIMEOUT_MS = 30_000;
+export const DEFAULT_PROXY_CHECK_MS = 5_000;
 
 /** Deep-freezes a plan so no thread can change it after validation. */
 export function freezePlan<T>(value: T): T {

@@ -27,6 +27,8 @@ import { mdnsAdvertising } from './subsystems/mdns.js';
 import { VERSION } from '../version.js';
 import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from './descriptor-limit.js';
 import { WorkerPool } from './worker-pool.js';
+import { createUpstreamStates } from '../handlers/proxy/upstream-states.js';
+import { upstreamRegistry } from './subsystems/upstream-registry.js';
 
 export interface CoordinatorIo {
   /** Startup and status lines (stdout). */
@@ -80,6 +82,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     })),
     stats: createStatsMemory(servers.length, plan.workers),
     bodyBudget: createBodyBudget(plan.workers),
+    upstreams: createUpstreamStates(plan.upstreams.length),
   };
   // uWS reads this once, when its native module loads (in the first worker): the process's
   // environment, not a worker's copy of it.
@@ -91,6 +94,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     [
       ...(accessLog ? [accessLog] : []),
       unixSocketFiles(servers, io.log),
+      ...(plan.upstreams.length > 0 ? [upstreamRegistry(plan.upstreams, plan.proxy.checkIntervalMs, memory.upstreams, io.log)] : []),
       shapingTotals(servers, memory.stats, plan.workers, io.print),
       workers,
       privilegesStep(servers, identity, workers, io.log),

@@ -15,6 +15,8 @@ export interface SharedMemory {
   readonly connections: SharedArrayBuffer;
   /** Bytes of small-file bodies all workers keep in memory (one budget per process). */
   readonly bodyBudget: SharedArrayBuffer;
+  /** Up or down, per upstream of the plan (handlers/proxy/upstream-states.ts). */
+  readonly upstreams: SharedArrayBuffer;
 }
 
 /** The shaper memory of one server and of each of its virtual hosts. */

@@ -1,34 +1,31 @@
 /**
- * One listening server inside a worker: routes each request by method, answers static files
- * through its site, and counts exchanges in flight (for graceful shutdown).
+ * One listening server inside a worker: the pipeline of its requests (router, then the static
+ * or proxy handler, with the respond layer below both), who its clients are for shaping, and
+ * the exchanges in flight (for graceful shutdown and the access log).
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import type { HttpPolicy, ServerPlan, ShapePlan, SitePlan } from '../config/plan.js';
-import type { DirectoryCache } from '../files/directory-cache.js';
-import { formatCombined } from '../http/access-log-line.js';
 import type { BlockCache } from '../files/block-cache.js';
-import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../files/body-source.js';
-import { BufferPool } from '../files/buffer-pool.js';
-import { cacheControlForGenerated } from '../http/cache-policy.js';
-import { ALLOWED_METHODS, CORS_RESPONSE_HEADERS, preflightHeaders } from '../http/cors.js';
-import type { OpenedFile } from '../files/file-cache.js';
-import type { OpenFiles } from '../files/open-files.js';
 import type { BodyStore } from '../files/body-store.js';
-import { fileErrorKind } from '../files/file-errors.js';
-import { planFileResponse, type FileResponsePlan } from '../http/file-response-plan.js';
+import type { BufferPool } from '../files/buffer-pool.js';
+import type { DirectoryCache } from '../files/directory-cache.js';
+import type { OpenFiles } from '../files/open-files.js';
+import { SiteRuntime } from '../handlers/static/site-runtime.js';
+import { StaticHandler } from '../handlers/static/static-handler.js';
+import type { ProxyHandler } from '../handlers/proxy/proxy-handler.js';
+import { formatCombined } from '../http/access-log-line.js';
+import { cacheControlForGenerated } from '../http/cache-policy.js';
+import { CORS_RESPONSE_HEADERS } from '../http/cors.js';
 import { formatAddress } from '../http/ip-text.js';
-import { decodeRequestPath } from '../http/request-path.js';
 import { statusLine } from '../http/status.js';
 import { forwardedClient, isTrusted, mergeTrust, parseTrustEntry, trustsNobody, type TrustList } from '../http/trusted-proxies.js';
+import { Exchange, type ExchangeHost } from '../respond/exchange.js';
+import { encodeHeaders, type WireHeader } from '../respond/wire.js';
+import { RequestRouter } from '../router/request-router.js';
 import { ClientIdQuota } from '../shaping/client-id-quota.js';
 import { addressPrefix, keyFromAddress, keyFromHeader, type ClientKey } from '../shaping/client-key.js';
 import { openNestedFlow, type ServerShaper, type TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
-import { Exchange, WHOLE_BODY_BYTES, type ExchangeHost } from './exchange.js';
-import { discardAnswer, SiteRuntime, type SiteAnswer } from './site-runtime.js';
-import { encodeHeaders, type WireHeader } from './wire.js';
-
-const EMPTY_BODY = new Uint8Array(0);
 
 export interface ServerRuntimeOptions {
   /** Where access log lines go, or null when there is no access log. */
@@ -42,6 +39,8 @@ export interface ServerRuntimeOptions {
   readonly bodies: BodyStore;
   /** Directory contents and the limiter of directory I/O (one per worker). */
   readonly directories: DirectoryCache;
+  /** The proxy handler of this worker (shared by its servers), or null when nothing is proxied. */
+  readonly proxy: ProxyHandler | null;
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
@@ -56,29 +55,29 @@ export class ServerRuntime implements ExchangeHost {
   readonly shaped: boolean;
   readonly clientIdHeader: string | null;
   readonly readsForwardedFor: boolean;
-  readonly routesByHost: boolean;
+  readonly readsHost: boolean;
   readonly logsAccess: boolean;
   closing = false;
   /** Still running as root, before --run-as: requests get 503 (nothing is read as root). */
   holding = false;
-  readonly #http: HttpPolicy;
-  readonly #sitesByHost: ReadonlyMap<string, SiteRuntime>;
+  readonly #router: RequestRouter;
+  /** The server's own site, then its virtual hosts, in plan order (the router's site numbers). */
+  readonly #sites: readonly SiteRuntime[];
+  readonly #static: StaticHandler;
+  readonly #proxy: ProxyHandler | null;
   readonly #accessLog: AccessLogBuffer | null;
   /** How clients are told apart (the server's shape settings, shared by its virtual hosts). */
   readonly #shape: ShapePlan | null;
   readonly #shaper: ServerShaper | null;
   readonly #trust: TrustList;
   readonly #clientIds: ClientIdQuota | null;
-  readonly #site: SiteRuntime;
-  readonly #pool: BufferPool;
-  readonly #blocks: BlockCache;
   readonly #log: (line: string) => void;
+  readonly #scheme: 'http' | 'https';
   #active = 0;
   #lastEndedAt = Number.NEGATIVE_INFINITY;
   #onIdle: (() => void) | null = null;
 
   constructor(server: ServerPlan, http: HttpPolicy, options: ServerRuntimeOptions) {
-    this.#http = http;
     this.commonHeaders = encodeHeaders(http.cors ? CORS_RESPONSE_HEADERS : []);
     this.generatedCacheControl = cacheControlForGenerated(http.noCache);
     this.tracebacks = http.tracebacks;
@@ -91,13 +90,20 @@ export class ServerRuntime implements ExchangeHost {
     this.#clientIds = this.#shape?.clientIdHeader ? new ClientIdQuota(this.#shape.clientIdLimit) : null;
     const site = (plan: SitePlan, shaper: ServerShaper | null): SiteRuntime =>
       new SiteRuntime(plan, http, options.files, options.bodies, options.directories, shaper);
-    this.#site = site(server.site, null);
-    this.#sitesByHost = new Map(server.vhosts.map((vhost, i) => [vhost.hostname, site(vhost, vhost.shape ? (options.vhostShapers[i] ?? null) : null)]));
-    this.routesByHost = this.#sitesByHost.size > 0;
+    this.#sites = [site(server.site, null), ...server.vhosts.map((vhost, i) => site(vhost, vhost.shape ? (options.vhostShapers[i] ?? null) : null))];
+    this.#router = new RequestRouter(server);
+    this.readsHost = this.#router.readsHost;
+    this.#static = new StaticHandler({
+      http,
+      pool: options.pool,
+      blocks: options.blocks,
+      generatedCacheControl: this.generatedCacheControl,
+      reportError: (error, exchange) => this.reportError(error, exchange),
+    });
+    this.#proxy = options.proxy;
+    this.#scheme = server.listen.kind === 'ssl' ? 'https' : 'http';
     this.#accessLog = options.accessLog;
     this.logsAccess = this.#accessLog !== null;
-    this.#pool = options.pool;
-    this.#blocks = options.blocks;
     this.#log = options.log;
   }
 
@@ -133,12 +139,29 @@ export class ServerRuntime implements ExchangeHost {
     }
     this.#active++;
     try {
-      this.#route(exchange);
+      this.#dispatch(exchange);
     } catch (error) {
       exchange.fail(error);
     }
     exchange.leaveHandler();
   };
+
+  #dispatch(exchange: Exchange): void {
+    const { route, origin } = this.#router.route(exchange.host, exchange.url);
+    if (route.kind === 'error') return exchange.sendError(route.code);
+    const site = this.#sites[route.site]!;
+    // Decided here for every handler: bodies of a virtual host with limits of its own are paced
+    // by them too (inside the server's).
+    exchange.vhostShaper = site.shaper;
+    if (route.kind === 'static') return this.#static.handle(exchange, site, route.path, origin);
+    const peer = new Uint8Array(exchange.remoteAddress());
+    this.#proxy!.handle(exchange, route, origin, {
+      // A unix-socket peer has no address to forward (RFC 7239's "unknown").
+      peer: peer.length === 0 ? 'unknown' : formatAddress(peer),
+      trusted: this.readsForwardedFor && isTrusted(this.#trust, peer),
+      scheme: this.#scheme,
+    });
+  }
 
   openGate(exchange: Exchange): TokenGate | null {
     const shape = this.#shape;
@@ -189,98 +212,6 @@ export class ServerRuntime implements ExchangeHost {
     this.#log(`request error${where}: ${text}`);
   }
 
-  #route(exchange: Exchange): void {
-    switch (exchange.method) {
-      case 'GET':
-      case 'HEAD':
-        return this.#serveStatic(exchange);
-      case 'OPTIONS':
-        return exchange.sendEmpty(204, [
-          ['Allow', ALLOWED_METHODS],
-          ...(this.#http.cors ? preflightHeaders(exchange.accessControlRequestHeaders) : []),
-        ]);
-      default:
-        return exchange.sendError(405, `The ${exchange.method} method is not allowed here.`, [['Allow', ALLOWED_METHODS]]);
-    }
-  }
-
-  #serveStatic(exchange: Exchange): void {
-    const site = (this.routesByHost && this.#sitesByHost.get(exchange.host)) || this.#site;
-    if (site.shaper !== null) {
-      exchange.vhostShaper = site.shaper;
-      exchange.shaped = true;
-    }
-    // Hot path: a small file checked against the disk within the last second, answered from
-    // memory without leaving the handler. Its raw path was validated when it was cached.
-    const cached = site.cache.fresh(exchange.url);
-    const body = cached?.stored?.buffer;
-    if (body) return this.#sendFile(exchange, { file: cached!, body, handle: null });
-    const decoded = decodeRequestPath(exchange.url);
-    if (!decoded.ok) return exchange.sendError(400, decoded.reason);
-    exchange.goAsync();
-    site.answer(exchange.url, decoded.segments, decoded.trailingSlash, exchange.query).then(
-      (answer) => {
-        if (exchange.ended) discardAnswer(answer);
-        else exchange.resume(() => this.#sendAnswer(exchange, answer));
-      },
-      (error: unknown) => exchange.resume(() => this.#sendFailure(exchange, error)),
-    );
-  }
-
-  #sendAnswer(exchange: Exchange, answer: SiteAnswer): void {
-    switch (answer.kind) {
-      case 'file':
-        return this.#sendFile(exchange, answer.opened);
-      case 'redirect':
-        return exchange.sendError(301, 'Moved to the directory form of this path.', [['Location', answer.location]]);
-      case 'listing':
-        return exchange.sendSmall(
-          200,
-          [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', this.generatedCacheControl]],
-          answer.html,
-        );
-      case 'forbidden':
-        return exchange.sendError(403, 'Access to this path is not permitted.');
-      case 'listing-off':
-        return exchange.sendError(403, 'Directory listings are turned off on this server.');
-      case 'not-found':
-        return exchange.sendError(404, 'No such file or directory.');
-    }
-  }
-
-  #sendFile(exchange: Exchange, opened: OpenedFile): void {
-    const { file, body } = opened;
-    // Most requests carry no range or validator: their plan depends on the file alone, so it is
-    // made and encoded once per file version.
-    let plan: FileResponsePlan;
-    let headers: readonly WireHeader[];
-    if (exchange.plain) {
-      file.plain ??= this.#encodedPlan(planFileResponse(exchange, file.facts, this.#http.noCache));
-      ({ plan, headers } = file.plain);
-    } else {
-      plan = planFileResponse(exchange, file.facts, this.#http.noCache);
-      headers = plan.headers;
-    }
-    if (plan.kind !== 'body' || exchange.head) opened.handle?.release();
-    switch (plan.kind) {
-      case 'body':
-        if (exchange.head) return exchange.sendHead(plan.status, headers, plan.length);
-        if (body !== null && plan.length <= WHOLE_BODY_BYTES) {
-          const whole = plan.length === body.length;
-          return exchange.sendWhole(plan.status, headers, whole ? body : body.subarray(plan.start, plan.start + plan.length));
-        }
-        return exchange.sendBody(plan.status, headers, this.#source(exchange, opened, plan.start, plan.length));
-      case 'not-modified':
-        return exchange.sendEmpty(304, headers);
-      case 'error':
-        return exchange.sendError(
-          plan.status,
-          plan.status === 416 ? 'The requested range lies outside the file.' : 'A precondition of the request failed.',
-          headers,
-        );
-    }
-  }
-
   #logExchange(log: AccessLogBuffer, exchange: Exchange): void {
     const query = exchange.query;
     log.append(
@@ -296,42 +227,5 @@ export class ServerRuntime implements ExchangeHost {
         time: exchange.time,
       }),
     );
-  }
-
-  #encodedPlan(plan: FileResponsePlan): { plan: FileResponsePlan; headers: readonly WireHeader[] } {
-    return { plan, headers: encodeHeaders(plan.headers) };
-  }
-
-  #source(exchange: Exchange, opened: OpenedFile, start: number, length: number): BodySource {
-    const { body } = opened;
-    if (body !== null) return new MemorySource(body.subarray(start, start + length));
-    if (length === 0 || opened.handle === null) {
-      opened.handle?.release();
-      return new MemorySource(EMPTY_BODY);
-    }
-    // Paced bodies are slow by design, and load tests run many on the same files: they share
-    // cached blocks instead of each holding its own read buffers.
-    if (exchange.shaped) return new SharedBlockSource(opened.handle, opened.file, start, length, this.#blocks);
-    return new FileSource(opened.handle, start, length, this.#pool);
-  }
-
-  /**
-   * A file that vanished or turned unreadable between lookup and open is 404/403, the process out
-   * of descriptors a 503 to retry, not a crash.
-   */
-  #sendFailure(exchange: Exchange, error: unknown): void {
-    switch (fileErrorKind(error)) {
-      case 'missing':
-        return exchange.sendError(404, 'No such file or directory.');
-      case 'forbidden':
-        return exchange.sendError(403, 'Access to this path is not permitted.');
-      case 'busy':
-        this.reportError(error, exchange);
-        return exchange.sendError(503, 'The server is out of file descriptors or memory for now; try again.', [['Retry-After', '1']]);
-      case null:
-        break;
-    }
-    this.reportError(error, exchange);
-    exchange.sendError(500, 'The server could not read this file.', [], error instanceof Error ? error.stack : String(error));
   }
 }

@@ -20,6 +20,8 @@ import { connectionLimiter } from './connection-limit.js';
 import { openListener, stopListening, type Listener } from './listeners.js';
 import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { ServerRuntime } from './server-runtime.js';
+import { ProxyHandler } from '../handlers/proxy/proxy-handler.js';
+import { UpstreamStates } from '../handlers/proxy/upstream-states.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker-main must run in a worker thread');
@@ -68,6 +70,11 @@ function start(): void {
   const files = new OpenFiles();
   const bodies = new BodyStore(init.memory.bodyBudget, init.slot, DEFAULT_BODY_BUDGET_BYTES);
   const directories = new DirectoryCache();
+  // One keep-alive pool per upstream in this worker, shared by every server that proxies to it.
+  const proxy =
+    init.plan.upstreams.length === 0
+      ? null
+      : new ProxyHandler({ upstreams: init.plan.upstreams, policy: init.plan.proxy, states: new UpstreamStates(init.memory.upstreams) });
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id]!;
@@ -83,6 +90,7 @@ function start(): void {
       files,
       bodies,
       directories,
+      proxy,
       log,
       shaper: shaperOf(memory.server),
       vhostShapers: memory.vhosts.map(shaperOf),

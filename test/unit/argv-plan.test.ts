@@ -25,11 +25,13 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
         ignoreExts: [],
         aliases: [],
         userDirs: null,
+        proxies: [],
       },
       vhosts: [],
       shape: null,
       trustProxy: [],
       bonjour: [],
+      monster: null,
     },
   ]);
   assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false, listings: true });
@@ -66,6 +68,7 @@ test('options build the site in order', () => {
     ignoreExts: ['m3u8', '*'],
     aliases: [],
     userDirs: null,
+    proxies: [],
   });
   assert.deepEqual(plan.servers[0]!.listen, { kind: 'tcp', port: 9000, host: '127.0.0.1' });
   assert.deepEqual(plan.http, { cors: true, noCache: true, dotfiles: true, tracebacks: true, listings: false });

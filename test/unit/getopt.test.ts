@@ -62,5 +62,4 @@ test('what cannot be read is named, with what was expected', () => {
   assert.equal(message(['--cors=1']), '--cors takes no value (got "1")');
   assert.match(message(['--path', 'my', 'media']), /^unexpected argument "media": every value belongs to an option/);
   assert.match(message(['twistd', '-n', 'mediacastserver']), /^"twistd" belongs to a twistd command line/);
-  assert.match(message(['--monster', 'vhm']), /--monster \(an option of the original Mediacast Server\) is not available/);
 });

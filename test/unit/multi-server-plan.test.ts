@@ -169,6 +169,7 @@ test('JSON config with every kind of key', () => {
     ignoreExts: ['m3u8', '*'],
     aliases: [{ from: ['live'], to: ['streams', 'live'] }],
     userDirs: { passwd: join(dir!, 'passwd'), minUid: 1000 },
+    proxies: [],
   });
   assert.deepEqual(server.shape, {
     limits: { server: { rate: 5_000_000, burst: 5_000_000 }, client: { rate: 500_000, burst: 500_000 } },

@@ -4,7 +4,7 @@ import { escapeField, formatCombined, formatLogTime } from '../../src/http/acces
 import { hostName } from '../../src/http/host-header.js';
 import { formatAddress } from '../../src/http/ip-text.js';
 import { mayServe, parsePasswd } from '../../src/files/user-homes.js';
-import { applyAliases } from '../../src/worker/site-runtime.js';
+import { applyAliases } from '../../src/handlers/static/site-runtime.js';
 
 test('aliases rewrite whole leading segments, in order; an empty target is the root', () => {
   const aliases = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeHeaders, statusBytes } from '../../src/worker/wire.js';
+import { encodeHeaders, statusBytes } from '../../src/respond/wire.js';
 
 const text = (bytes: string | Uint8Array): string => (typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString());
 

@@ -1,15 +1,18 @@
 /**
- * One request/response pair over uWS, and the response discipline in one place: request fields
- * are copied while `req` is alive; `onAborted` is attached before anything goes asynchronous;
- * deferred writes are corked; there is exactly one way to end (idempotent), whatever happens.
+ * One request/response pair over uWS, and the response discipline in one place: the request is
+ * readable only while the uWS handler runs (handlers copy what they need through `request`);
+ * `onAborted` is attached before anything goes asynchronous; deferred writes are corked; there is
+ * exactly one way to end (idempotent), whatever happens. Pacing is decided here, once, for every
+ * body of every handler: a handler never asks whether the server is shaped.
  */
 import type { HttpRequest, HttpResponse } from '../../native-bindings/uws.js';
 import { MemorySource, type BodySource } from '../files/body-source.js';
+import { ERROR_CATALOG, type ErrorCode } from '../http/error-catalog.js';
 import { errorPage } from '../http/error-page.js';
 import { hostName } from '../http/host-header.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
-import { BodySender, type SendOutcome } from './body-sender.js';
-import { CONNECTION_CLOSE, CONTENT_LENGTH, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
+import { BodySender, type SendOutcome, type StreamSource } from './body-sender.js';
+import { CONNECTION_CLOSE, CONTENT_LENGTH, ERROR_CODE, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
 
 /** What an exchange needs from the server it belongs to. */
 export interface ExchangeHost {
@@ -17,15 +20,15 @@ export interface ExchangeHost {
   readonly commonHeaders: readonly WireHeader[];
   /** Cache-Control of error responses and generated pages. */
   readonly generatedCacheControl: string;
-  /** True when response bodies go through a token gate. */
+  /** True when every body of the server goes through a token gate. */
   readonly shaped: boolean;
   readonly tracebacks: boolean;
   /** Request header (lower-case name) that identifies the client for shaping, if any. */
   readonly clientIdHeader: string | null;
   /** Some peers are trusted to forward for others: read X-Forwarded-For. */
   readonly readsForwardedFor: boolean;
-  /** The server has virtual hosts: read the Host header. */
-  readonly routesByHost: boolean;
+  /** Routing needs the Host header (virtual hosts, proxying, vhost monster). */
+  readonly readsHost: boolean;
   /** Requests are logged: keep what the access log needs. */
   readonly logsAccess: boolean;
   /** The server is draining: every response says `Connection: close`. */
@@ -36,6 +39,13 @@ export interface ExchangeHost {
   reportError(error: unknown, exchange: Exchange): void;
   /** Called once per exchange when it ends, however it ends. */
   exchangeEnded(exchange: Exchange): void;
+}
+
+/** An error response: the catalog's sentence unless `message` says more; `detail` only with tracebacks. */
+export interface ErrorOptions {
+  readonly message?: string;
+  readonly headers?: readonly WireHeader[];
+  readonly detail?: string;
 }
 
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
@@ -50,26 +60,20 @@ type ExchangeState = 'sync' | 'async' | 'sending' | 'ended';
 
 export class Exchange {
   readonly method: string;
+  /** The raw request path, without the query. */
   readonly url: string;
-  readonly range: string = '';
-  readonly ifRange: string = '';
-  readonly ifMatch: string = '';
-  readonly ifNoneMatch: string = '';
-  readonly ifModifiedSince: string = '';
-  readonly ifUnmodifiedSince: string = '';
-  readonly accessControlRequestHeaders: string = '';
   /** Value of the shaping client-id header ('' when absent or not configured). */
   readonly clientId: string = '';
   /** X-Forwarded-For ('' when absent or when no peer is trusted to send it). */
   readonly forwardedFor: string = '';
   /** Called once when the exchange ends (releases what choosing its bucket held). */
   onEnd: (() => void) | null = null;
-  /** The body is paced: the server is shaped, or the virtual host answering. */
-  shaped: boolean;
   /** The answering virtual host's own shaper, when it has limits of its own. */
   vhostShaper: ServerShaper | null = null;
-  /** Virtual host name from the Host header ('' unless the server has virtual hosts). */
+  /** Host name from the Host header, lower-case, without port ('' unless routing reads it). */
   readonly host: string = '';
+  /** The Host header as sent ('' unless routing reads it). */
+  readonly hostHeader: string = '';
   /** For the access log (empty unless logging): peer address, headers, arrival time. */
   readonly remote: ArrayBuffer | null = null;
   readonly referer: string = '';
@@ -79,6 +83,8 @@ export class Exchange {
   status = 0;
   /** The connection was lost before the response completed. */
   aborted = false;
+  /** Called when the client goes away before the response completed (a handler's own cleanup). */
+  onAbort: (() => void) | null = null;
   readonly #res: HttpResponse;
   readonly #host: ExchangeHost;
   /** Valid only while the uWS handler runs; see leaveHandler(). */
@@ -94,20 +100,10 @@ export class Exchange {
     this.#res = res;
     this.#host = host;
     this.#req = req;
-    this.shaped = host.shaped;
-    // Only the headers this method can use are copied: each read crosses into native code.
+    // Only what routing, pacing and logging use is copied here: each read crosses into native
+    // code. Handlers copy their own facts through `request`.
     this.method = req.getCaseSensitiveMethod();
     this.url = req.getUrl();
-    if (this.method === 'GET' || this.method === 'HEAD') {
-      this.range = req.getHeader(REQUEST_HEADER.range);
-      if (this.range !== '') this.ifRange = req.getHeader(REQUEST_HEADER.ifRange);
-      this.ifMatch = req.getHeader(REQUEST_HEADER.ifMatch);
-      this.ifNoneMatch = req.getHeader(REQUEST_HEADER.ifNoneMatch);
-      this.ifModifiedSince = req.getHeader(REQUEST_HEADER.ifModifiedSince);
-      this.ifUnmodifiedSince = req.getHeader(REQUEST_HEADER.ifUnmodifiedSince);
-    } else if (this.method === 'OPTIONS') {
-      this.accessControlRequestHeaders = req.getHeader(REQUEST_HEADER.accessControlRequestHeaders);
-    }
     if (host.readsForwardedFor) {
       // Every line of each, not just the first (all getHeader returns): a proxy that appends its
       // own X-Forwarded-For line after the client's must be read after it.
@@ -122,7 +118,10 @@ export class Exchange {
       // Two ids cannot both be the client's: neither is believed.
       if (ids.length === 1) this.clientId = ids[0]!;
     }
-    if (host.routesByHost) this.host = hostName(req.getHeader(REQUEST_HEADER.host));
+    if (host.readsHost) {
+      this.hostHeader = req.getHeader(REQUEST_HEADER.host);
+      this.host = hostName(this.hostHeader);
+    }
     if (host.logsAccess) {
       this.remote = res.getRemoteAddress();
       this.referer = req.getHeader(REQUEST_HEADER.referer);
@@ -131,6 +130,12 @@ export class Exchange {
     }
     const connection = req.getHeader(REQUEST_HEADER.connection);
     this.#closeRequested = connection !== '' && connection !== 'keep-alive' && CLOSE_TOKEN.test(connection);
+  }
+
+  /** The uWS request, for a handler to copy the facts it needs; only inside the uWS handler. */
+  get request(): HttpRequest {
+    if (this.#req === null) throw new Error('the uWS request was read after its handler returned');
+    return this.#req;
   }
 
   /** The query string without '?', '' when none. */
@@ -142,11 +147,6 @@ export class Exchange {
   /** The peer address as uWS reports it (4 or 16 bytes); valid until the exchange ends. */
   remoteAddress(): ArrayBuffer {
     return this.#res.getRemoteAddress();
-  }
-
-  /** No range and no validators: the response depends on the file alone. */
-  get plain(): boolean {
-    return this.range === '' && this.ifNoneMatch === '' && this.ifModifiedSince === '' && this.ifMatch === '' && this.ifUnmodifiedSince === '';
   }
 
   /** The uWS handler returned: `req` is gone (uWS reuses it). */
@@ -168,6 +168,11 @@ export class Exchange {
     return this.#sender?.sent ?? this.#bodyBytes;
   }
 
+  /** Body bytes will be paced: the server or the answering virtual host is shaped. */
+  get #paced(): boolean {
+    return this.#host.shaped || this.vhostShaper !== null;
+  }
+
   /** Must be called before the handler returns without having ended the response. */
   goAsync(): void {
     if (this.#state !== 'sync') return;
@@ -176,14 +181,36 @@ export class Exchange {
     this.#res.onAborted(() => this.#onAborted());
   }
 
+  /**
+   * Streams the request body to `onChunk` (each chunk a copy: uWS reuses its buffer). Only inside
+   * the uWS handler; the exchange goes asynchronous.
+   */
+  readBody(onChunk: (chunk: Buffer, isLast: boolean) => void): void {
+    this.goAsync();
+    this.#res.onData((data, isLast) => {
+      if (this.#state !== 'ended') onChunk(Buffer.from(data.slice(0)), isLast);
+    });
+  }
+
+  /** Stops (or resumes) reading the request body from the socket: upload backpressure. */
+  pauseBody(paused: boolean): void {
+    if (this.#state === 'ended') return;
+    if (paused) this.#res.pause();
+    else this.#res.resume();
+  }
+
   /** Runs `write` corked, unless the exchange already ended (then it is skipped). */
   resume(write: () => void): void {
     if (this.#state === 'ended') return;
     this.#res.cork(() => this.#guard(write));
   }
 
-  /** Sends headers and streams `source` as the body. */
-  sendBody(status: number, headers: readonly WireHeader[], source: BodySource): void {
+  /**
+   * Sends headers and a body of known length (`Content-Length`). `open` makes the source; it is
+   * told whether the body will be paced (slow readers can share read blocks).
+   */
+  sendBody(status: number, headers: readonly WireHeader[], open: (paced: boolean) => BodySource): void {
+    const source = open(this.#paced);
     this.#writeHead(status, headers);
     if (source.length === 0) {
       // Nothing to pace or stream: a token gate would wait forever for a first byte.
@@ -192,12 +219,13 @@ export class Exchange {
       this.#finish();
       return;
     }
-    const gate = this.#host.openGate(this);
-    const sender = new BodySender(this.#res, source, source.length, gate, (outcome, error) => this.#onSent(outcome, error));
-    this.#sender = sender;
-    if (this.#state === 'sync') this.goAsync();
-    this.#state = 'sending';
-    sender.start();
+    this.#startSender(new BodySender(this.#res, source, source.length, this.#host.openGate(this), this.#sentCallback));
+  }
+
+  /** Sends headers and a body of unknown length, chunked, paced like any other. */
+  sendStream(status: number, headers: readonly WireHeader[], source: StreamSource): void {
+    this.#writeHead(status, headers);
+    this.#startSender(new BodySender(this.#res, source, null, this.#host.openGate(this), this.#sentCallback));
   }
 
   /** Answers HEAD: the headers a GET would get, with its Content-Length, and no body. */
@@ -221,7 +249,7 @@ export class Exchange {
     if (this.head) return this.sendHead(status, headers, body.length);
     // Every body byte of a shaped server is paced, small ones included; a large body (a big
     // listing) streams under backpressure instead of sitting whole in uWS's buffer.
-    if (this.shaped || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, new MemorySource(body));
+    if (this.#paced || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, () => new MemorySource(body));
     this.#writeHead(status, headers);
     this.#bodyBytes = body.length;
     this.#res.end(body);
@@ -233,14 +261,27 @@ export class Exchange {
     this.sendWhole(status, headers, typeof body === 'string' ? Buffer.from(body) : body);
   }
 
-  /** Sends an HTML error page. `detail` shows only when tracebacks are on. */
-  sendError(status: number, message?: string, headers: readonly WireHeader[] = [], detail?: string): void {
-    const page = errorPage(status, message, this.#host.tracebacks ? detail : undefined);
+  /** Sends the catalog's HTML error page for `code`. */
+  sendError(code: ErrorCode, options: ErrorOptions = {}): void {
+    const { status, message } = ERROR_CATALOG[code];
+    const page = errorPage(status, options.message ?? message, this.#host.tracebacks ? options.detail : undefined);
     this.sendSmall(
       status,
-      [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', this.#host.generatedCacheControl], ...headers],
+      [
+        ['Content-Type', 'text/html; charset=utf-8'],
+        ['Cache-Control', this.#host.generatedCacheControl],
+        ...(status >= 400 ? [[ERROR_CODE, code] as const] : []),
+        ...(options.headers ?? []),
+      ],
       page,
     );
+  }
+
+  #startSender(sender: BodySender): void {
+    this.#sender = sender;
+    if (this.#state === 'sync') this.goAsync();
+    this.#state = 'sending';
+    sender.start();
   }
 
   #writeHead(status: number, headers: readonly WireHeader[]): void {
@@ -254,17 +295,18 @@ export class Exchange {
     if (this.#closeRequested || this.#host.closing) res.writeHeader(CONNECTION_CLOSE[0], CONNECTION_CLOSE[1]);
   }
 
-  #onSent(outcome: SendOutcome, error: Error | null): void {
+  readonly #sentCallback = (outcome: SendOutcome, error: Error | null): void => {
     if (outcome === 'failed') {
       this.aborted = true;
       if (error) this.#reportError(error);
     }
     this.#finish();
-  }
+  };
 
   #onAborted(): void {
     this.aborted = true;
     this.#sender?.abort();
+    this.onAbort?.();
     this.#finish();
   }
 
@@ -286,16 +328,26 @@ export class Exchange {
   /** A bug or I/O failure: 500 when nothing was sent yet, else close the connection. */
   fail(error: unknown): void {
     this.#reportError(error);
+    this.cut(error instanceof Error ? error.stack : String(error));
+  }
+
+  /**
+   * Ends the exchange after a failure already reported: the 500 page when nothing was sent yet,
+   * else the connection is closed (the only honest signal once headers are out).
+   */
+  cut(detail?: string): void {
     if (this.#state === 'ended') return;
     if (this.status === 0) {
       try {
-        this.sendError(500, 'The server could not complete this request.', [], error instanceof Error ? error.stack : String(error));
+        this.sendError('internal', { detail });
         return;
       } catch (secondError) {
         this.#reportError(secondError);
       }
     }
     this.aborted = true;
+    this.#sender?.abort();
+    this.onAbort?.();
     this.#finish();
     this.#res.close();
   }

@@ -3,20 +3,20 @@
  * directories, resolver and file cache, turning a request path into something to send. No uWS.
  */
 import { join } from 'node:path';
-import type { AliasPlan, HttpPolicy, SitePlan } from '../config/plan.js';
-import { cacheControlForFile } from '../http/cache-policy.js';
-import type { BodyStore } from '../files/body-store.js';
-import type { DirectoryCache } from '../files/directory-cache.js';
-import type { ServerShaper } from '../shaping/server-shaper.js';
+import type { AliasPlan, HttpPolicy, SitePlan } from '../../config/plan.js';
+import { cacheControlForFile } from '../../http/cache-policy.js';
+import type { BodyStore } from '../../files/body-store.js';
+import type { DirectoryCache } from '../../files/directory-cache.js';
+import type { ServerShaper } from '../../shaping/server-shaper.js';
 import { ListingPages } from './listing-pages.js';
-import { FileCache, type OpenedFile } from '../files/file-cache.js';
-import { CHANGED } from '../files/safe-open.js';
-import type { OpenFiles } from '../files/open-files.js';
-import { renderListing } from '../http/listing.js';
-import { contentTypeFor } from '../http/mime.js';
-import { SiteResolver, type Resolution } from '../files/site-resolver.js';
-import { UserHomes } from '../files/user-homes.js';
-import { fileValidators } from '../http/validators.js';
+import { FileCache, type OpenedFile } from '../../files/file-cache.js';
+import { CHANGED } from '../../files/safe-open.js';
+import type { OpenFiles } from '../../files/open-files.js';
+import { renderListing } from '../../http/listing.js';
+import { contentTypeFor } from '../../http/mime.js';
+import { SiteResolver, type Resolution } from '../../files/site-resolver.js';
+import { UserHomes } from '../../files/user-homes.js';
+import { fileValidators } from '../../http/validators.js';
 
 export type SiteAnswer =
   | { readonly kind: 'file'; readonly opened: OpenedFile }

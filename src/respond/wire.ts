@@ -57,3 +57,5 @@ export const REQUEST_HEADER = {
 
 export const CONNECTION_CLOSE: WireHeader = [bytes('Connection'), bytes('close')];
 export const CONTENT_LENGTH = bytes('Content-Length');
+/** Names the catalog code of an error response made here (src/http/error-catalog.ts). */
+export const ERROR_CODE = bytes('Mediacast-Error');

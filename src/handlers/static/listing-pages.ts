@@ -3,7 +3,7 @@
  * since a file can change size without its directory changing). Concurrent requests for the same
  * listing share one build. Bounded in bytes; the oldest pages go first.
  */
-import type { DirectoryVersion } from '../files/directory-cache.js';
+import type { DirectoryVersion } from '../../files/directory-cache.js';
 
 interface Page {
   readonly version: DirectoryVersion;

@@ -1,8 +1,13 @@
 /**
  * Streams a body source to a uWS response. One state per response and three gates, each waited
- * on separately: the source (data read from disk), the token gate (bandwidth shaping, when the
- * server is shaped) and the socket (uWS backpressure). The next chunk is pulled only when all
- * are open. Every entry point from a callback (data read, tokens due, socket writable) corks.
+ * on separately: the source (data read from disk or received from an upstream), the token gate
+ * (bandwidth shaping, when the server is shaped) and the socket (uWS backpressure). The next
+ * chunk is pulled only when all are open. Every entry point from a callback (data ready, tokens
+ * due, socket writable) corks.
+ *
+ * Two modes: a known length is sent with `tryEnd` (uWS adds Content-Length and may take part of
+ * a chunk), an unknown one with chunked `write` (uWS takes the whole chunk and reports
+ * backpressure after the fact, so chunks must stay small: sources hand out bounded views).
  */
 import type { HttpResponse } from '../../native-bindings/uws.js';
 import type { BodySource } from '../files/body-source.js';
@@ -12,9 +17,15 @@ type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-tokens' | 'w
 
 export type SendOutcome = 'complete' | 'failed';
 
+/** A body of unknown length: `ended` once every byte was produced (and then `peek` is null when all were sent). */
+export interface StreamSource extends BodySource {
+  readonly ended: boolean;
+}
+
 export class BodySender {
   readonly #res: HttpResponse;
   readonly #source: BodySource;
+  readonly #stream: StreamSource | null;
   readonly #gate: TokenGate | null;
   readonly #total: number;
   readonly #onEnd: (outcome: SendOutcome, error: Error | null) => void;
@@ -26,21 +37,23 @@ export class BodySender {
   };
 
   /**
-   * `total` is the body length announced as Content-Length; `onEnd` runs once, when the last byte
-   * was handed to the socket or the source failed (the connection is then closed). `gate` paces
-   * the body; the sender closes it when the body ends either way.
+   * `total` is the body length announced as Content-Length, or null for a chunked body (then
+   * `source` is a StreamSource); `onEnd` runs once, when the last byte was handed to the socket
+   * or the source failed (the connection is then closed). `gate` paces the body; the sender
+   * closes it when the body ends either way.
    */
   constructor(
     res: HttpResponse,
     source: BodySource,
-    total: number,
+    total: number | null,
     gate: TokenGate | null,
     onEnd: (outcome: SendOutcome, error: Error | null) => void,
   ) {
     this.#res = res;
     this.#source = source;
+    this.#stream = total === null ? (source as StreamSource) : null;
     this.#gate = gate;
-    this.#total = total;
+    this.#total = total ?? -1;
     this.#onEnd = onEnd;
   }
 
@@ -88,6 +101,7 @@ export class BodySender {
       let chunk = source.peek();
       if (chunk === null) {
         if (source.error !== null) this.#fail(source.error);
+        else if (this.#stream?.ended) this.#complete(() => res.end());
         else this.#state = 'waiting-source';
         return true;
       }
@@ -99,14 +113,25 @@ export class BodySender {
         }
         if (allowed < chunk.length) chunk = chunk.subarray(0, allowed);
       }
+      if (this.#stream !== null) {
+        // write() takes the whole chunk; `false` means the socket is now behind.
+        const ok = res.write(chunk);
+        this.#sent += chunk.length;
+        source.consume(chunk.length);
+        gate?.spent(chunk.length);
+        if (!ok) {
+          source.noteBackpressure();
+          this.#state = 'waiting-socket';
+          return false;
+        }
+        continue;
+      }
       const [ok, done] = res.tryEnd(chunk, this.#total);
       if (done) {
         // uWS counts only body bytes in the write offset; the last write completed the body.
         gate?.spent(this.#total - this.#sent);
         this.#sent = this.#total;
-        this.#state = 'done';
-        this.#release();
-        this.#onEnd('complete', null);
+        this.#complete(null);
         return true;
       }
       // The write offset counts body bytes, so before this call it equalled #sent; ask uWS
@@ -122,6 +147,13 @@ export class BodySender {
       }
     }
     return true;
+  }
+
+  #complete(end: (() => void) | null): void {
+    this.#state = 'done';
+    this.#release();
+    end?.();
+    this.#onEnd('complete', null);
   }
 
   #release(): void {

@@ -1,0 +1,270 @@
+/**
+ * The proxy handler: a request routed to an upstream goes out on this worker's keep-alive pool
+ * for it (undici), streams both ways with backpressure, and comes back through the respond layer,
+ * which paces the body exactly as it paces files. Failures: refused or reset before the headers
+ * -> 502, no headers in time -> 504, death mid-body -> the client connection is closed (never a
+ * short 200), client gone -> upstream request aborted.
+ */
+import { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import type { ProxyPolicy, UpstreamPlan } from '../../config/plan.js';
+import type { ErrorCode } from '../../http/error-catalog.js';
+import type { Exchange } from '../../respond/exchange.js';
+import type { PublicOrigin } from '../../router/monster-path.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
+import { UpstreamBody } from './upstream-body.js';
+import type { UpstreamStates } from './upstream-states.js';
+import type { Translation } from './url-translation.js';
+
+/** An idle upstream body (a stalled origin mid-response) is given up after this long. */
+const BODY_TIMEOUT_MS = 300_000;
+/** Keep-alive connections to an upstream are closed after this long unused. */
+const KEEP_ALIVE_MS = 4_000;
+/** Request body bytes buffered towards the upstream before the client's socket is paused. */
+const UPLOAD_HIGH_WATER = 256 * 1024;
+const DEFAULT_PORT = { http: 80, https: 443 } as const;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** What the proxy needs to know of the client, from the server that received it. */
+export interface ProxyClient {
+  /** The peer address as text. */
+  readonly peer: string;
+  /** The peer may forward for others (--trust-proxy). */
+  readonly trusted: boolean;
+  /** The scheme of the listener (ssl: https). */
+  readonly scheme: 'http' | 'https';
+}
+
+/** A request routed to an upstream (the router's proxy route). */
+export interface ProxyRoute {
+  readonly upstream: number;
+  readonly mount: string;
+  readonly path: string;
+}
+
+export interface ProxyHandlerOptions {
+  readonly upstreams: readonly UpstreamPlan[];
+  readonly policy: ProxyPolicy;
+  readonly states: UpstreamStates;
+}
+
+export class ProxyHandler {
+  readonly #upstreams: readonly UpstreamPlan[];
+  readonly #policy: ProxyPolicy;
+  readonly #states: UpstreamStates;
+  readonly #pools = new Map<number, Pool>();
+
+  constructor(options: ProxyHandlerOptions) {
+    this.#upstreams = options.upstreams;
+    this.#policy = options.policy;
+    this.#states = options.states;
+  }
+
+  /** Answers `exchange` from its upstream; called inside the uWS handler. */
+  handle(exchange: Exchange, route: ProxyRoute, origin: PublicOrigin | null, client: ProxyClient): void {
+    const upstream = this.#upstreams[route.upstream]!;
+    if (this.#states.isDown(upstream.id)) return exchange.sendError('upstream-down', { headers: [['Retry-After', '1']] });
+    const lines: Array<readonly [string, string]> = [];
+    exchange.request.forEach((name, value) => lines.push([name, value]));
+    const scheme = origin?.scheme ?? client.scheme;
+    const publicAuthority = origin?.authority ?? (exchange.hostHeader === '' ? null : exchange.hostHeader);
+    const headers = upstreamRequestHeaders({
+      headers: lines,
+      upstreamHost: hostHeaderOf(upstream),
+      peer: client.peer,
+      trusted: client.trusted,
+      scheme,
+      host: publicAuthority ?? '',
+    });
+    const query = exchange.query;
+    const path = `${upstream.path}${route.path}` || '/';
+    const translation: Translation = {
+      upstreamScheme: upstream.scheme,
+      upstreamHost: upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host,
+      upstreamPort: upstream.port,
+      upstreamPath: upstream.path,
+      publicScheme: scheme,
+      publicAuthority,
+      mount: route.mount,
+    };
+    const body = hasRequestBody(exchange.method, lines) ? this.#uploadStream(exchange) : null;
+    exchange.goAsync();
+    const call = new UpstreamCall(exchange, translation, (code) => this.#failed(upstream, code));
+    exchange.onAbort = () => call.abort();
+    this.#pool(upstream).dispatch(
+      {
+        path: query === '' ? path : `${path}?${query}`,
+        method: exchange.method,
+        headers,
+        body,
+        headersTimeout: this.#policy.timeoutMs,
+        bodyTimeout: BODY_TIMEOUT_MS,
+      },
+      call,
+    );
+  }
+
+  /** Closes every pool (worker shutdown). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#pools.values()].map((pool) => pool.destroy()));
+    this.#pools.clear();
+  }
+
+  #pool(upstream: UpstreamPlan): Pool {
+    let pool = this.#pools.get(upstream.id);
+    if (pool === undefined) {
+      const host = upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host;
+      pool = new Pool(`${upstream.scheme}://${host}:${upstream.port}`, {
+        keepAliveTimeout: KEEP_ALIVE_MS,
+        headersTimeout: this.#policy.timeoutMs,
+        bodyTimeout: BODY_TIMEOUT_MS,
+        connect: { rejectUnauthorized: !this.#policy.insecure },
+      });
+      this.#pools.set(upstream.id, pool);
+    }
+    return pool;
+  }
+
+  /** A refused connection: the upstream is down until the coordinator's next check says otherwise. */
+  #failed(upstream: UpstreamPlan, code: string | undefined): void {
+    if (code === 'ECONNREFUSED' && this.#policy.checkIntervalMs > 0) this.#states.set(upstream.id, true);
+  }
+
+  /** The request body as a stream for undici, the client's socket paused while it is behind. */
+  #uploadStream(exchange: Exchange): Readable {
+    let paused = false;
+    const stream = new Readable({
+      highWaterMark: UPLOAD_HIGH_WATER,
+      read() {
+        if (paused) {
+          paused = false;
+          exchange.pauseBody(false);
+        }
+      },
+    });
+    exchange.readBody((chunk, isLast) => {
+      if (!stream.push(chunk) && !isLast && !paused) {
+        paused = true;
+        exchange.pauseBody(true);
+      }
+      if (isLast) stream.push(null);
+    });
+    return stream;
+  }
+}
+
+/** One request to an upstream and its response on the way back: undici's dispatch handler. */
+class UpstreamCall implements Dispatcher.DispatchHandler {
+  readonly #exchange: Exchange;
+  readonly #translation: Translation;
+  readonly #onFailure: (code: string | undefined) => void;
+  #controller: Dispatcher.DispatchController | null = null;
+  #body: UpstreamBody | null = null;
+  #answered = false;
+  #done = false;
+
+  constructor(exchange: Exchange, translation: Translation, onFailure: (code: string | undefined) => void) {
+    this.#exchange = exchange;
+    this.#translation = translation;
+    this.#onFailure = onFailure;
+  }
+
+  /** The client went away, or the body is no longer wanted: stop the upstream request. */
+  abort(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#controller?.abort(new Error('the client went away'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#done) controller.abort(new Error('the client went away'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return;
+    const exchange = this.#exchange;
+    if (exchange.ended) {
+      this.abort();
+      return;
+    }
+    this.#answered = true;
+    // undici reads header bytes as latin1; uWS would send a JS string as UTF-8.
+    const out = clientResponseHeaders(headers, this.#translation).map(([name, value]) =>
+      NON_ASCII.test(value) ? ([name, Buffer.from(value, 'latin1')] as const) : ([name, value] as const),
+    );
+    const declared = headers['content-length'];
+    const length = typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : -1;
+    exchange.resume(() => {
+      if (exchange.head || status === 204 || status === 304) {
+        if (exchange.head && length >= 0) exchange.sendHead(status, out, length);
+        else exchange.sendEmpty(status, out);
+        return;
+      }
+      const body = new UpstreamBody(length, {
+        pause: () => controller.pause(),
+        resume: () => controller.resume(),
+        abort: () => this.abort(),
+      });
+      this.#body = body;
+      if (length >= 0) exchange.sendBody(status, out, () => body);
+      else exchange.sendStream(status, out, body);
+    });
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#body?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.#done = true;
+    this.#body?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const wasDone = this.#done;
+    this.#done = true;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (this.#body !== null) {
+      this.#body.fail(error);
+      return;
+    }
+    const exchange = this.#exchange;
+    if (wasDone || exchange.ended) return;
+    if (this.#answered) {
+      // Headers without a body source (HEAD, 304): already answered.
+      return;
+    }
+    this.#onFailure(code);
+    exchange.resume(() => exchange.sendError(errorCodeFor(code), { detail: error.message }));
+  }
+}
+
+function errorCodeFor(code: string | undefined): ErrorCode {
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'upstream-timeout';
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ECONNRESET':
+      return 'upstream-unreachable';
+    default:
+      return 'upstream-failed';
+  }
+}
+
+/** The Host the upstream expects: its name, with the port when not the scheme's default. */
+function hostHeaderOf(upstream: UpstreamPlan): string {
+  const host = upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host;
+  return upstream.port === DEFAULT_PORT[upstream.scheme] ? host : `${host}:${upstream.port}`;
+}
+
+/** A request body follows when the client framed one (Content-Length above 0, or chunked). */
+function hasRequestBody(method: string, headers: ReadonlyArray<readonly [string, string]>): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  return headers.some(([name, value]) => (name === 'content-length' && value.trim() !== '0') || name === 'transfer-encoding');
+}

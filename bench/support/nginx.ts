@@ -17,6 +17,8 @@ export interface NginxOptions {
   readonly limitRate?: number;
   /** Extra directives inside the server block. */
   readonly serverDirectives?: string;
+  /** Extra directives at the http level (upstream blocks). */
+  readonly httpDirectives?: string;
 }
 
 export interface RunningNginx {
@@ -58,6 +60,7 @@ http {
   scgi_temp_path ${temp}/scgi;
   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; text/plain txt; }
   default_type application/octet-stream;
+  ${options.httpDirectives ?? ''}
   server {
     listen 127.0.0.1:${port};
     root ${options.root};

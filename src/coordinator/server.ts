@@ -29,6 +29,7 @@ import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from
 import { WorkerPool } from './worker-pool.js';
 import { createUpstreamStates } from '../handlers/proxy/upstream-states.js';
 import { upstreamRegistry } from './subsystems/upstream-registry.js';
+import { upstreamOrigin } from '../config/proxy-spec.js';
 
 export interface CoordinatorIo {
   /** Startup and status lines (stdout). */
@@ -110,6 +111,13 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
     for (const vhost of server.vhosts) {
       if (vhost.shape) io.print(`  virtual host ${vhost.hostname}, inside the server's limits: ${describeShape(vhost.shape)}`);
     }
+    for (const [site, label] of [[server.site, ''], ...server.vhosts.map((vhost) => [vhost, ` (virtual host ${vhost.hostname})`] as const)] as const) {
+      for (const proxy of site.proxies) {
+        const upstream = plan.upstreams[proxy.upstream]!;
+        io.print(`  proxying ${proxy.mount === '' ? 'every path' : `${proxy.mount}/`}${label} to ${upstreamOrigin(upstream)}${upstream.path}/`);
+      }
+    }
+    if (server.monster !== null) io.print(`  vhost monster at ${server.monster}/http(s)/HOST[:PORT]/`);
   }
   return {
     servers: servers.map(describeBound),

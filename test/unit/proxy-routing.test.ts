@@ -143,6 +143,7 @@ test('headers up: hop-by-hop and Connection-named go, Host is the upstream\'s, X
     ['x-forwarded-for', '203.0.113.9'],
     ['x-forwarded-proto', 'https'],
     ['cookie', 'a=1'],
+    ['forwarded', 'for=203.0.113.9'],
   ];
   const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
   const untrusted = pairs(upstreamRequestHeaders({ headers, upstreamHost: 'origin:8080', peer: '127.0.0.2', trusted: false, scheme: 'http', host: 'media.example' }));
@@ -158,6 +159,7 @@ test('headers up: hop-by-hop and Connection-named go, Host is the upstream\'s, X
   const trusted = new Map(pairs(upstreamRequestHeaders({ headers, upstreamHost: 'o', peer: '10.0.0.1', trusted: true, scheme: 'http', host: 'media.example' })) as Array<[string, string]>);
   assert.equal(trusted.get('x-forwarded-for'), '203.0.113.9, 10.0.0.1');
   assert.equal(trusted.get('x-forwarded-proto'), 'https');
+  assert.equal(trusted.get('forwarded'), 'for=203.0.113.9', 'a trusted peer\'s Forwarded goes on; an untrusted one\'s does not (above)');
   const smuggled = pairs(upstreamRequestHeaders({ headers: [['transfer-encoding', 'chunked'], ['content-length', '5']], upstreamHost: 'o', peer: 'p', trusted: false, scheme: 'http', host: '' }));
   assert.ok(!smuggled.some(([name]) => name === 'content-length' || name === 'transfer-encoding'));
 });

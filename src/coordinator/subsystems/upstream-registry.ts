@@ -52,7 +52,8 @@ export function upstreamRegistry(upstreams: readonly UpstreamPlan[], intervalMs:
     async start() {
       await Promise.all(
         upstreams.map(async (upstream) => {
-          if (isIP(upstream.host) === 0) {
+          // With checks on, the first check reports a name that does not resolve.
+          if (intervalMs === 0 && isIP(upstream.host) === 0) {
             try {
               await lookup(upstream.host);
             } catch (error) {

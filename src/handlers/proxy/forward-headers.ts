@@ -58,6 +58,8 @@ export function upstreamRequestHeaders(facts: UpstreamRequestFacts): string[] {
   let forwardedHost: string | null = null;
   let forwardedProto: string | null = null;
   for (const [name, value] of facts.headers) {
+    // RFC 7239's Forwarded says the same as X-Forwarded-*: only a trusted peer's goes on.
+    if (name === 'forwarded' && !facts.trusted) continue;
     if (name === 'x-forwarded-for' && facts.trusted) forwardedFor.push(value);
     else if (name === 'x-forwarded-host' && facts.trusted) forwardedHost ??= value;
     else if (name === 'x-forwarded-proto' && facts.trusted) forwardedProto ??= value;

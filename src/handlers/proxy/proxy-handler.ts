@@ -24,6 +24,7 @@ const KEEP_ALIVE_MS = 4_000;
 const UPLOAD_HIGH_WATER = 256 * 1024;
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
 const NON_ASCII = /[^\x00-\x7f]/;
+const PLAIN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** What the proxy needs to know of the client, from the server that received it. */
 export interface ProxyClient {
@@ -67,7 +68,8 @@ export class ProxyHandler {
     const lines: Array<readonly [string, string]> = [];
     exchange.request.forEach((name, value) => lines.push([name, value]));
     const scheme = origin?.scheme ?? client.scheme;
-    const publicAuthority = origin?.authority ?? (exchange.hostHeader === '' ? null : exchange.hostHeader);
+    // A Host that is not a plain host[:port] is not repeated into URLs or X-Forwarded-Host.
+    const publicAuthority = origin?.authority ?? (PLAIN_HOST.test(exchange.hostHeader) ? exchange.hostHeader : null);
     const headers = upstreamRequestHeaders({
       headers: lines,
       upstreamHost: hostHeaderOf(upstream),
@@ -102,12 +104,6 @@ export class ProxyHandler {
       },
       call,
     );
-  }
-
-  /** Closes every pool (worker shutdown). */
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.#pools.values()].map((pool) => pool.destroy()));
-    this.#pools.clear();
   }
 
   #pool(upstream: UpstreamPlan): Pool {

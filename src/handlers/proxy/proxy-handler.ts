@@ -10,6 +10,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { ProxyPolicy, UpstreamPlan } from '../../config/plan.js';
 import type { ErrorCode } from '../../http/error-catalog.js';
 import type { Exchange } from '../../respond/exchange.js';
+import type { WireHeader } from '../../respond/wire.js';
 import type { PublicOrigin } from '../../router/monster-path.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
 import { UpstreamBody } from './upstream-body.js';
@@ -149,15 +150,32 @@ export class ProxyHandler {
   }
 }
 
-/** One request to an upstream and its response on the way back: undici's dispatch handler. */
+/** A response head received and not yet written (it goes out with the first body bytes). */
+interface PendingHead {
+  readonly status: number;
+  readonly headers: readonly WireHeader[];
+  /** Content-Length, or -1 when the upstream did not say. */
+  readonly length: number;
+}
+
+/**
+ * One request to an upstream and its response on the way back: undici's dispatch handler. The
+ * head is written together with the first body bytes (or the end), in one cork: undici delivers
+ * a small response's head and body from one socket read, and writing them apart would cost the
+ * client socket two sends.
+ */
 class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly #exchange: Exchange;
   readonly #translation: Translation;
   readonly #onFailure: (code: string | undefined) => void;
   #controller: Dispatcher.DispatchController | null = null;
+  #head: PendingHead | null = null;
   #body: UpstreamBody | null = null;
   #answered = false;
   #done = false;
+  readonly #flushHead = (): void => {
+    if (this.#head !== null) this.#exchange.resume(() => this.#writeHead(null, false));
+  };
 
   constructor(exchange: Exchange, translation: Translation, onFailure: (code: string | undefined) => void) {
     this.#exchange = exchange;
@@ -177,10 +195,9 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.#done) controller.abort(new Error('the client went away'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return;
-    const exchange = this.#exchange;
-    if (exchange.ended) {
+    if (this.#exchange.ended) {
       this.abort();
       return;
     }
@@ -190,49 +207,69 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
       NON_ASCII.test(value) ? ([name, Buffer.from(value, 'latin1')] as const) : ([name, value] as const),
     );
     const declared = headers['content-length'];
-    const length = typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : -1;
-    exchange.resume(() => {
-      if (exchange.head || status === 204 || status === 304) {
-        if (exchange.head && length >= 0) exchange.sendHead(status, out, length);
-        else exchange.sendEmpty(status, out);
-        return;
-      }
-      const body = new UpstreamBody(length, {
-        pause: () => controller.pause(),
-        resume: () => controller.resume(),
-        abort: () => this.abort(),
-      });
-      this.#body = body;
-      if (length >= 0) exchange.sendBody(status, out, () => body);
-      else exchange.sendStream(status, out, body);
-    });
+    this.#head = { status, headers: out, length: typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : -1 };
+    // Body bytes of the same socket read arrive before this runs; a head alone (a live response
+    // whose first chunk is yet to come) goes out then.
+    queueMicrotask(this.#flushHead);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#body?.push(chunk);
+    if (this.#head !== null) this.#exchange.resume(() => this.#writeHead(chunk, false));
+    else this.#body?.push(chunk);
   }
 
   onResponseEnd(): void {
     this.#done = true;
-    this.#body?.end();
+    if (this.#head !== null) this.#exchange.resume(() => this.#writeHead(null, true));
+    else this.#body?.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const wasDone = this.#done;
     this.#done = true;
-    const code = (error as NodeJS.ErrnoException).code;
+    if (this.#head !== null && !this.#exchange.ended) {
+      // The head came but nothing was written yet: the body failed at once. Write the head and
+      // let the body's failure close the connection, as mid-body.
+      this.#exchange.resume(() => this.#writeHead(null, false));
+    }
     if (this.#body !== null) {
       this.#body.fail(error);
       return;
     }
     const exchange = this.#exchange;
-    if (wasDone || exchange.ended) return;
-    if (this.#answered) {
-      // Headers without a body source (HEAD, 304): already answered.
-      return;
-    }
+    // Answered without a body (HEAD, 304), or the client is gone: nothing left to say.
+    if (wasDone || exchange.ended || this.#answered) return;
+    const code = (error as NodeJS.ErrnoException).code;
     this.#onFailure(code);
     exchange.resume(() => exchange.sendError(errorCodeFor(code), { detail: error.message }));
+  }
+
+  /** Writes the pending head (inside a cork), with `first` body bytes and, when `ended`, the end. */
+  #writeHead(first: Buffer | null, ended: boolean): void {
+    const head = this.#head;
+    if (head === null) {
+      if (first !== null) this.#body?.push(first);
+      return;
+    }
+    this.#head = null;
+    const exchange = this.#exchange;
+    const { status, headers, length } = head;
+    if (exchange.head || status === 204 || status === 304) {
+      if (exchange.head && length >= 0) exchange.sendHead(status, headers, length);
+      else exchange.sendEmpty(status, headers);
+      return;
+    }
+    const controller = this.#controller!;
+    const body = new UpstreamBody(length, {
+      pause: () => controller.pause(),
+      resume: () => controller.resume(),
+      abort: () => this.abort(),
+    });
+    this.#body = body;
+    if (first !== null) body.push(first);
+    if (ended) body.end();
+    if (length >= 0) exchange.sendBody(status, headers, () => body);
+    else exchange.sendStream(status, headers, body);
   }
 }
 

@@ -34,8 +34,8 @@ function connectionNames(values: readonly string[]): Set<string> {
 }
 
 export interface UpstreamRequestFacts {
-  /** Every request header line, lower-case names, in order. */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Every request header line, flat: lower-case name, value, name, value... in order. */
+  readonly headers: readonly string[];
   /** The upstream's own Host value. */
   readonly upstreamHost: string;
   /** The peer's address as text. */
@@ -50,42 +50,62 @@ export interface UpstreamRequestFacts {
 
 /** Header lines for the upstream request, flat as undici takes them ([name, value, name, value...]). */
 export function upstreamRequestHeaders(facts: UpstreamRequestFacts): string[] {
-  const hop = connectionNames(facts.headers.filter(([name]) => name === 'connection').map(([, value]) => value));
-  // A chunked upload goes up chunked: a Content-Length next to it would be a smuggling attempt.
-  if (facts.headers.some(([name]) => name === 'transfer-encoding')) hop.add('content-length');
+  const lines = facts.headers;
+  let hop: Set<string> | null = null;
+  for (let i = 0; i < lines.length; i += 2) {
+    if (lines[i] === 'connection') for (const name of connectionNames([lines[i + 1]!])) (hop ??= new Set()).add(name);
+    // A chunked upload goes up chunked: a Content-Length next to it would be a smuggling attempt.
+    else if (lines[i] === 'transfer-encoding') (hop ??= new Set()).add('content-length');
+  }
   const out: string[] = ['host', facts.upstreamHost];
-  const forwardedFor: string[] = [];
+  let forwardedFor = '';
   let forwardedHost: string | null = null;
   let forwardedProto: string | null = null;
-  for (const [name, value] of facts.headers) {
+  for (let i = 0; i < lines.length; i += 2) {
+    const name = lines[i]!;
+    const value = lines[i + 1]!;
     // RFC 7239's Forwarded says the same as X-Forwarded-*: only a trusted peer's goes on.
     if (name === 'forwarded' && !facts.trusted) continue;
-    if (name === 'x-forwarded-for' && facts.trusted) forwardedFor.push(value);
-    else if (name === 'x-forwarded-host' && facts.trusted) forwardedHost ??= value;
-    else if (name === 'x-forwarded-proto' && facts.trusted) forwardedProto ??= value;
-    if (HOP_BY_HOP.has(name) || hop.has(name) || REPLACED_UP.has(name)) continue;
+    if (facts.trusted) {
+      if (name === 'x-forwarded-for') forwardedFor += `${value}, `;
+      else if (name === 'x-forwarded-host') forwardedHost ??= value;
+      else if (name === 'x-forwarded-proto') forwardedProto ??= value;
+    }
+    if (HOP_BY_HOP.has(name) || REPLACED_UP.has(name) || hop?.has(name)) continue;
     out.push(name, value);
   }
-  forwardedFor.push(facts.peer);
-  out.push('x-forwarded-for', forwardedFor.join(', '));
+  out.push('x-forwarded-for', forwardedFor + facts.peer);
   const host = forwardedHost ?? facts.host;
   if (host !== '') out.push('x-forwarded-host', host);
   out.push('x-forwarded-proto', forwardedProto ?? facts.scheme);
   return out;
 }
 
-/** Response headers for the client: hop-by-hop and framing removed, upstream URLs translated. */
-export function clientResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, translation: Translation): Array<readonly [string, string]> {
+/**
+ * Response headers for the client: hop-by-hop and framing removed, upstream URLs translated.
+ * Values with bytes above 0x7f are given as latin1 bytes (undici decoded them so; uWS would send
+ * a string as UTF-8).
+ */
+export function clientResponseHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  translation: Translation,
+): Array<readonly [string, string | Buffer]> {
   const connection = headers['connection'];
-  const hop = connectionNames(connection === undefined ? [] : Array.isArray(connection) ? connection : [connection]);
-  const out: Array<readonly [string, string]> = [];
-  for (const [name, raw] of Object.entries(headers)) {
-    if (raw === undefined || HOP_BY_HOP.has(name) || hop.has(name) || FRAMING_DOWN.has(name)) continue;
-    for (const value of Array.isArray(raw) ? raw : [raw]) {
-      if (name === 'location' || name === 'content-location') out.push([name, translateUrl(value, translation)]);
-      else if (name === 'refresh') out.push([name, translateRefresh(value, translation)]);
-      else out.push([name, value]);
-    }
+  const hop = connection === undefined ? null : connectionNames(Array.isArray(connection) ? connection : [connection]);
+  const out: Array<readonly [string, string | Buffer]> = [];
+  for (const name in headers) {
+    const raw = headers[name];
+    if (raw === undefined || HOP_BY_HOP.has(name) || FRAMING_DOWN.has(name) || hop?.has(name)) continue;
+    if (typeof raw === 'string') out.push([name, downValue(name, raw, translation)]);
+    else for (const value of raw) out.push([name, downValue(name, value, translation)]);
   }
   return out;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function downValue(name: string, value: string, translation: Translation): string | Buffer {
+  const translated =
+    name === 'location' || name === 'content-location' ? translateUrl(value, translation) : name === 'refresh' ? translateRefresh(value, translation) : value;
+  return NON_ASCII.test(translated) ? Buffer.from(translated, 'latin1') : translated;
 }

@@ -24,7 +24,6 @@ const KEEP_ALIVE_MS = 4_000;
 /** Request body bytes buffered towards the upstream before the client's socket is paused. */
 const UPLOAD_HIGH_WATER = 256 * 1024;
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
-const NON_ASCII = /[^\x00-\x7f]/;
 const PLAIN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** What the proxy needs to know of the client, from the server that received it. */
@@ -66,8 +65,8 @@ export class ProxyHandler {
   handle(exchange: Exchange, route: ProxyRoute, origin: PublicOrigin | null, client: ProxyClient): void {
     const upstream = this.#upstreams[route.upstream]!;
     if (this.#states.isDown(upstream.id)) return exchange.sendError('upstream-down', { headers: [['Retry-After', '1']] });
-    const lines: Array<readonly [string, string]> = [];
-    exchange.request.forEach((name, value) => lines.push([name, value]));
+    const lines: string[] = [];
+    exchange.request.forEach((name, value) => lines.push(name, value));
     const scheme = origin?.scheme ?? client.scheme;
     // A Host that is not a plain host[:port] is not repeated into URLs or X-Forwarded-Host.
     const publicAuthority = origin?.authority ?? (PLAIN_HOST.test(exchange.hostHeader) ? exchange.hostHeader : null);
@@ -115,7 +114,7 @@ export class ProxyHandler {
         keepAliveTimeout: KEEP_ALIVE_MS,
         headersTimeout: this.#policy.timeoutMs,
         bodyTimeout: BODY_TIMEOUT_MS,
-        connect: { rejectUnauthorized: !this.#policy.insecure },
+        connect: { rejectUnauthorized: !this.#policy.insecure, timeout: this.#policy.timeoutMs },
       });
       this.#pools.set(upstream.id, pool);
     }
@@ -202,10 +201,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
       return;
     }
     this.#answered = true;
-    // undici reads header bytes as latin1; uWS would send a JS string as UTF-8.
-    const out = clientResponseHeaders(headers, this.#translation).map(([name, value]) =>
-      NON_ASCII.test(value) ? ([name, Buffer.from(value, 'latin1')] as const) : ([name, value] as const),
-    );
+    const out = clientResponseHeaders(headers, this.#translation);
     const declared = headers['content-length'];
     this.#head = { status, headers: out, length: typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : -1 };
     // Body bytes of the same socket read arrive before this runs; a head alone (a live response
@@ -297,7 +293,10 @@ function hostHeaderOf(upstream: UpstreamPlan): string {
 }
 
 /** A request body follows when the client framed one (Content-Length above 0, or chunked). */
-function hasRequestBody(method: string, headers: ReadonlyArray<readonly [string, string]>): boolean {
+function hasRequestBody(method: string, lines: readonly string[]): boolean {
   if (method === 'GET' || method === 'HEAD') return false;
-  return headers.some(([name, value]) => (name === 'content-length' && value.trim() !== '0') || name === 'transfer-encoding');
+  for (let i = 0; i < lines.length; i += 2) {
+    if ((lines[i] === 'content-length' && lines[i + 1]!.trim() !== '0') || lines[i] === 'transfer-encoding') return true;
+  }
+  return false;
 }

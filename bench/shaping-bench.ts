@@ -10,10 +10,7 @@
  * Environment: BENCH_DURATION (seconds per case, default 10), BENCH_CASES (comma-separated
  * substrings of case names to run), BENCH_WORKERS (e.g. "1" or "1,2"; default "1,2").
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync, chmodSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
@@ -23,6 +20,7 @@ import { findNginx, startNginx } from './support/nginx.js';
 import { treeCpuSeconds } from './support/process-cpu.js';
 import { allowedBytes, judge, timelines, type ConfiguredLimits, type ShapingVerdict } from './support/shaping-analysis.js';
 import { fmt, formatTable } from './support/table.js';
+import { startHelper } from './support/helper-process.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const CASE_FILTER = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
@@ -206,7 +204,7 @@ async function main(): Promise<void> {
   try {
     for (const c of CASES.filter((k) => CASE_FILTER.length === 0 || CASE_FILTER.some((f) => k.name.includes(f)))) {
       if (c.floor) {
-        const floor = await startFloor(c.floor.chunk, c.floor.intervalMs);
+        const floor = await startHelper('write-floor.js', [String(c.floor.chunk), String(c.floor.intervalMs)]);
         try {
           rows.push({ ...(await measure(pool, c, floor, 'uWS alone')), bytesPerWrite: c.floor.chunk });
           report(rows[rows.length - 1]!);
@@ -283,30 +281,6 @@ async function main(): Promise<void> {
   console.log("\nerror: achieved vs what the limits allow (each client's burst + rate x time since its first byte; the server's likewise).");
   console.log("Windows: largest deviation of one client's rate from its share over any 1 s / 100 ms window, from 2 s on.");
   console.log('CPU: server process CPU time / elapsed (100% = one core).');
-}
-
-/** Starts the write-floor process (bench/support/write-floor.ts) and waits for its port. */
-async function startFloor(chunk: number, intervalMs: number): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./support/write-floor.js', import.meta.url)), String(chunk), String(intervalMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [port] = (await new Promise<string[]>((resolvePort, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-      const match = /port (\d+)/.exec(out);
-      if (match) resolvePort([match[1]!]);
-    });
-    child.once('exit', (code) => reject(new Error(`write-floor exited with ${code}`)));
-  })) as [string];
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
 }
 
 function report(r: Row): void {

@@ -255,6 +255,8 @@ test('the config file example in README.md is valid', () => {
   assert.deepEqual(plan.servers[0]!.site.aliases, [{ from: ['media'], to: ['videos'] }]);
   assert.equal(plan.servers[0]!.vhosts[0]!.hostname, 'one.local');
   assert.deepEqual(plan.servers[1]!.site.userDirs, { passwd: '/etc/passwd', minUid: 1000 });
+  assert.deepEqual(plan.servers[1]!.site.proxies, [{ upstream: 0, mount: '/live' }]);
+  assert.deepEqual(plan.upstreams[0], { id: 0, scheme: 'http', host: 'packager.lan', port: 8000, path: '/live' });
 });
 
 test('-s after -v gives that virtual host its own limits, inside the server\'s', () => {

@@ -76,12 +76,13 @@ export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: st
     const where = `${given.name} (option ${index + 1})`;
     const value = typeof given.value === 'string' ? given.value : '';
     if (ONCE_PER_SCOPE.has(name)) {
-      const scope: object = cursor.vhost ?? cursor.server;
+      // --monster belongs to the server even when given after -v.
+      const scope: object = name === '--monster' ? cursor.server : (cursor.vhost ?? cursor.server);
       const seen = givenIn.get(scope) ?? new Map<string, string>();
       givenIn.set(scope, seen);
       const earlier = seen.get(name);
       if (earlier !== undefined) {
-        const what = cursor.vhost ? `virtual host ${cursor.vhost.hostname.value}` : cursor.server.origin;
+        const what = cursor.vhost && scope === cursor.vhost ? `virtual host ${cursor.vhost.hostname.value}` : cursor.server.origin;
         throw new ConfigError(ConfigErrorCode.Conflict, where, `${what} already has ${earlier} (each server or -v host takes it once)`);
       }
       seen.set(name, where);

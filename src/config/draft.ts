@@ -222,6 +222,7 @@ function buildServer(draft: ServerDraft, id: number, env: BuildEnv, upstreams: U
     seen.set(vhost.hostname.value, vhost.hostname.where);
     return { hostname: vhost.hostname.value, ...buildSite(vhost, env, upstreams), shape: vhost.shape ? shapeOf(draft, vhost.shape.value) : null };
   });
+  checkMonsterShadows(draft);
   return {
     id,
     listen: draft.listen?.value ?? defaultListen(),
@@ -319,6 +320,20 @@ function checkShapeSettings(draft: ServerDraft): void {
       settings.clientIdHeader.where,
       'any client could pick its own bucket: name who may set this header with --trust-proxy (e.g. --trust-proxy loopback)',
     );
+  }
+}
+
+/** A proxy mount under the vhost monster path would never be reached (the monster path is routed first). */
+function checkMonsterShadows(draft: ServerDraft): void {
+  const monster = draft.monster;
+  if (monster === undefined) return;
+  for (const site of [draft.site, ...draft.vhosts]) {
+    for (const proxy of site.proxies) {
+      const mount = proxy.value.mount;
+      if (mount === monster.value || mount.startsWith(`${monster.value}/`)) {
+        throw new ConfigError(ConfigErrorCode.Conflict, proxy.where, `the path ${mount} is under the vhost monster path of ${monster.where}, which is routed first`);
+      }
+    }
   }
 }
 

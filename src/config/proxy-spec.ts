@@ -20,6 +20,9 @@ export interface ReverseSpec {
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 /** Characters a path segment may hold unencoded, so a raw request path compares as given. */
 const SEGMENT = /^[A-Za-z0-9._~!$&'()*+;=:@%-]+$/;
+/** `.` or `..`, also percent-encoded; and encoded slashes, which would change the segments. */
+const DOTS = /^(?:\.|%2e){1,2}$/i;
+const ENCODED_SLASH = /%2f|%5c/i;
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
 
 function bad(where: string, message: string): never {
@@ -52,12 +55,13 @@ function fromUrl(text: string, where: string): UpstreamSpec {
   if (url.username !== '' || url.password !== '') bad(where, `"${text}": credentials in the URL are not supported`);
   if (url.search !== '' || url.hash !== '') bad(where, `"${text}": an upstream URL takes no query or fragment`);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === '' ? DEFAULT_PORT[scheme] : Number(url.port);
-  return { scheme, host, port, path: url.pathname.replace(/\/+$/, '') };
+  const port = url.port === '' ? DEFAULT_PORT[scheme] : portNumber(url.port, where);
+  return { scheme, host, port, path: pathSegments(url.pathname, where, 'the upstream path') };
 }
 
 function upstreamHost(text: string, where: string): string {
   const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (host.includes('%')) bad(where, `"${text}": a zone index (%) cannot be proxied to; give a routable address`);
   if (isIP(host) !== 0) return host;
   const name = host.toLowerCase().replace(/\.$/, '');
   if (name === '' || name.length > 253 || !name.split('.').every((label) => HOST_LABEL.test(label))) {
@@ -76,7 +80,7 @@ function portNumber(text: string, where: string): number {
 function pathSegments(text: string, where: string, what: string): string {
   const segments = text.split('/').filter((segment) => segment !== '');
   for (const segment of segments) {
-    if (segment === '.' || segment === '..' || !SEGMENT.test(segment)) {
+    if (DOTS.test(segment) || ENCODED_SLASH.test(segment) || !SEGMENT.test(segment)) {
       bad(where, `${what} "${text}" must be plain path segments (letters, digits, -._~ and the like; no "." or "..")`);
     }
   }

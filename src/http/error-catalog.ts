@@ -6,7 +6,7 @@
 export const ERROR_CATALOG = {
   'bad-path': { status: 400, message: 'The request path is malformed.' },
   'bad-monster-host': { status: 400, message: 'Expected /PATH/http/host[:port]/... or /PATH/https/host[:port]/... after the vhost monster path.' },
-  'bad-proxy-path': { status: 400, message: 'A proxied path may not contain "." or ".." segments.' },
+  'bad-proxy-path': { status: 400, message: 'A proxied path may not contain "." or ".." segments, encoded slashes or backslashes.' },
   'moved-to-directory': { status: 301, message: 'Moved to the directory form of this path.' },
   forbidden: { status: 403, message: 'Access to this path is not permitted.' },
   'listing-off': { status: 403, message: 'Directory listings are turned off on this server.' },

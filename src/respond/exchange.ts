@@ -95,6 +95,8 @@ export class Exchange {
   #state: ExchangeState = 'sync';
   #sender: BodySender | null = null;
   #bodyBytes = 0;
+  /** The request body's socket is paused (pauseBody). */
+  #bodyPaused = false;
 
   constructor(res: HttpResponse, req: HttpRequest, host: ExchangeHost) {
     this.#res = res;
@@ -192,16 +194,28 @@ export class Exchange {
     });
   }
 
-  /** Stops (or resumes) reading the request body from the socket: upload backpressure. */
-  pauseBody(paused: boolean): void {
-    if (this.#state === 'ended') return;
-    if (paused) this.#res.pause();
-    else this.#res.resume();
+  /**
+   * Stops (or resumes) reading the request body from the socket: upload backpressure. Pausing is
+   * refused (false) once the response has started: nothing would resume a socket left paused
+   * when the response completes, and the connection would hang.
+   */
+  pauseBody(paused: boolean): boolean {
+    if (this.#state === 'ended' || this.aborted) return false;
+    if (paused) {
+      if (this.status !== 0 || this.#bodyPaused) return this.#bodyPaused;
+      this.#bodyPaused = true;
+      this.#res.pause();
+    } else if (this.#bodyPaused) {
+      this.#bodyPaused = false;
+      this.#res.resume();
+    }
+    return this.#bodyPaused;
   }
 
   /** Runs `write` corked, unless the exchange already ended (then it is skipped). */
   resume(write: () => void): void {
-    if (this.#state === 'ended') return;
+    // `aborted` is set before the handler's abort callbacks run, which may call back in here.
+    if (this.#state === 'ended' || this.aborted) return;
     this.#res.cork(() => this.#guard(write));
   }
 
@@ -286,6 +300,8 @@ export class Exchange {
 
   #writeHead(status: number, headers: readonly WireHeader[]): void {
     const res = this.#res;
+    // The response starts: the rest of an upload is read (and dropped if nobody wants it).
+    this.pauseBody(false);
     this.status = status;
     res.writeStatus(statusBytes(status));
     for (const [name, value] of headers) res.writeHeader(name, value);

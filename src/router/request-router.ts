@@ -65,20 +65,24 @@ export class RequestRouter {
       if (proxy.mount !== '' && path !== proxy.mount && !path.startsWith(`${proxy.mount}/`)) continue;
       const rest = path.slice(proxy.mount.length);
       if (!rest.startsWith('/') && rest !== '') return { route: { kind: 'error', code: 'bad-path' }, origin };
-      if (hasDotSegment(rest)) return { route: { kind: 'error', code: 'bad-proxy-path' }, origin };
+      if (escapesPrefix(rest)) return { route: { kind: 'error', code: 'bad-proxy-path' }, origin };
       return { route: { kind: 'proxy', site, upstream: proxy.upstream, mount: proxy.mount, path: rest }, origin };
     }
     return { route: { kind: 'static', site, path }, origin };
   }
 }
 
+/** `%2F`, `%5C`, `%00` or a raw backslash: upstreams differ in what they make of them. */
+const AMBIGUOUS = /%2f|%5c|%00|\\/i;
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 
 /**
- * `.` and `..` (plain or percent-encoded): the upstream would resolve them and reach paths outside
- * the proxied prefix, so they are refused rather than forwarded.
+ * Paths an upstream could resolve outside the proxied prefix are refused rather than forwarded:
+ * `.` and `..` segments (plain, percent-encoded, or with `;params` as Tomcat reads them), and
+ * encoded slashes or backslashes (which some servers decode before normalising).
  */
-function hasDotSegment(path: string): boolean {
-  if (!path.includes('.') && !path.includes('%')) return false;
-  return path.split('/').some((segment) => DOT_SEGMENT.test(segment));
+function escapesPrefix(path: string): boolean {
+  if (!path.includes('.') && !path.includes('%') && !path.includes('\\')) return false;
+  if (AMBIGUOUS.test(path)) return true;
+  return path.split('/').some((segment) => DOT_SEGMENT.test(segment.split(';')[0]!));
 }

@@ -74,7 +74,12 @@ function start(): void {
   const proxy =
     init.plan.upstreams.length === 0
       ? null
-      : new ProxyHandler({ upstreams: init.plan.upstreams, policy: init.plan.proxy, states: new UpstreamStates(init.memory.upstreams) });
+      : new ProxyHandler({
+          upstreams: init.plan.upstreams,
+          policy: init.plan.proxy,
+          states: new UpstreamStates(init.memory.upstreams),
+          cors: init.plan.http.cors,
+        });
   const scheduler = new PacingScheduler(undefined, undefined, (error) => log(`pacing error: ${String(error)}`));
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id]!;

@@ -39,6 +39,18 @@ test('--reverse in the seed form: port 80 and an empty path by default, the moun
   assert.throws(() => parseReverse('http://u:p@x/', '--reverse'), /credentials/);
   assert.throws(() => parseReverse('bad_host!', '--reverse'), /is not a host name or address/);
   assert.throws(() => parseReverse('x,80,,a b', '--reverse'), /the path on this server "a b" must be plain path segments/);
+  assert.throws(() => parseReverse('x,80,%2e%2e/etc', '--reverse'), /the upstream path "%2e%2e\/etc" must be plain path segments/);
+  assert.throws(() => parseReverse('x,80,,a%2Fb', '--reverse'), /must be plain path segments/);
+  assert.throws(() => parseReverse('http://x:0/', '--reverse'), /port "0" is not a port number/);
+  assert.throws(() => parseReverse('fe80::1%eth0,80', '--reverse'), /a zone index/);
+  assert.deepEqual(parseReverse('http://[2001:db8::1]:8080/a', 'w').upstream, { scheme: 'http', host: '2001:db8::1', port: 8080, path: '/a' });
+});
+
+test('--monster is the server\'s, once, and may not hide a proxy mount', () => {
+  assert.throws(() => plan('--monster a -v x.example --monster b'), /--monster \(option 3\): the first server already has --monster \(option 1\)/);
+  assert.throws(() => plan('--monster vhm --reverse o,80,,vhm/x'), /the path \/vhm\/x is under the vhost monster path of --monster \(option 1\)/);
+  const ipv6 = plan('--reverse http://[2001:db8::1]:8080/a,,,m');
+  assert.deepEqual(buildPlan(draftFromDocument(JSON.parse(JSON.stringify(planToDocument(ipv6))), 'p.json', '/'), env), ipv6);
 });
 
 test('--reverse applies to the current server or virtual host in argv order; upstreams are shared', () => {
@@ -83,7 +95,10 @@ test('the router: monster path, then Host, then the longest proxy leaf, then sta
   assert.deepEqual(router.route('tv.example', '/anything').route, { kind: 'proxy', site: 1, upstream: 2, mount: '', path: '/anything' });
   // Dot segments would reach upstream paths outside the mount.
   assert.deepEqual(router.route('', '/live/../secret').route, { kind: 'error', code: 'bad-proxy-path' });
-  assert.deepEqual(router.route('', '/live/%2E%2e/secret').route, { kind: 'error', code: 'bad-proxy-path' });
+  for (const escape of ['/live/%2E%2e/secret', '/live/..%2F..%2Fadmin', '/live/a%5c..%5cb', '/live/a\\b', '/live/..;x/admin', '/live/%00']) {
+    assert.deepEqual(router.route('', escape).route, { kind: 'error', code: 'bad-proxy-path' }, escape);
+  }
+  assert.equal(router.route('', '/live/seg.1.ts;v=2').route.kind, 'proxy');
   // Behind the monster path: the public host picks the virtual host; the segments are gone.
   const behind = router.route('backend', '/vhm/https/TV.example:8443/x/y');
   assert.deepEqual(behind.route, { kind: 'proxy', site: 1, upstream: 2, mount: '', path: '/x/y' });
@@ -129,6 +144,8 @@ test('URL translation: the upstream\'s absolute URLs and absolute paths under it
   assert.equal(translateRefresh('5; url=/vod/x', translation), '5; url=https://media.example/cdn/x');
   assert.equal(translateRefresh("0;URL='http://origin.internal:8080/vod/y'", translation), "0;URL='https://media.example/cdn/y'");
   assert.equal(translateRefresh('30', translation), '30');
+  // An upstream's `//elsewhere` never becomes a reference to another host.
+  assert.equal(translateUrl('http://origin.internal:8080//evil.example/x', noHost), '/evil.example/x');
 });
 
 test('headers up: hop-by-hop and Connection-named go, Host is the upstream\'s, X-Forwarded-* appended only to a trusted chain', () => {
@@ -178,8 +195,10 @@ test('headers down: validators and caching pass, hop-by-hop and framing go, Loca
       'set-cookie': ['a=1', 'b=2'],
       location: 'http://origin.internal:8080/vod/next',
       'content-location': '/vod/here',
+      'access-control-allow-origin': 'https://player.example',
     },
     translation,
+    false,
   );
   assert.deepEqual(out, [
     ['content-type', 'application/vnd.apple.mpegurl'],
@@ -190,5 +209,8 @@ test('headers down: validators and caching pass, hop-by-hop and framing go, Loca
     ['set-cookie', 'b=2'],
     ['location', 'https://media.example/cdn/next'],
     ['content-location', 'https://media.example/cdn/here'],
+    ['access-control-allow-origin', 'https://player.example'],
   ]);
+  // With --cors this server's own CORS headers go out: the upstream's would make two.
+  assert.deepEqual(clientResponseHeaders({ 'access-control-allow-origin': '*', 'timing-allow-origin': '*', etag: '"a"' }, translation, true), [['etag', '"a"']]);
 });

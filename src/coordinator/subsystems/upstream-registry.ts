@@ -1,11 +1,12 @@
 /**
- * The proxy upstreams, owned by the coordinator: their names are resolved at startup (a name
- * that does not resolve is reported, not fatal: DNS may come back), and every upstream is checked
- * for accepting TCP connections on an interval. Up or down is published in shared memory, where
- * every worker reads it before proxying; each change is logged once.
+ * The proxy upstreams, owned by the coordinator: each is checked for accepting TCP connections
+ * (which resolves its name) at startup and on an interval, and every second while it is down,
+ * including when a worker marked it down after a refused connection. Up or down is published in
+ * shared memory, where every worker reads it before proxying; each change is logged once. A name
+ * that does not resolve is reported, not fatal: DNS may come back.
  */
 import { lookup } from 'node:dns/promises';
-import { connect, isIP } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import type { UpstreamPlan } from '../../config/plan.js';
 import { upstreamOrigin } from '../../config/proxy-spec.js';
 import { UpstreamStates } from '../../handlers/proxy/upstream-states.js';
@@ -18,73 +19,93 @@ const DOWN_RECHECK_MS = 1_000;
 
 export function upstreamRegistry(upstreams: readonly UpstreamPlan[], intervalMs: number, memory: SharedArrayBuffer, log: (line: string) => void): Subsystem {
   const states = new UpstreamStates(memory);
-  const timers = new Set<NodeJS.Timeout>();
+  /** What was last logged per upstream (a worker may mark one down in between). */
+  const reported = upstreams.map(() => false);
+  const lastCheck = upstreams.map(() => 0);
+  const probes = new Set<Socket>();
+  let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
-  const check = async (upstream: UpstreamPlan): Promise<void> => {
-    const failure = await connectFailure(upstream.host, upstream.port);
-    if (stopped) return;
-    const down = failure !== null;
-    if (states.set(upstream.id, down)) {
-      log(
-        down
-          ? `upstream ${upstreamOrigin(upstream)} is down (${failure}): its requests get 502 until it accepts connections again`
-          : `upstream ${upstreamOrigin(upstream)} is up again`,
-      );
-    }
+  const report = (upstream: UpstreamPlan, down: boolean, why: string): void => {
+    if (reported[upstream.id] === down) return;
+    reported[upstream.id] = down;
+    log(
+      down
+        ? `upstream ${upstreamOrigin(upstream)} is down (${why}): its requests get 502 until it accepts connections again`
+        : `upstream ${upstreamOrigin(upstream)} is up again`,
+    );
   };
 
-  const schedule = (upstream: UpstreamPlan): void => {
-    // A worker may have marked it down meanwhile (a refused connection): recheck soon then.
-    const delay = states.isDown(upstream.id) ? Math.min(intervalMs, DOWN_RECHECK_MS) : intervalMs;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void check(upstream).finally(() => {
-        if (!stopped) schedule(upstream);
-      });
-    }, delay);
-    timer.unref();
-    timers.add(timer);
+  const check = async (upstream: UpstreamPlan): Promise<void> => {
+    lastCheck[upstream.id] = performance.now();
+    const failure = await connectFailure(upstream.host, upstream.port, probes);
+    if (stopped) return;
+    states.set(upstream.id, failure !== null);
+    report(upstream, failure !== null, failure ?? '');
+  };
+
+  /** Every tick: a down upstream (or one a worker just marked down) is checked, the others when due. */
+  const tick = (): void => {
+    const now = performance.now();
+    const due = upstreams.filter((upstream) => {
+      const down = states.isDown(upstream.id);
+      if (down) report(upstream, true, 'a connection from a worker was refused');
+      return down || now - lastCheck[upstream.id]! >= intervalMs;
+    });
+    void Promise.all(due.map(check)).finally(() => {
+      if (stopped) return;
+      timer = setTimeout(tick, Math.min(intervalMs, DOWN_RECHECK_MS));
+      timer.unref();
+    });
   };
 
   return {
     name: 'proxy upstreams',
     async start() {
-      await Promise.all(
-        upstreams.map(async (upstream) => {
-          // With checks on, the first check reports a name that does not resolve.
-          if (intervalMs === 0 && isIP(upstream.host) === 0) {
+      if (intervalMs === 0) {
+        // No checks: a name that does not resolve now is worth a warning (DNS may come back).
+        await Promise.all(
+          upstreams.map(async (upstream) => {
+            if (isIP(upstream.host) !== 0) return;
             try {
               await lookup(upstream.host);
             } catch (error) {
               log(`warning: upstream ${upstreamOrigin(upstream)}: the name does not resolve now (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
             }
-          }
-          if (intervalMs > 0) {
-            await check(upstream);
-            schedule(upstream);
-          }
-        }),
-      );
+          }),
+        );
+        return;
+      }
+      // The first checks run before serving starts, so the first requests see the real state.
+      await Promise.all(upstreams.map(check));
+      timer = setTimeout(tick, Math.min(intervalMs, DOWN_RECHECK_MS));
+      timer.unref();
     },
     async stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      if (timer !== null) clearTimeout(timer);
+      for (const probe of probes) probe.destroy();
     },
   };
 }
 
 /** Null when a TCP connection to host:port opens within the timeout, else why not. */
-function connectFailure(host: string, port: number): Promise<string | null> {
+function connectFailure(host: string, port: number, probes: Set<Socket>): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
+    probes.add(socket);
+    let settled = false;
     const done = (failure: string | null): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      probes.delete(socket);
       socket.destroy();
       resolve(failure);
     };
+    socket.once('close', () => done('the check was stopped'));
     const timer = setTimeout(() => done(`no connection within ${CHECK_TIMEOUT_MS / 1000} s`), CHECK_TIMEOUT_MS);
+    timer.unref();
     socket.once('connect', () => done(null));
     socket.once('error', (error: NodeJS.ErrnoException) => done(`connect ${error.code ?? error.message}`));
   });

@@ -20,6 +20,24 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+/**
+ * Headers in which a proxy tells its upstream about the client: believed from a trusted peer
+ * only, dropped from anyone else (a client could otherwise pose as its own proxy).
+ */
+const FORWARDING: ReadonlySet<string> = new Set([
+  'forwarded',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-forwarded-ssl',
+  'x-real-ip',
+  'x-original-url',
+  'x-rewrite-url',
+]);
+
+/** Response headers replaced by this server's own when it sends CORS headers itself (--cors). */
+const CORS_DOWN = /^(?:access-control-|timing-allow-origin$)/;
+
 /** Request headers the proxy sets itself. */
 const REPLACED_UP: ReadonlySet<string> = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'expect']);
 
@@ -64,8 +82,7 @@ export function upstreamRequestHeaders(facts: UpstreamRequestFacts): string[] {
   for (let i = 0; i < lines.length; i += 2) {
     const name = lines[i]!;
     const value = lines[i + 1]!;
-    // RFC 7239's Forwarded says the same as X-Forwarded-*: only a trusted peer's goes on.
-    if (name === 'forwarded' && !facts.trusted) continue;
+    if (!facts.trusted && FORWARDING.has(name)) continue;
     if (facts.trusted) {
       if (name === 'x-forwarded-for') forwardedFor += `${value}, `;
       else if (name === 'x-forwarded-host') forwardedHost ??= value;
@@ -82,13 +99,15 @@ export function upstreamRequestHeaders(facts: UpstreamRequestFacts): string[] {
 }
 
 /**
- * Response headers for the client: hop-by-hop and framing removed, upstream URLs translated.
+ * Response headers for the client: hop-by-hop and framing removed (and the upstream's CORS
+ * headers when this server sends its own), upstream URLs translated.
  * Values with bytes above 0x7f are given as latin1 bytes (undici decoded them so; uWS would send
  * a string as UTF-8).
  */
 export function clientResponseHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   translation: Translation,
+  ownCors: boolean,
 ): Array<readonly [string, string | Buffer]> {
   const connection = headers['connection'];
   const hop = connection === undefined ? null : connectionNames(Array.isArray(connection) ? connection : [connection]);
@@ -96,6 +115,8 @@ export function clientResponseHeaders(
   for (const name in headers) {
     const raw = headers[name];
     if (raw === undefined || HOP_BY_HOP.has(name) || FRAMING_DOWN.has(name) || hop?.has(name)) continue;
+    // Two Access-Control-Allow-Origin headers make browsers refuse the response.
+    if (ownCors && CORS_DOWN.test(name)) continue;
     if (typeof raw === 'string') out.push([name, downValue(name, raw, translation)]);
     else for (const value of raw) out.push([name, downValue(name, value, translation)]);
   }

@@ -23,6 +23,8 @@ const BODY_TIMEOUT_MS = 300_000;
 const KEEP_ALIVE_MS = 4_000;
 /** Request body bytes buffered towards the upstream before the client's socket is paused. */
 const UPLOAD_HIGH_WATER = 256 * 1024;
+/** Upload bytes held for an upstream that reads slower than the client sends, once pausing is no longer possible. */
+const UPLOAD_LIMIT = 16 * 1024 * 1024;
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
 const PLAIN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
@@ -47,18 +49,22 @@ export interface ProxyHandlerOptions {
   readonly upstreams: readonly UpstreamPlan[];
   readonly policy: ProxyPolicy;
   readonly states: UpstreamStates;
+  /** This server sends CORS headers itself (--cors): the upstream's are dropped. */
+  readonly cors: boolean;
 }
 
 export class ProxyHandler {
   readonly #upstreams: readonly UpstreamPlan[];
   readonly #policy: ProxyPolicy;
   readonly #states: UpstreamStates;
+  readonly #ownCors: boolean;
   readonly #pools = new Map<number, Pool>();
 
   constructor(options: ProxyHandlerOptions) {
     this.#upstreams = options.upstreams;
     this.#policy = options.policy;
     this.#states = options.states;
+    this.#ownCors = options.cors;
   }
 
   /** Answers `exchange` from its upstream; called inside the uWS handler. */
@@ -91,19 +97,23 @@ export class ProxyHandler {
     };
     const body = hasRequestBody(exchange.method, lines) ? this.#uploadStream(exchange) : null;
     exchange.goAsync();
-    const call = new UpstreamCall(exchange, translation, (code) => this.#failed(upstream, code));
-    exchange.onAbort = () => call.abort();
-    this.#pool(upstream).dispatch(
-      {
-        path: query === '' ? path : `${path}?${query}`,
-        method: exchange.method,
-        headers,
-        body,
-        headersTimeout: this.#policy.timeoutMs,
-        bodyTimeout: BODY_TIMEOUT_MS,
-      },
-      call,
-    );
+    const options: Dispatcher.DispatchOptions = {
+      path: query === '' ? path : `${path}?${query}`,
+      method: exchange.method,
+      headers,
+      body,
+      headersTimeout: this.#policy.timeoutMs,
+      bodyTimeout: BODY_TIMEOUT_MS,
+    };
+    const pool = this.#pool(upstream);
+    const send = (retry: (() => void) | null): void => {
+      const call = new UpstreamCall(exchange, translation, this.#ownCors, (code) => this.#failed(upstream, code), retry);
+      exchange.onAbort = () => call.abort();
+      pool.dispatch(options, call);
+    };
+    // A keep-alive connection the upstream closed just as it was reused fails before any answer:
+    // a request without a body is safe to send once more, on another connection.
+    send(body === null && (exchange.method === 'GET' || exchange.method === 'HEAD') ? () => send(null) : null);
   }
 
   #pool(upstream: UpstreamPlan): Pool {
@@ -126,22 +136,25 @@ export class ProxyHandler {
     if (code === 'ECONNREFUSED' && this.#policy.checkIntervalMs > 0) this.#states.set(upstream.id, true);
   }
 
-  /** The request body as a stream for undici, the client's socket paused while it is behind. */
+  /**
+   * The request body as a stream for undici, the client's socket paused while it is behind.
+   * Once the response has started the socket is not paused any more (see Exchange.pauseBody):
+   * an upstream that still reads then may fall behind by UPLOAD_LIMIT bytes before the upload is
+   * cut. Chunks that come after undici stopped reading (it answered first) are dropped.
+   */
   #uploadStream(exchange: Exchange): Readable {
     let paused = false;
     const stream = new Readable({
       highWaterMark: UPLOAD_HIGH_WATER,
       read() {
-        if (paused) {
-          paused = false;
-          exchange.pauseBody(false);
-        }
+        if (paused) paused = exchange.pauseBody(false);
       },
     });
     exchange.readBody((chunk, isLast) => {
+      if (stream.destroyed) return;
       if (!stream.push(chunk) && !isLast && !paused) {
-        paused = true;
-        exchange.pauseBody(true);
+        paused = exchange.pauseBody(true);
+        if (!paused && stream.readableLength > UPLOAD_LIMIT) stream.destroy(new Error('the upstream fell behind the upload'));
       }
       if (isLast) stream.push(null);
     });
@@ -166,7 +179,9 @@ interface PendingHead {
 class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly #exchange: Exchange;
   readonly #translation: Translation;
+  readonly #ownCors: boolean;
   readonly #onFailure: (code: string | undefined) => void;
+  readonly #retry: (() => void) | null;
   #controller: Dispatcher.DispatchController | null = null;
   #head: PendingHead | null = null;
   #body: UpstreamBody | null = null;
@@ -176,10 +191,12 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.#head !== null) this.#exchange.resume(() => this.#writeHead(null, false));
   };
 
-  constructor(exchange: Exchange, translation: Translation, onFailure: (code: string | undefined) => void) {
+  constructor(exchange: Exchange, translation: Translation, ownCors: boolean, onFailure: (code: string | undefined) => void, retry: (() => void) | null) {
     this.#exchange = exchange;
     this.#translation = translation;
+    this.#ownCors = ownCors;
     this.#onFailure = onFailure;
+    this.#retry = retry;
   }
 
   /** The client went away, or the body is no longer wanted: stop the upstream request. */
@@ -200,8 +217,8 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
       this.abort();
       return;
     }
+    const out = clientResponseHeaders(headers, this.#translation, this.#ownCors);
     this.#answered = true;
-    const out = clientResponseHeaders(headers, this.#translation);
     const declared = headers['content-length'];
     this.#head = { status, headers: out, length: typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : -1 };
     // Body bytes of the same socket read arrive before this runs; a head alone (a live response
@@ -223,19 +240,22 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const wasDone = this.#done;
     this.#done = true;
-    if (this.#head !== null && !this.#exchange.ended) {
-      // The head came but nothing was written yet: the body failed at once. Write the head and
-      // let the body's failure close the connection, as mid-body.
-      this.#exchange.resume(() => this.#writeHead(null, false));
-    }
     if (this.#body !== null) {
       this.#body.fail(error);
       return;
     }
     const exchange = this.#exchange;
-    // Answered without a body (HEAD, 304), or the client is gone: nothing left to say.
-    if (wasDone || exchange.ended || this.#answered) return;
+    if (wasDone || exchange.ended) return;
     const code = (error as NodeJS.ErrnoException).code;
+    // A head came but nothing was written yet: still time for an honest 502.
+    if (this.#head !== null) {
+      this.#head = null;
+      exchange.resume(() => exchange.sendError('upstream-failed', { detail: error.message }));
+      return;
+    }
+    // Answered without a body (HEAD, 304): nothing left to say.
+    if (this.#answered) return;
+    if (this.#retry !== null && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) return queueMicrotask(this.#retry);
     this.#onFailure(code);
     exchange.resume(() => exchange.sendError(errorCodeFor(code), { detail: error.message }));
   }

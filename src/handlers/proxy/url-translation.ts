@@ -48,7 +48,8 @@ export function translateUrl(value: string, t: Translation): string {
   }
   if (rest === null) return value;
   const path = `${t.mount}${rest}`;
-  const local = path === '' || path.startsWith('?') || path.startsWith('#') ? `/${path}` : path;
+  // `//host/...` would be a reference to another host: one slash.
+  const local = path === '' || path.startsWith('?') || path.startsWith('#') ? `/${path}` : path.replace(/^\/{2,}/, '/');
   return t.publicAuthority === null ? local : `${t.publicScheme}://${t.publicAuthority}${local}`;
 }
 

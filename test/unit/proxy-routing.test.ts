@@ -146,6 +146,7 @@ test('URL translation: the upstream\'s absolute URLs and absolute paths under it
   assert.equal(translateRefresh('30', translation), '30');
   // An upstream's `//elsewhere` never becomes a reference to another host.
   assert.equal(translateUrl('http://origin.internal:8080//evil.example/x', noHost), '/evil.example/x');
+  assert.equal(translateUrl('/\\evil.example/x', noHost), '/evil.example/x');
 });
 
 test('headers up: hop-by-hop and Connection-named go, Host is the upstream\'s, X-Forwarded-* appended only to a trusted chain', () => {
@@ -161,6 +162,7 @@ test('headers up: hop-by-hop and Connection-named go, Host is the upstream\'s, X
     ['x-forwarded-proto', 'https'],
     ['cookie', 'a=1'],
     ['forwarded', 'for=203.0.113.9'],
+    ['true-client-ip', '198.51.100.1'],
   ].flat();
   const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
   const untrusted = pairs(upstreamRequestHeaders({ headers, upstreamHost: 'origin:8080', peer: '127.0.0.2', trusted: false, scheme: 'http', host: 'media.example' }));
@@ -212,5 +214,8 @@ test('headers down: validators and caching pass, hop-by-hop and framing go, Loca
     ['access-control-allow-origin', 'https://player.example'],
   ]);
   // With --cors this server's own CORS headers go out: the upstream's would make two.
-  assert.deepEqual(clientResponseHeaders({ 'access-control-allow-origin': '*', 'timing-allow-origin': '*', etag: '"a"' }, translation, true), [['etag', '"a"']]);
+  assert.deepEqual(
+    clientResponseHeaders({ 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', etag: '"a"' }, translation, true),
+    [['access-control-allow-methods', 'GET, POST'], ['etag', '"a"']],
+  );
 });

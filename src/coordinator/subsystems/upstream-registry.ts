@@ -36,27 +36,34 @@ export function upstreamRegistry(upstreams: readonly UpstreamPlan[], intervalMs:
     );
   };
 
+  const inFlight = upstreams.map(() => false);
   const check = async (upstream: UpstreamPlan): Promise<void> => {
+    inFlight[upstream.id] = true;
     lastCheck[upstream.id] = performance.now();
-    const failure = await connectFailure(upstream.host, upstream.port, probes);
-    if (stopped) return;
-    states.set(upstream.id, failure !== null);
-    report(upstream, failure !== null, failure ?? '');
+    try {
+      const failure = await connectFailure(upstream.host, upstream.port, probes);
+      if (stopped) return;
+      states.set(upstream.id, failure !== null);
+      report(upstream, failure !== null, failure ?? '');
+    } finally {
+      inFlight[upstream.id] = false;
+    }
   };
 
-  /** Every tick: a down upstream (or one a worker just marked down) is checked, the others when due. */
+  /**
+   * Every tick: each upstream that is down (or that a worker just marked down) is checked, the
+   * others when due; each on its own, so a host that takes the whole timeout delays nobody else.
+   */
   const tick = (): void => {
     const now = performance.now();
-    const due = upstreams.filter((upstream) => {
+    for (const upstream of upstreams) {
+      if (inFlight[upstream.id]) continue;
       const down = states.isDown(upstream.id);
       if (down) report(upstream, true, 'a connection from a worker was refused');
-      return down || now - lastCheck[upstream.id]! >= intervalMs;
-    });
-    void Promise.all(due.map(check)).finally(() => {
-      if (stopped) return;
-      timer = setTimeout(tick, Math.min(intervalMs, DOWN_RECHECK_MS));
-      timer.unref();
-    });
+      if (down || now - lastCheck[upstream.id]! >= intervalMs) {
+        check(upstream).catch((error: unknown) => log(`upstream check of ${upstreamOrigin(upstream)} failed: ${String(error)}`));
+      }
+    }
   };
 
   return {
@@ -78,12 +85,13 @@ export function upstreamRegistry(upstreams: readonly UpstreamPlan[], intervalMs:
       }
       // The first checks run before serving starts, so the first requests see the real state.
       await Promise.all(upstreams.map(check));
-      timer = setTimeout(tick, Math.min(intervalMs, DOWN_RECHECK_MS));
+      if (stopped) return;
+      timer = setInterval(tick, Math.min(intervalMs, DOWN_RECHECK_MS));
       timer.unref();
     },
     async stop() {
       stopped = true;
-      if (timer !== null) clearTimeout(timer);
+      if (timer !== null) clearInterval(timer);
       for (const probe of probes) probe.destroy();
     },
   };

@@ -4,6 +4,7 @@
  * the X-Forwarded-* trio; responses keep status, validators and caching headers, with URLs that
  * name the upstream translated. Pure.
  */
+import { CORS_RESPONSE_HEADERS } from '../../http/cors.js';
 import { translateRefresh, translateUrl, type Translation } from './url-translation.js';
 
 /** RFC 9110 7.6.1 and the historical ones still seen in the wild. */
@@ -30,13 +31,26 @@ const FORWARDING: ReadonlySet<string> = new Set([
   'x-forwarded-prefix',
   'x-forwarded-server',
   'x-forwarded-ssl',
-  'x-real-ip',
+  'x-forwarded-scheme',
+  'x-forwarded-uri',
+  'x-original-host',
   'x-original-url',
   'x-rewrite-url',
+  'x-url-scheme',
+  'front-end-https',
+  'x-real-ip',
+  'client-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
 ]);
 
-/** Response headers replaced by this server's own when it sends CORS headers itself (--cors). */
-const CORS_DOWN = /^(?:access-control-|timing-allow-origin$)/;
+/**
+ * The CORS headers this server sends itself with --cors (http/cors.ts): the upstream's copies give
+ * way (two Access-Control-Allow-Origin make browsers refuse a response); its preflight answers
+ * (Allow-Methods, Allow-Headers, Max-Age) pass.
+ */
+const OWN_CORS: ReadonlySet<string> = new Set(CORS_RESPONSE_HEADERS.map(([name]) => name.toLowerCase()));
 
 /** Request headers the proxy sets itself. */
 const REPLACED_UP: ReadonlySet<string> = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'expect']);
@@ -116,7 +130,7 @@ export function clientResponseHeaders(
     const raw = headers[name];
     if (raw === undefined || HOP_BY_HOP.has(name) || FRAMING_DOWN.has(name) || hop?.has(name)) continue;
     // Two Access-Control-Allow-Origin headers make browsers refuse the response.
-    if (ownCors && CORS_DOWN.test(name)) continue;
+    if (ownCors && OWN_CORS.has(name)) continue;
     if (typeof raw === 'string') out.push([name, downValue(name, raw, translation)]);
     else for (const value of raw) out.push([name, downValue(name, value, translation)]);
   }

@@ -107,6 +107,7 @@ export class ProxyHandler {
     };
     const pool = this.#pool(upstream);
     const send = (retry: (() => void) | null): void => {
+      if (exchange.ended) return;
       const call = new UpstreamCall(exchange, translation, this.#ownCors, (code) => this.#failed(upstream, code), retry);
       exchange.onAbort = () => call.abort();
       pool.dispatch(options, call);
@@ -152,7 +153,8 @@ export class ProxyHandler {
     });
     exchange.readBody((chunk, isLast) => {
       if (stream.destroyed) return;
-      if (!stream.push(chunk) && !isLast && !paused) {
+      // Asked every time: the respond layer may have resumed the socket itself (the answer started).
+      if (!stream.push(chunk) && !isLast) {
         paused = exchange.pauseBody(true);
         if (!paused && stream.readableLength > UPLOAD_LIMIT) stream.destroy(new Error('the upstream fell behind the upload'));
       }

@@ -48,8 +48,8 @@ export function translateUrl(value: string, t: Translation): string {
   }
   if (rest === null) return value;
   const path = `${t.mount}${rest}`;
-  // `//host/...` would be a reference to another host: one slash.
-  const local = path === '' || path.startsWith('?') || path.startsWith('#') ? `/${path}` : path.replace(/^\/{2,}/, '/');
+  // `//host/...` (or `/\host`, which browsers read alike) would name another host: one slash.
+  const local = path === '' || path.startsWith('?') || path.startsWith('#') ? `/${path}` : path.replace(/^[/\\\s]{2,}/, '/');
   return t.publicAuthority === null ? local : `${t.publicScheme}://${t.publicAuthority}${local}`;
 }
 

@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { renderHelp } from './manual.js';
 import { parseArgv } from './getopt.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
+import { LoadCommand } from './load-command.js';
 
 
 /** `--help` only (the original server uses `-h` for --host): the manual made from the option table. */
@@ -32,6 +33,7 @@ export function createCli(): Cli {
     enableColors: Boolean(process.stdout.isTTY),
   });
   cli.register(ServeCommand);
+  cli.register(LoadCommand);
   cli.register(HelpCommand);
   cli.register(VersionCommand);
   return cli;
@@ -39,7 +41,8 @@ export function createCli(): Cli {
 
 async function main(argv: string[]): Promise<number> {
   const cli = createCli();
-  const parsed = parseArgv(argv);
+  // Subcommands other than serve take their own options, read by clipanion as they are.
+  const parsed = argv[0] === 'load' ? { ok: true as const, argv } : parseArgv(argv);
   let command;
   try {
     if (!parsed.ok) throw new Error(parsed.message);

@@ -1,0 +1,91 @@
+/**
+ * `mediacast load URL`: simulated streaming players against an HLS or DASH URL (load/run-load.ts).
+ * Exit status: 0, 1 when a --fail-on condition holds (or every player failed), 2 for a bad
+ * command line.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, Option } from 'clipanion';
+import { DEFAULT_ABR } from '../load/abr.js';
+import { LoadOptionError, parseAbr, parseBuffer, parseDuration, parseFailOn, parseSourceRange } from '../load/load-options.js';
+import { DEFAULT_BUFFER } from '../load/playback-buffer.js';
+import { formatSummary, runLoad, type LoadPlan } from '../load/run-load.js';
+
+export class LoadCommand extends Command {
+  static override paths = [['load']];
+
+  static override usage = Command.Usage({
+    description: 'Simulated streaming players (HLS, DASH) with QoE figures.',
+    examples: [['50 players for 30 s', 'mediacast load http://127.0.0.1:8080/master.m3u8 --players 50 --duration 30s']],
+  });
+
+  url = Option.String({ required: true });
+  players = Option.String('--players', '10', { description: 'Players to simulate. Example: `--players 50`' });
+  ramp = Option.String('--ramp', '0s', { description: 'Start the players evenly over this time. Example: `--ramp 10s`' });
+  duration = Option.String('--duration', '60s', { description: 'How long the run lasts. Example: `--duration 2m`' });
+  loops = Option.String('--loops', '0', { description: 'Sessions per player at most (0: until --duration ends). Example: `--loops 1`' });
+  source = Option.String('--source', { description: 'Local addresses, one per player in turn (per-IP shaping per viewer). Example: `--source 127.0.0.2-127.0.0.250`' });
+  clientIdHeader = Option.String('--client-id-header', { description: 'Send this header with viewer-N per player. Example: `--client-id-header X-Viewer-Id`' });
+  threads = Option.String('--threads', String(Math.max(1, availableParallelism() - 1)), { description: 'Simulator threads (piscina). Example: `--threads 2`' });
+  abr = Option.String('--abr', 'throughput', { description: 'throughput (hls.js) or buffer, with parameters. Example: `--abr throughput:fast=3,slow=9,factor=0.95,up=0.7`' });
+  buffer = Option.String('--buffer', '', { description: 'Seconds: startup, target, resume. Example: `--buffer startup=2,target=30,resume=2`' });
+  json = Option.String('--json', { description: 'Write the summary and one record per player. Example: `--json report.json`' });
+  failOn = Option.String('--fail-on', { description: 'Exit 1 when a condition holds. Example: `--fail-on stalls>0,startup.p95>2s`' });
+
+  async execute(): Promise<number> {
+    const { stdout, stderr } = this.context;
+    let plan: LoadPlan;
+    try {
+      plan = this.#plan();
+    } catch (error) {
+      if (error instanceof LoadOptionError) {
+        stderr.write(`mediacast load: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+    const tty = Boolean((stdout as NodeJS.WriteStream).isTTY);
+    stdout.write(`mediacast load: ${plan.players} players on ${plan.threads} threads, ${plan.durationMs / 1000} s, ${this.url}\n`);
+    const outcome = await runLoad(plan, {
+      print: (line) => stdout.write(`${line}\n`),
+      progress: tty ? (line) => stdout.write(`\r\x1b[K${line}`) : null,
+    });
+    if (tty) stdout.write('\r\x1b[K');
+    stdout.write(`${formatSummary(outcome.summary)}\n`);
+    const failures = outcome.players.filter((player) => player.failure !== null);
+    if (failures.length > 0) stderr.write(`mediacast load: ${failures.length} players failed, e.g. ${failures[0]!.failure}\n`);
+    for (const condition of outcome.failed) stderr.write(`mediacast load: --fail-on ${condition.text} holds\n`);
+    return outcome.failed.length > 0 || failures.length === plan.players ? 1 : 0;
+  }
+
+  #plan(): LoadPlan {
+    let url: URL;
+    try {
+      url = new URL(this.url);
+    } catch {
+      throw new LoadOptionError(`"${this.url}" is not a URL (expected e.g. http://127.0.0.1:8080/master.m3u8)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LoadOptionError(`"${this.url}": only http and https URLs are played`);
+    const count = (text: string, option: string, min: number, max: number): number => {
+      const n = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!(n >= min && n <= max)) throw new LoadOptionError(`${option}: "${text}" is not a whole number from ${min} to ${max}`);
+      return n;
+    };
+    const durationMs = parseDuration(this.duration, '--duration');
+    if (durationMs <= 0 || durationMs > 24 * 3_600_000) throw new LoadOptionError('--duration: expected more than 0 and at most 24 h');
+    if (this.source !== undefined && this.clientIdHeader !== undefined) throw new LoadOptionError('--source and --client-id-header: give one way to tell viewers apart');
+    return {
+      url: url.href,
+      players: count(this.players, '--players', 1, 100_000),
+      rampMs: parseDuration(this.ramp, '--ramp'),
+      durationMs,
+      loops: count(this.loops, '--loops', 0, 1_000_000),
+      sources: this.source === undefined ? null : parseSourceRange(this.source, '--source'),
+      clientIdHeader: this.clientIdHeader ?? null,
+      threads: count(this.threads, '--threads', 1, 256),
+      abr: this.abr === 'throughput' ? DEFAULT_ABR : parseAbr(this.abr, '--abr'),
+      buffer: this.buffer === '' ? DEFAULT_BUFFER : parseBuffer(this.buffer, '--buffer'),
+      jsonFile: this.json ?? null,
+      failOn: this.failOn === undefined ? [] : parseFailOn(this.failOn, '--fail-on'),
+    };
+  }
+}

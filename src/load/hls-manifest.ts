@@ -1,0 +1,54 @@
+/**
+ * HLS master and media playlists (m3u8-parser) into a Presentation. A media playlist given
+ * directly is a presentation of one rendition.
+ */
+import { Parser, type M3u8Manifest } from 'm3u8-parser';
+import type { Presentation, Rendition } from './presentation.js';
+
+/** Fetches a text resource (the simulator's HTTP client). */
+export type FetchText = (url: string) => Promise<string>;
+
+export function parseM3u8(text: string): M3u8Manifest {
+  const parser = new Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest;
+}
+
+export async function loadHls(url: string, text: string, fetchText: FetchText): Promise<Presentation> {
+  const top = parseM3u8(text);
+  if (!top.playlists || top.playlists.length === 0) {
+    const rendition = mediaRendition(top, url, 0, 'single rendition');
+    return { format: 'hls', renditions: [rendition], audio: null, live: rendition.playlistUrl !== null, targetDuration: top.targetDuration ?? 6 };
+  }
+  const renditions = await Promise.all(
+    top.playlists.map(async (playlist) => {
+      const mediaUrl = new URL(playlist.uri, url).href;
+      const media = parseM3u8(await fetchText(mediaUrl));
+      const resolution = playlist.attributes.RESOLUTION;
+      return { rendition: mediaRendition(media, mediaUrl, playlist.attributes.BANDWIDTH ?? 0, resolution ? `${resolution.height}p` : playlist.uri), media };
+    }),
+  );
+  renditions.sort((a, b) => a.rendition.bandwidth - b.rendition.bandwidth);
+  const live = renditions.some(({ rendition }) => rendition.playlistUrl !== null);
+  return {
+    format: 'hls',
+    renditions: renditions.map(({ rendition }) => rendition),
+    audio: null,
+    live,
+    targetDuration: Math.max(1, ...renditions.map(({ media }) => media.targetDuration ?? 6)),
+  };
+}
+
+/** One media playlist as a rendition; `url` resolves its segment URIs. */
+export function mediaRendition(media: M3u8Manifest, url: string, bandwidth: number, label: string): Rendition {
+  const first = media.mediaSequence ?? 0;
+  const map = media.segments.find((segment) => segment.map)?.map;
+  return {
+    bandwidth,
+    label,
+    init: map ? new URL(map.uri, url).href : null,
+    segments: media.segments.map((segment, i) => ({ url: new URL(segment.uri, url).href, duration: segment.duration, sequence: first + i })),
+    playlistUrl: media.endList ? null : url,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * `mediacast load`: spreads the players over a piscina pool of simulator threads, shows live
+ * progress, and turns the records into the summary, the table and the JSON report.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { AbrOptions } from './abr.js';
+import { summarize, type LoadSummary } from './load-summary.js';
+import { failedConditions, type FailCondition } from './load-options.js';
+import type { LoadTask, LoadTaskResult, PlayerSpec } from './load-worker.js';
+import type { BufferOptions } from './playback-buffer.js';
+import type { PlayerRecord } from './player.js';
+import { createProgress, readProgress } from './progress.js';
+
+export interface LoadPlan {
+  readonly url: string;
+  readonly players: number;
+  readonly rampMs: number;
+  readonly durationMs: number;
+  readonly loops: number;
+  /** One local address per player, in turn; null: the system's choice. */
+  readonly sources: readonly string[] | null;
+  /** Header naming each viewer (`viewer-N`), or null. */
+  readonly clientIdHeader: string | null;
+  readonly threads: number;
+  readonly abr: AbrOptions;
+  readonly buffer: BufferOptions;
+  readonly jsonFile: string | null;
+  readonly failOn: readonly FailCondition[];
+}
+
+export interface LoadOutcome {
+  readonly summary: LoadSummary;
+  readonly players: readonly PlayerRecord[];
+  readonly failed: readonly FailCondition[];
+}
+
+const WORKER = fileURLToPath(new URL('./load-worker.js', import.meta.url));
+
+export async function runLoad(plan: LoadPlan, io: { print(line: string): void; progress: ((line: string) => void) | null }): Promise<LoadOutcome> {
+  const threads = Math.max(1, Math.min(plan.threads, plan.players));
+  const tasks: Array<{ players: PlayerSpec[]; progress: SharedArrayBuffer }> = Array.from({ length: threads }, () => ({ players: [], progress: createProgress() }));
+  for (let id = 0; id < plan.players; id++) {
+    tasks[id % threads]!.players.push({
+      id,
+      startOffsetMs: plan.players > 1 ? (plan.rampMs * id) / plan.players : 0,
+      source: plan.sources === null ? null : plan.sources[id % plan.sources.length]!,
+      clientId: plan.clientIdHeader === null ? null : [plan.clientIdHeader, `viewer-${id}`],
+    });
+  }
+  const pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+  const started = performance.now();
+  let lastBytes = 0;
+  let lastAt = started;
+  const ticker =
+    io.progress === null
+      ? null
+      : setInterval(() => {
+          const now = performance.now();
+          const progress = readProgress(tasks.map((task) => task.progress));
+          const mbit = ((progress.bytes - lastBytes) * 8) / ((now - lastAt) / 1000) / 1e6;
+          lastBytes = progress.bytes;
+          lastAt = now;
+          io.progress!(
+            `${((now - started) / 1000).toFixed(0)} s: ${progress.active} of ${plan.players} players active, ${mbit.toFixed(1)} Mbit/s, ${progress.stalls} stalls so far`,
+          );
+        }, 1000);
+  try {
+    const results: LoadTaskResult[] = await Promise.all(
+      tasks.map((task) =>
+        pool.run({
+          url: plan.url,
+          players: task.players,
+          abr: plan.abr,
+          buffer: plan.buffer,
+          durationMs: plan.durationMs,
+          loops: plan.loops,
+          progress: task.progress,
+        } satisfies LoadTask),
+      ),
+    );
+    const players = results.flatMap((result) => result.players).sort((a, b) => a.id - b.id);
+    const summary = summarize(
+      players,
+      results.map((result) => result.throughput),
+    );
+    if (plan.jsonFile !== null) writeFileSync(plan.jsonFile, `${JSON.stringify({ url: plan.url, summary, players }, null, 2)}\n`);
+    return { summary, players, failed: failedConditions(plan.failOn, summary) };
+  } finally {
+    if (ticker !== null) clearInterval(ticker);
+    await pool.destroy();
+  }
+}
+
+/** The final table: one line per figure. */
+export function formatSummary(summary: LoadSummary): string {
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const mbit = (bps: number): string => `${(bps / 1e6).toFixed(3)} Mbit/s`;
+  const rows: Array<[string, string]> = [
+    ['players', `${summary.players} (${summary.failedPlayers} failed), ${summary.sessions} sessions`],
+    ['startup p50 / p95 / p99 / max', `${seconds(summary.startup.p50)} / ${seconds(summary.startup.p95)} / ${seconds(summary.startup.p99)} / ${seconds(summary.startup.max)}${summary.startup.neverStarted > 0 ? ` (${summary.startup.neverStarted} sessions never started)` : ''}`],
+    ['stalls', `${summary.stalls} in ${summary.stalledSessions} sessions, ${summary.stallSeconds.toFixed(1)} s in all`],
+    ['rebuffer ratio (mean)', `${(summary.rebufferRatio * 100).toFixed(2)} %`],
+    ['average bitrate (mean)', mbit(summary.averageBitrate)],
+    ['switches per minute', summary.switchesPerMinute.toFixed(2)],
+    ...summary.renditionShares.map(({ label, bandwidth, share }) => [`  ${label} (${mbit(bandwidth)})`, `${(share * 100).toFixed(1)} % of played time`] as [string, string]),
+    ['segment throughput p50 / p95', `${mbit(summary.throughput.p50)} / ${mbit(summary.throughput.p95)}`],
+    ['received', `${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.errors} HTTP errors, ${summary.retries} retries`],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
+}

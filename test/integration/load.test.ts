@@ -1,0 +1,151 @@
+/**
+ * `mediacast load` against this server and the demo media: simulated players settle on the rung
+ * the per-IP limit allows, stall below the lowest rung, play DASH and fMP4, follow a live window;
+ * `--source` players are distinct clients; the JSON report and --fail-on. Every run is bounded by
+ * its --duration.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DEMO_MEDIA, runCli, startCli, type ServerProcess } from '../helpers/server-process.js';
+
+const SHARED_FMP4 = fileURLToPath(new URL('../../../../shared/media/hls-fmp4', import.meta.url));
+
+interface Report {
+  url: string;
+  summary: Record<string, unknown> & {
+    players: number;
+    stalls: number;
+    renditionShares: Array<{ label: string; share: number }>;
+    startup: { p50: number; neverStarted: number };
+  };
+  players: Array<{ id: number; source: string | null; failure: string | null; sessions: Array<Record<string, unknown> & { segments: number; stalls: unknown[] }> }>;
+}
+
+describe('mediacast load', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mediacast-load-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const load = async (args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; report: Report }> => {
+    const json = join(dir, `report-${Math.random().toString(36).slice(2)}.json`);
+    const result = await runCli(['load', ...args, '--json', json, '--threads', '1'], { timeoutMs });
+    assert.ok(existsSync(json), `no report: ${result.stderr}`);
+    return { ...result, report: JSON.parse(readFileSync(json, 'utf8')) as Report };
+  };
+
+  test('20 players limited between two rungs settle on the lower one with no stalls; --source players are distinct clients', async () => {
+    const log = join(dir, 'access.log');
+    // 100 kB/s per client (800 kbit/s): above 620 kbit/s / 0.95, below 1390 kbit/s; a small burst.
+    const server: ServerProcess = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,100kB,100MB,16kB', '-l', log]);
+    try {
+      const { code, stdout, report } = await load([`${server.url}master.m3u8`, '--players', '20', '--duration', '14s', '--source', '127.0.0.2-127.0.0.21'], 40_000);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /startup p50 \/ p95/);
+      assert.equal(report.summary.players, 20);
+      assert.equal(report.summary.stalls, 0, JSON.stringify(report.players.map((p) => p.sessions.map((s) => s.stalls))));
+      const [low, middle, high] = report.summary.renditionShares;
+      assert.equal(high!.share, 0, 'never on the rung the limit cannot carry');
+      assert.ok(middle!.share > 0.6, `360p share ${middle!.share} (240p ${low!.share})`);
+      assert.ok(report.players.every((player) => player.failure === null));
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const clients = new Set(readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]));
+    assert.equal(clients.size, 20, [...clients].join(' '));
+  });
+
+  test('a limit below the lowest rung stalls; --fail-on turns that into exit 1; every documented field is in the report', async () => {
+    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,25kB,100MB,8kB']);
+    try {
+      const { code, stderr, report } = await load([`${server.url}master.m3u8`, '--players', '3', '--duration', '10s', '--source', '127.0.0.30-127.0.0.32', '--fail-on', 'stalls>0'], 30_000);
+      assert.ok(report.summary.stalls > 0, JSON.stringify(report.summary));
+      assert.equal(code, 1);
+      assert.match(stderr, /--fail-on stalls>0 holds/);
+      for (const field of ['players', 'sessions', 'failedPlayers', 'startup', 'stalls', 'stalledSessions', 'stallSeconds', 'rebufferRatio', 'averageBitrate', 'switchesPerMinute', 'renditionShares', 'throughput', 'bytes', 'errors', 'retries']) {
+        assert.ok(field in report.summary, `summary.${field}`);
+      }
+      const session = report.players[0]!.sessions[0]!;
+      for (const field of ['startupMs', 'stalls', 'switches', 'playedSeconds', 'secondsPerRendition', 'averageBitrate', 'rebufferRatio', 'bytes', 'segments', 'errors', 'retries', 'completed']) {
+        assert.ok(field in session, `session.${field}`);
+      }
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('DASH (SegmentTemplate, audio beside video) and HLS fMP4 play', async () => {
+    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1']);
+    try {
+      const dash = await load([`${server.url}dash/manifest.mpd`, '--players', '2', '--duration', '5s'], 20_000);
+      assert.equal(dash.code, 0, dash.stderr);
+      assert.ok(dash.report.players.every((p) => p.failure === null && p.sessions[0]!.segments > 0), JSON.stringify(dash.report.players));
+      assert.equal(dash.report.summary.startup.neverStarted, 0);
+    } finally {
+      await server.stop();
+    }
+    // The fMP4 sample lives beside the project (../shared/media), not in it.
+    if (!existsSync(SHARED_FMP4)) return;
+    const fmp4 = await startCli(['--path', SHARED_FMP4, '--workers', '1']);
+    try {
+      const run = await load([`${fmp4.url}master.m3u8`, '--players', '2', '--duration', '5s'], 20_000);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(run.report.players.every((p) => p.failure === null && p.sessions[0]!.segments > 0), JSON.stringify(run.report.players));
+    } finally {
+      await fmp4.stop();
+    }
+  });
+
+  test('a live playlist: the window is followed as it slides, from near the live edge', async () => {
+    // A live origin: the demo's 2 s segments, a 4-segment window advancing every 2 s.
+    const started = Date.now();
+    const segment = readFileSync(join(DEMO_MEDIA, 'v0', 'seg_000.ts'));
+    const fetched: string[] = [];
+    let reloads = 0;
+    const origin = createServer((req, res) => {
+      const sequence = Math.floor((Date.now() - started) / 2000) + 10;
+      if (req.url === '/live.m3u8') {
+        reloads++;
+        const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${sequence}`];
+        for (let n = sequence; n < sequence + 4; n++) lines.push('#EXTINF:2.0,', `seg-${n}.ts`);
+        return void res.writeHead(200, { 'Content-Type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
+      }
+      fetched.push(req.url!);
+      res.writeHead(200, { 'Content-Type': 'video/mp2t' }).end(segment);
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    try {
+      const { code, stderr, report } = await load([`http://127.0.0.1:${(origin.address() as AddressInfo).port}/live.m3u8`, '--players', '1', '--duration', '9s'], 25_000);
+      assert.equal(code, 0, stderr);
+      const numbers = fetched.map((url) => Number(/seg-(\d+)\.ts/.exec(url)![1]));
+      assert.ok(numbers.length >= 5, `segments fetched: ${fetched.join(' ')}`);
+      assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'in stream order');
+      assert.ok(new Set(numbers).size === numbers.length, 'each once');
+      assert.ok(numbers.at(-1)! - numbers[0]! >= 3, 'the window moved on and was followed');
+      assert.ok(reloads >= 3, `${reloads} playlist loads`);
+      assert.equal(report.players[0]!.failure, null);
+    } finally {
+      await new Promise((resolve) => origin.close(resolve));
+    }
+  });
+
+  test('bad options name the option and exit 2', async () => {
+    for (const [args, message] of [
+      [['load', 'ftp://x/'], /only http and https URLs/],
+      [['load', 'http://127.0.0.1:1/x.m3u8', '--players', '0'], /--players: "0" is not a whole number from 1/],
+      [['load', 'http://127.0.0.1:1/x.m3u8', '--fail-on', 'stalls=0'], /--fail-on: "stalls=0" is not a condition/],
+      [['load', 'http://127.0.0.1:1/x.m3u8', '--source', '10.0.0.1-10.0.0.0'], /--source: .* ends before it starts/],
+    ] as const) {
+      const { code, stderr } = await runCli([...args], { timeoutMs: 10_000 });
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+    }
+  });
+});

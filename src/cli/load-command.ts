@@ -3,6 +3,7 @@
  * Exit status: 0, 1 when a --fail-on condition holds (or every player failed), 2 for a bad
  * command line.
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { DEFAULT_ABR } from '../load/abr.js';
@@ -73,10 +74,20 @@ export class LoadCommand extends Command {
     const durationMs = parseDuration(this.duration, '--duration');
     if (durationMs <= 0 || durationMs > 24 * 3_600_000) throw new LoadOptionError('--duration: expected more than 0 and at most 24 h');
     if (this.source !== undefined && this.clientIdHeader !== undefined) throw new LoadOptionError('--source and --client-id-header: give one way to tell viewers apart');
+    const rampMs = parseDuration(this.ramp, '--ramp');
+    if (rampMs >= durationMs) throw new LoadOptionError(`--ramp: ${this.ramp} is not shorter than --duration ${this.duration} (the last players would never start)`);
+    if (this.json !== undefined) {
+      // Found out now, not after the whole run.
+      try {
+        writeFileSync(this.json, '');
+      } catch (error) {
+        throw new LoadOptionError(`--json: cannot write ${this.json} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+    }
     return {
       url: url.href,
       players: count(this.players, '--players', 1, 100_000),
-      rampMs: parseDuration(this.ramp, '--ramp'),
+      rampMs,
       durationMs,
       loops: count(this.loops, '--loops', 0, 1_000_000),
       sources: this.source === undefined ? null : parseSourceRange(this.source, '--source'),

@@ -7,26 +7,34 @@ import { parse, type MpdPlaylist } from 'mpd-parser';
 import type { Presentation, Rendition } from './presentation.js';
 
 export function loadDash(url: string, text: string): Presentation {
+  // mpd-parser reads a dynamic MPD as a static one (and says endList); a live DASH stream would be
+  // played as a VOD of its current window: refused until it is followed properly.
+  if (/<MPD\b[^>]*\btype\s*=\s*["']dynamic["']/.test(text)) throw new Error(`${url}: live (dynamic) DASH is not supported yet`);
   const manifest = parse(text, { manifestUri: url });
+  const playlists = manifest.playlists ?? [];
+  if (playlists.length === 0) throw new Error(`${url}: no video representations in the MPD`);
+  if (playlists.some((playlist) => playlist.sidx !== undefined && playlist.segments.length === 0)) {
+    throw new Error(`${url}: SegmentBase (a sidx index) is not supported; SegmentTemplate, SegmentTimeline and SegmentList are`);
+  }
   const rendition = (playlist: MpdPlaylist, fallback: string): Rendition => {
     const resolution = playlist.attributes.RESOLUTION;
     const map = playlist.segments.find((segment) => segment.map)?.map;
     return {
       bandwidth: playlist.attributes.BANDWIDTH ?? 0,
       label: resolution ? `${resolution.height}p` : (playlist.attributes.NAME ?? fallback),
-      init: map ? map.resolvedUri : null,
-      segments: playlist.segments.map((segment, i) => ({ url: segment.resolvedUri, duration: segment.duration, sequence: segment.number ?? i })),
+      init: map ? { url: map.resolvedUri, range: null } : null,
+      segments: playlist.segments.map((segment, i) => ({ url: segment.resolvedUri, range: null, duration: segment.duration, sequence: segment.number ?? i })),
       playlistUrl: null,
     };
   };
-  const renditions = manifest.playlists.map((playlist, i) => rendition(playlist, `representation ${i}`)).sort((a, b) => a.bandwidth - b.bandwidth);
+  const renditions = playlists.map((playlist, i) => rendition(playlist, `representation ${i}`)).sort((a, b) => a.bandwidth - b.bandwidth);
   const audioGroups = Object.values(manifest.mediaGroups.AUDIO ?? {});
   const audioPlaylist = audioGroups.flatMap((group) => Object.values(group)).flatMap((entry) => entry.playlists)[0];
   return {
     format: 'dash',
     renditions,
     audio: audioPlaylist ? rendition(audioPlaylist, 'audio') : null,
-    live: manifest.minimumUpdatePeriod !== undefined && manifest.endList !== true,
-    targetDuration: manifest.targetDuration ?? 2,
+    live: false,
+    targetDuration: Math.max(1, manifest.targetDuration ?? 2),
   };
 }

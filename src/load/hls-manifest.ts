@@ -16,10 +16,11 @@ export function parseM3u8(text: string): M3u8Manifest {
 }
 
 export async function loadHls(url: string, text: string, fetchText: FetchText): Promise<Presentation> {
+  if (!text.trimStart().startsWith('#EXTM3U')) throw new Error(`${url}: neither an HLS playlist (#EXTM3U) nor a DASH MPD`);
   const top = parseM3u8(text);
   if (!top.playlists || top.playlists.length === 0) {
     const rendition = mediaRendition(top, url, 0, 'single rendition');
-    return { format: 'hls', renditions: [rendition], audio: null, live: rendition.playlistUrl !== null, targetDuration: top.targetDuration ?? 6 };
+    return { format: 'hls', renditions: [rendition], audio: null, live: rendition.playlistUrl !== null, targetDuration: Math.max(1, top.targetDuration ?? 6) };
   }
   const renditions = await Promise.all(
     top.playlists.map(async (playlist) => {
@@ -47,8 +48,20 @@ export function mediaRendition(media: M3u8Manifest, url: string, bandwidth: numb
   return {
     bandwidth,
     label,
-    init: map ? new URL(map.uri, url).href : null,
-    segments: media.segments.map((segment, i) => ({ url: new URL(segment.uri, url).href, duration: segment.duration, sequence: first + i })),
+    init: map ? { url: new URL(map.uri, url).href, range: byteRange(map.byterange) } : null,
+    segments: media.segments.map((segment, i) => ({
+      url: new URL(segment.uri, url).href,
+      range: byteRange(segment.byterange),
+      duration: segment.duration,
+      sequence: first + i,
+    })),
     playlistUrl: media.endList ? null : url,
   };
+}
+
+/** m3u8-parser's `{ length, offset }` as first and last byte. */
+function byteRange(range: { length: number; offset?: number } | undefined): readonly [number, number] | null {
+  if (range === undefined) return null;
+  const start = range.offset ?? 0;
+  return [start, start + range.length - 1];
 }

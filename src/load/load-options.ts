@@ -60,6 +60,7 @@ export function parseBuffer(text: string, option: string): BufferOptions {
     buffer[key] = positive(value.replace(/s$/, ''), option, key);
   }
   if (buffer['startup']! > buffer['target']!) bad(option, 'startup is above target: playback could never start');
+  if (buffer['resume']! > buffer['target']!) bad(option, 'resume is above target: playback could never resume after a stall');
   return buffer as unknown as BufferOptions;
 }
 
@@ -101,7 +102,7 @@ const FIGURES: Readonly<Record<string, (s: LoadSummary) => number>> = {
   'switches-per-minute': (s) => s.switchesPerMinute,
 };
 
-/** `stalls>0,startup.p95>2s`: startup figures take durations (ms otherwise), bitrate bits/s. */
+/** `stalls>0,startup.p95>2s`: startup figures take durations (a plain number is ms, as in the JSON report), bitrate bits/s. */
 export function parseFailOn(text: string, option: string): FailCondition[] {
   return text.split(',').map((part) => {
     const match = /^\s*([a-z0-9.-]+)\s*(>=|<=|>|<)\s*(\S+)\s*$/.exec(part);
@@ -109,7 +110,7 @@ export function parseFailOn(text: string, option: string): FailCondition[] {
     const [, name, op, value] = match!;
     const figure = FIGURES[name!];
     if (figure === undefined) bad(option, `unknown figure "${name}" (expected ${Object.keys(FIGURES).join(', ')})`);
-    const threshold = name!.startsWith('startup.') ? parseDuration(value!, option) : Number(value);
+    const threshold = name!.startsWith('startup.') ? (/^\d+(\.\d+)?$/.test(value!) ? Number(value) : parseDuration(value!, option)) : Number(value);
     if (!Number.isFinite(threshold)) bad(option, `"${value}" is not a number`);
     return { text: part.trim(), figure: figure!, op: op as FailCondition['op'], threshold };
   });

@@ -16,9 +16,9 @@ export interface LoadSummary {
   /** Sessions with at least one stall. */
   readonly stalledSessions: number;
   readonly stallSeconds: number;
-  /** Mean over sessions that played. */
+  /** Stalled time / (played + stalled time), all sessions together. */
   readonly rebufferRatio: number;
-  /** Mean over sessions that played (bits/s). */
+  /** Time-weighted over everything played (bits/s). */
   readonly averageBitrate: number;
   readonly switchesPerMinute: number;
   /** Share of played time per rendition, lowest first. */
@@ -46,38 +46,46 @@ export const encodeHistogram = (histogram: hdr.Histogram): string => hdr.encodeI
 
 export function summarize(records: readonly PlayerRecord[], throughputs: readonly string[]): LoadSummary {
   const sessions = records.flatMap((record) => record.sessions);
+  const folded = records.flatMap((record) => (record.folded === null ? [] : [record.folded]));
   const startups = newHistogram();
-  let neverStarted = 0;
-  for (const session of sessions) {
-    if (session.startupMs === null) neverStarted++;
-    else startups.recordValue(Math.max(1, Math.round(session.startupMs)));
+  let neverStarted = folded.reduce((sum, f) => sum + f.neverStarted, 0);
+  for (const record of records) {
+    record.sessions.forEach((session, i) => {
+      // A later session the deadline cut before it could start is the run ending, not a viewer
+      // who never saw a frame; a player's first session always counts.
+      if (session.startupMs === null) {
+        if (i === 0 || session.completed || session.segments > 0) neverStarted++;
+      } else startups.recordValue(Math.max(1, Math.round(session.startupMs)));
+    });
   }
   const throughput = newHistogram();
   for (const encoded of throughputs) throughput.add(hdr.decodeFromCompressedBase64(encoded, 64, false));
-  const played = sessions.filter((session) => session.playedSeconds > 0);
-  const mean = (values: number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
-  const playedMinutes = sessions.reduce((sum, session) => sum + session.playedSeconds, 0) / 60;
+  /** A figure over the full sessions and the folded ones. */
+  const total = (key: 'playedSeconds' | 'stallMs' | 'stallCount' | 'switchCount' | 'bytes' | 'errors' | 'retries'): number =>
+    sessions.reduce((sum, session) => sum + session[key], 0) + folded.reduce((sum, more) => sum + more[key], 0);
+  const playedSeconds = total('playedSeconds');
+  const stallMs = total('stallMs');
   // Rendition shares over players that share a ladder (the first record's labels name them).
   const ladder = records.find((record) => record.renditions.length > 0)?.renditions ?? [];
   const perRendition = ladder.map(() => 0);
-  for (const session of sessions) session.secondsPerRendition.forEach((seconds, i) => (perRendition[i] = (perRendition[i] ?? 0) + seconds));
+  for (const entry of [...sessions, ...folded]) entry.secondsPerRendition.forEach((seconds, i) => (perRendition[i] = (perRendition[i] ?? 0) + seconds));
   const totalPlayed = perRendition.reduce((a, b) => a + b, 0);
   return {
     players: records.length,
-    sessions: sessions.length,
+    sessions: sessions.length + folded.reduce((sum, more) => sum + more.sessions, 0),
     failedPlayers: records.filter((record) => record.failure !== null).length,
     startup: { ...percentiles(startups), neverStarted },
-    stalls: sessions.reduce((sum, session) => sum + session.stalls.length, 0),
-    stalledSessions: sessions.filter((session) => session.stalls.length > 0).length,
-    stallSeconds: sessions.reduce((sum, session) => sum + session.stalls.reduce((s, stall) => s + stall.ms, 0), 0) / 1000,
-    rebufferRatio: mean(played.map((session) => session.rebufferRatio)),
-    averageBitrate: mean(played.map((session) => session.averageBitrate)),
-    switchesPerMinute: playedMinutes > 0 ? sessions.reduce((sum, session) => sum + session.switches.length, 0) / playedMinutes : 0,
+    stalls: total('stallCount'),
+    stalledSessions: sessions.filter((session) => session.stallCount > 0).length + folded.reduce((sum, more) => sum + more.stalledSessions, 0),
+    stallSeconds: stallMs / 1000,
+    rebufferRatio: playedSeconds * 1000 + stallMs > 0 ? stallMs / (playedSeconds * 1000 + stallMs) : 0,
+    averageBitrate: totalPlayed > 0 ? perRendition.reduce((sum, seconds, i) => sum + seconds * (ladder[i]?.bandwidth ?? 0), 0) / totalPlayed : 0,
+    switchesPerMinute: playedSeconds > 0 ? total('switchCount') / (playedSeconds / 60) : 0,
     renditionShares: ladder.map((rung, i) => ({ label: rung.label, bandwidth: rung.bandwidth, share: totalPlayed > 0 ? perRendition[i]! / totalPlayed : 0 })),
     throughput: percentiles(throughput),
-    bytes: sessions.reduce((sum, session) => sum + session.bytes, 0),
-    errors: sessions.reduce((sum, session) => sum + session.errors, 0),
-    retries: sessions.reduce((sum, session) => sum + session.retries, 0),
+    bytes: total('bytes'),
+    errors: total('errors'),
+    retries: total('retries'),
   };
 }
 

@@ -9,7 +9,7 @@ import { BandwidthEstimator, chooseRendition, type AbrOptions } from './abr.js';
 import { loadDash } from './dash-manifest.js';
 import { loadHls, mediaRendition, parseM3u8 } from './hls-manifest.js';
 import { PlaybackBuffer, type BufferOptions, type Stall } from './playback-buffer.js';
-import type { Presentation, Rendition, Segment } from './presentation.js';
+import type { Presentation, Rendition, Resource, Segment } from './presentation.js';
 
 export interface PlayerOptions {
   readonly url: string;
@@ -41,9 +41,13 @@ export interface Switch {
 export interface SessionRecord {
   /** ms from the first request to the first frame; null when playback never started. */
   readonly startupMs: number | null;
+  /** The first MAX_LISTED stalls and switches; the counts are complete. */
   readonly stalls: readonly Stall[];
+  readonly stallCount: number;
+  readonly stallMs: number;
   readonly switches: readonly Switch[];
-  /** Media seconds played, and per rendition (by index). */
+  readonly switchCount: number;
+  /** Media seconds played, and per rendition (by index), in the order they played. */
   readonly playedSeconds: number;
   readonly secondsPerRendition: readonly number[];
   /** Time-weighted average of the declared bandwidth of what was played (bits/s). */
@@ -54,23 +58,45 @@ export interface SessionRecord {
   readonly segments: number;
   readonly errors: number;
   readonly retries: number;
-  /** The session reached the end of a VOD (rather than the deadline). */
+  /** The session reached the end of the stream (rather than the deadline). */
   readonly completed: boolean;
+}
+
+/** Sessions past the first MAX_SESSIONS of a player, added up (the report stays bounded). */
+export interface FoldedSessions {
+  readonly sessions: number;
+  readonly neverStarted: number;
+  readonly stalledSessions: number;
+  readonly stallCount: number;
+  readonly stallMs: number;
+  readonly switchCount: number;
+  readonly playedSeconds: number;
+  readonly secondsPerRendition: readonly number[];
+  readonly bytes: number;
+  readonly segments: number;
+  readonly errors: number;
+  readonly retries: number;
 }
 
 export interface PlayerRecord {
   readonly id: number;
   readonly source: string | null;
   readonly renditions: ReadonlyArray<{ readonly bandwidth: number; readonly label: string }>;
+  /** The first MAX_SESSIONS sessions in full. */
   readonly sessions: readonly SessionRecord[];
-  /** A failure that stopped the player (manifest unreachable), or null. */
+  readonly folded: FoldedSessions | null;
+  /** A failure that stopped the player (manifest unreachable or unplayable), or null. */
   readonly failure: string | null;
 }
 
+export const MAX_SESSIONS = 100;
+const MAX_LISTED = 200;
 const RETRIES = 2;
 const RETRY_DELAY_MS = 500;
 /** Longest sleep between checks of the buffer and the deadline. */
 const MAX_WAIT_MS = 500;
+/** A live player starts this many segments behind the edge (and goes back there when it fell out). */
+const LIVE_EDGE_SEGMENTS = 3;
 
 class HttpError extends Error {}
 
@@ -80,22 +106,43 @@ export async function runPlayer(id: number, options: PlayerOptions): Promise<Pla
   const agent = new Agent({ keepAliveTimeout: 10_000, ...(options.source ? { localAddress: options.source } : {}) });
   const headers: Record<string, string> = options.clientId ? { [options.clientId[0]]: options.clientId[1] } : {};
   const sessions: SessionRecord[] = [];
+  let folded: Mutable<FoldedSessions> | null = null;
+  let count = 0;
   let renditions: PlayerRecord['renditions'] = [];
+  const record = (session: SessionRecord): void => {
+    count++;
+    if (sessions.length < MAX_SESSIONS) return void sessions.push(session);
+    folded ??= { sessions: 0, neverStarted: 0, stalledSessions: 0, stallCount: 0, stallMs: 0, switchCount: 0, playedSeconds: 0, secondsPerRendition: [], bytes: 0, segments: 0, errors: 0, retries: 0 };
+    folded.sessions++;
+    if (session.startupMs === null) folded.neverStarted++;
+    if (session.stallCount > 0) folded.stalledSessions++;
+    folded.stallCount += session.stallCount;
+    folded.stallMs += session.stallMs;
+    folded.switchCount += session.switchCount;
+    folded.playedSeconds += session.playedSeconds;
+    folded.secondsPerRendition = session.secondsPerRendition.map((seconds, i) => seconds + (folded!.secondsPerRendition[i] ?? 0));
+    folded.bytes += session.bytes;
+    folded.segments += session.segments;
+    folded.errors += session.errors;
+    folded.retries += session.retries;
+  };
   try {
-    while (performance.now() < options.deadline && (options.loops === 0 || sessions.length < options.loops)) {
+    while (performance.now() < options.deadline && (options.loops === 0 || count < options.loops)) {
       const session = new Session(agent, headers, options);
-      const record = await session.run();
+      const result = await session.run();
       renditions = session.renditions;
-      sessions.push(record);
-      if (!record.completed) break;
+      record(result);
+      if (!result.completed) break;
     }
-    return { id, source: options.source, renditions, sessions, failure: null };
+    return { id, source: options.source, renditions, sessions, folded, failure: null };
   } catch (error) {
-    return { id, source: options.source, renditions, sessions, failure: error instanceof Error ? error.message : String(error) };
+    return { id, source: options.source, renditions, sessions, folded, failure: error instanceof Error ? error.message : String(error) };
   } finally {
     await agent.close();
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 class Session {
   renditions: PlayerRecord['renditions'] = [];
@@ -122,12 +169,18 @@ class Session {
     const buffer = new PlaybackBuffer(this.#options.buffer, this.#startedAt);
     const estimator = new BandwidthEstimator(abr);
     const switches: Switch[] = [];
-    const secondsPerRendition = presentation.renditions.map(() => 0);
+    let switchCount = 0;
+    /** What was buffered, in order: which rendition, how many seconds (played time is taken from the front). */
+    const buffered: Array<[number, number]> = [];
     let current = chooseRendition(presentation.renditions, 0, estimator.estimate, 0, abr);
     const inits = new Set<string>();
-    const cursor = new SegmentCursor(presentation);
+    const cursor = new SegmentCursor(presentation, (u) => this.#text(u), () => this.#errors++);
     let segments = 0;
     let completed = false;
+    let reported = 0;
+    const reportStalls = (): void => {
+      for (; reported < buffer.stalls.length; reported++) this.#options.onStall?.();
+    };
     while (performance.now() < deadline) {
       // Fetch while below the buffer target; meanwhile playback goes on.
       const level = buffer.level(performance.now());
@@ -137,61 +190,66 @@ class Session {
       }
       const next = chooseRendition(presentation.renditions, current, estimator.estimate, level, abr);
       if (next !== current) {
-        switches.push({ at: performance.now() - this.#startedAt, from: current, to: next });
+        switchCount++;
+        if (switches.length < MAX_LISTED) switches.push({ at: performance.now() - this.#startedAt, from: current, to: next });
         current = next;
       }
-      const segment = await cursor.next(current, (u) => this.#text(u), deadline);
-      if (segment === null) {
-        completed = !presentation.live;
+      const segment = await cursor.next(current, deadline);
+      if (segment === 'end') {
+        completed = true;
         break;
       }
       if (segment === 'wait') continue;
       const rendition = presentation.renditions[current]!;
-      if (rendition.init !== null && !inits.has(rendition.init)) {
-        inits.add(rendition.init);
-        await this.#fetchCounted(rendition.init, null);
-      }
-      const fetched = await this.#fetchCounted(segment.url, estimator);
-      if (presentation.audio) {
-        const audio = presentation.audio.segments[Math.min(cursor.index - 1, presentation.audio.segments.length - 1)];
-        if (presentation.audio.init !== null && !inits.has(presentation.audio.init)) {
-          inits.add(presentation.audio.init);
-          await this.#fetchCounted(presentation.audio.init, null);
-        }
-        if (audio) await this.#fetchCounted(audio.url, estimator);
+      await this.#init(rendition, inits);
+      const fetched = await this.#fetchCounted(segment, estimator);
+      // DASH audio: the same position in the audio track; not a throughput sample (hls.js samples
+      // the main fragments only).
+      const audio = presentation.audio;
+      if (audio !== null) {
+        await this.#init(audio, inits);
+        const audioSegment = audio.segments[cursor.index - 1];
+        if (audioSegment !== undefined) await this.#fetchCounted(audioSegment, null);
       }
       if (fetched) {
-        const stalls = buffer.stalls.length;
         buffer.add(segment.duration, performance.now());
-        if (buffer.stalls.length > stalls) this.#options.onStall?.();
-        secondsPerRendition[current]! += segment.duration;
+        reportStalls();
+        buffered.push([current, segment.duration]);
         segments++;
       }
     }
     if (completed) {
       // Play out what is buffered (within the deadline).
       buffer.finish(performance.now());
-      const left = Math.min(buffer.msUntilEmpty(performance.now()), deadline - performance.now());
-      if (Number.isFinite(left)) await sleep(left);
-      completed = buffer.state === 'ended' || buffer.level(performance.now()) <= 0.001;
+      reportStalls();
+      if (buffer.state === 'playing') await sleep(Math.min(buffer.msUntilEmpty(performance.now()), deadline - performance.now()));
+      completed = buffer.level(performance.now()) <= 0.001;
     }
     const now = performance.now();
     buffer.close(now);
+    reportStalls();
     const played = buffer.played(now);
-    const stalledMs = buffer.stalls.reduce((sum, stall) => sum + stall.ms, 0);
-    const bufferedTotal = secondsPerRendition.reduce((a, b) => a + b, 0);
-    // What was played, split by rendition in the proportions they were buffered.
-    const share = bufferedTotal > 0 ? played / bufferedTotal : 0;
-    const playedPer = secondsPerRendition.map((seconds) => seconds * share);
-    const averageBitrate = played > 0 ? playedPer.reduce((sum, seconds, i) => sum + seconds * presentation.renditions[i]!.bandwidth, 0) / played : 0;
+    const secondsPerRendition = presentation.renditions.map(() => 0);
+    let left = played;
+    for (const [index, seconds] of buffered) {
+      if (left <= 0) break;
+      const take = Math.min(seconds, left);
+      secondsPerRendition[index]! += take;
+      left -= take;
+    }
+    const stallMs = buffer.stalls.reduce((sum, stall) => sum + stall.ms, 0);
+    const averageBitrate = played > 0 ? secondsPerRendition.reduce((sum, seconds, i) => sum + seconds * presentation.renditions[i]!.bandwidth, 0) / played : 0;
     return {
       startupMs: buffer.startupMs,
-      stalls: buffer.stalls,
+      stalls: buffer.stalls.slice(0, MAX_LISTED),
+      stallCount: buffer.stalls.length,
+      stallMs,
       switches,
+      switchCount,
       playedSeconds: played,
-      secondsPerRendition: playedPer,
+      secondsPerRendition,
       averageBitrate,
-      rebufferRatio: played * 1000 + stalledMs > 0 ? stalledMs / (played * 1000 + stalledMs) : 0,
+      rebufferRatio: played * 1000 + stallMs > 0 ? stallMs / (played * 1000 + stallMs) : 0,
       bytes: this.#bytes,
       segments,
       errors: this.#errors,
@@ -200,12 +258,21 @@ class Session {
     };
   }
 
-  /** Downloads `url` with retries; samples the estimator; false when it failed for good. */
-  async #fetchCounted(url: string, estimator: BandwidthEstimator | null): Promise<boolean> {
+  async #init(rendition: Rendition, inits: Set<string>): Promise<void> {
+    const init = rendition.init;
+    if (init === null) return;
+    const key = `${init.url} ${init.range?.join('-') ?? ''}`;
+    if (inits.has(key)) return;
+    inits.add(key);
+    await this.#fetchCounted(init, null);
+  }
+
+  /** Downloads `resource` with retries; samples the estimator; false when it failed for good. */
+  async #fetchCounted(resource: Resource, estimator: BandwidthEstimator | null): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
-        const bytes = await this.#download(url);
+        const bytes = await this.#download(resource);
         const ms = performance.now() - started;
         this.#bytes += bytes;
         this.#options.onBytes?.(bytes);
@@ -223,25 +290,31 @@ class Session {
     }
   }
 
-  async #download(url: string): Promise<number> {
-    const response = await request(url, { dispatcher: this.#agent, headers: this.#headers, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  /** Every request ends by the deadline: a slow or silent origin cannot stretch the run. */
+  #requestOptions(range: Resource['range']): Parameters<typeof request>[1] {
+    const headers = range === null ? this.#headers : { ...this.#headers, range: `bytes=${range[0]}-${range[1]}` };
+    return { dispatcher: this.#agent, headers, signal: AbortSignal.timeout(Math.max(1, Math.ceil(this.#options.deadline - performance.now()))) };
+  }
+
+  async #download(resource: Resource): Promise<number> {
+    const response = await request(resource.url, this.#requestOptions(resource.range));
     let bytes = 0;
     for await (const chunk of response.body) bytes += (chunk as Buffer).length;
-    if (response.statusCode >= 400) throw new HttpError(`${url}: HTTP ${response.statusCode}`);
+    if (response.statusCode >= 400) throw new HttpError(`${resource.url}: HTTP ${response.statusCode}`);
     return bytes;
   }
 
   async #text(url: string): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const response = await request(url, { dispatcher: this.#agent, headers: this.#headers, headersTimeout: 30_000, bodyTimeout: 30_000 });
+        const response = await request(url, this.#requestOptions(null));
         const text = await response.body.text();
         this.#bytes += Buffer.byteLength(text);
         if (response.statusCode >= 400) throw new HttpError(`${url}: HTTP ${response.statusCode}`);
         return text;
       } catch (error) {
         this.#errors++;
-        if (attempt >= RETRIES) throw error;
+        if (attempt >= RETRIES || performance.now() + RETRY_DELAY_MS >= this.#options.deadline) throw error;
         this.#retries++;
         await sleep(RETRY_DELAY_MS);
       }
@@ -251,53 +324,70 @@ class Session {
 
 /**
  * Which segment comes next, by position in the stream, whatever the rendition: a VOD from its
- * start; a live stream from three segments behind its edge, reloading the playlist when the
- * player has caught up.
+ * start; a live stream from a few segments behind its edge, each rendition's playlist reloaded
+ * when the player has caught up with it (at most once per target duration).
  */
 class SegmentCursor {
   index = 0;
   readonly #presentation: Presentation;
-  /** Live: the next media sequence number, and the renditions as last reloaded. */
+  readonly #fetchText: (url: string) => Promise<string>;
+  readonly #onError: () => void;
+  /** Live: the next media sequence number, each rendition as last reloaded, and when. */
   #sequence: number | null = null;
   readonly #live: Rendition[];
-  #reloadedAt = 0;
+  readonly #reloadedAt: number[];
 
-  constructor(presentation: Presentation) {
+  constructor(presentation: Presentation, fetchText: (url: string) => Promise<string>, onError: () => void) {
     this.#presentation = presentation;
+    this.#fetchText = fetchText;
+    this.#onError = onError;
     this.#live = [...presentation.renditions];
+    this.#reloadedAt = presentation.renditions.map(() => performance.now());
   }
 
-  /** The next segment of `rendition`, 'wait' (live: not out yet), or null (VOD: the end). */
-  async next(rendition: number, fetchText: (url: string) => Promise<string>, deadline: number): Promise<Segment | 'wait' | null> {
+  /** The next segment of `rendition`; 'wait' (live: not out yet); 'end' (the stream ended). */
+  async next(rendition: number, deadline: number): Promise<Segment | 'wait' | 'end'> {
     if (!this.#presentation.live) {
       const segment = this.#presentation.renditions[rendition]!.segments[this.index];
-      if (segment === undefined) return null;
+      if (segment === undefined) return 'end';
       this.index++;
       return segment;
     }
     let current = this.#live[rendition]!;
-    this.#sequence ??= current.segments.at(-Math.min(3, current.segments.length))?.sequence ?? 0;
+    this.#sequence ??= liveEdge(current);
     let segment = current.segments.find((s) => s.sequence === this.#sequence);
     if (segment === undefined) {
-      const wait = this.#reloadedAt + this.#presentation.targetDuration * 1000 - performance.now();
-      if (wait > 0) {
+      if (current.playlistUrl === null) return 'end';
+      const wait = this.#reloadedAt[rendition]! + this.#presentation.targetDuration * 1000 - performance.now();
+      // Caught up with this rendition's playlist: reload no more than once per target duration.
+      const caughtUp = (current.segments.at(-1)?.sequence ?? -1) < this.#sequence;
+      if (caughtUp && wait > 0) {
         await sleep(Math.min(wait, deadline - performance.now()));
         return 'wait';
       }
-      this.#reloadedAt = performance.now();
-      if (current.playlistUrl === null) return null;
-      const media = parseM3u8(await fetchText(current.playlistUrl));
-      current = mediaRendition(media, current.playlistUrl, current.bandwidth, current.label);
+      this.#reloadedAt[rendition] = performance.now();
+      try {
+        current = mediaRendition(parseM3u8(await this.#fetchText(current.playlistUrl)), current.playlistUrl, current.bandwidth, current.label);
+      } catch {
+        // One failed reload is an error, not the end of the session: try again next time.
+        this.#onError();
+        return 'wait';
+      }
       this.#live[rendition] = current;
       segment = current.segments.find((s) => s.sequence === this.#sequence);
-      // Fell out of the window (the player was too slow): jump to the oldest segment there.
+      // Fell out of the window (the player was too slow): back to near the live edge.
       if (segment === undefined && current.segments.length > 0 && current.segments[0]!.sequence > this.#sequence) {
-        segment = current.segments[0]!;
+        this.#sequence = liveEdge(current);
+        segment = current.segments.find((s) => s.sequence === this.#sequence);
       }
-      if (segment === undefined) return current.playlistUrl === null ? null : 'wait';
+      if (segment === undefined) return current.playlistUrl === null ? 'end' : 'wait';
     }
     this.#sequence = segment.sequence + 1;
     this.index++;
     return segment;
   }
+}
+
+function liveEdge(rendition: Rendition): number {
+  return rendition.segments.at(-Math.min(LIVE_EDGE_SEGMENTS, rendition.segments.length))?.sequence ?? 0;
 }

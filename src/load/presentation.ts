@@ -3,8 +3,13 @@
  * each a list of segments with absolute URLs and durations. Built by hls-manifest.ts and
  * dash-manifest.ts.
  */
-export interface Segment {
+/** Something to download: a URL, and a byte range of it (first and last byte) or null for all. */
+export interface Resource {
   readonly url: string;
+  readonly range: readonly [number, number] | null;
+}
+
+export interface Segment extends Resource {
   /** Seconds of media. */
   readonly duration: number;
   /** Position in the stream (HLS media sequence, DASH segment number): follows a live window. */
@@ -17,7 +22,7 @@ export interface Rendition {
   /** For reports: the resolution, or the playlist name. */
   readonly label: string;
   /** Fetched once before this rendition's first segment (fMP4 init), or null. */
-  readonly init: string | null;
+  readonly init: Resource | null;
   readonly segments: readonly Segment[];
   /** The media playlist to reload for a live HLS stream; null otherwise. */
   readonly playlistUrl: string | null;

@@ -3,7 +3,8 @@ declare module 'm3u8-parser' {
   export interface M3u8Segment {
     uri: string;
     duration: number;
-    map?: { uri: string };
+    byterange?: { length: number; offset?: number };
+    map?: { uri: string; byterange?: { length: number; offset?: number } };
   }
   export interface M3u8Playlist {
     uri: string;
@@ -33,9 +34,11 @@ declare module 'mpd-parser' {
   export interface MpdPlaylist {
     attributes: { NAME?: string; BANDWIDTH?: number; RESOLUTION?: { width: number; height: number } };
     segments: MpdSegment[];
+    /** SegmentBase: a segment index to fetch and parse first. */
+    sidx?: unknown;
   }
   export interface MpdManifest {
-    playlists: MpdPlaylist[];
+    playlists?: MpdPlaylist[];
     mediaGroups: { AUDIO?: Record<string, Record<string, { playlists: MpdPlaylist[] }>> };
     endList?: boolean;
     minimumUpdatePeriod?: number;

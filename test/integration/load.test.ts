@@ -43,8 +43,9 @@ describe('mediacast load', () => {
 
   test('20 players limited between two rungs settle on the lower one with no stalls; --source players are distinct clients', async () => {
     const log = join(dir, 'access.log');
-    // 100 kB/s per client (800 kbit/s): above 620 kbit/s / 0.95, below 1390 kbit/s; a small burst.
-    const server: ServerProcess = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,100kB,100MB,16kB', '-l', log]);
+    // 125 kB/s per client (1 Mbit/s): enough to go up to 620 kbit/s (needs 620400 / 0.7 = 886
+    // kbit/s) and stay, not to go up to 1390 kbit/s (1986 kbit/s); a small burst.
+    const server: ServerProcess = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,125kB,100MB,16kB', '-l', log]);
     try {
       const { code, stdout, report } = await load([`${server.url}master.m3u8`, '--players', '20', '--duration', '14s', '--source', '127.0.0.2-127.0.0.21'], 40_000);
       assert.equal(code, 0, stdout);
@@ -73,7 +74,7 @@ describe('mediacast load', () => {
         assert.ok(field in report.summary, `summary.${field}`);
       }
       const session = report.players[0]!.sessions[0]!;
-      for (const field of ['startupMs', 'stalls', 'switches', 'playedSeconds', 'secondsPerRendition', 'averageBitrate', 'rebufferRatio', 'bytes', 'segments', 'errors', 'retries', 'completed']) {
+      for (const field of ['startupMs', 'stalls', 'stallCount', 'stallMs', 'switches', 'switchCount', 'playedSeconds', 'secondsPerRendition', 'averageBitrate', 'rebufferRatio', 'bytes', 'segments', 'errors', 'retries', 'completed']) {
         assert.ok(field in session, `session.${field}`);
       }
     } finally {
@@ -82,7 +83,8 @@ describe('mediacast load', () => {
   });
 
   test('DASH (SegmentTemplate, audio beside video) and HLS fMP4 play', async () => {
-    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1']);
+    const log = join(dir, 'dash.log');
+    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '-l', log]);
     try {
       const dash = await load([`${server.url}dash/manifest.mpd`, '--players', '2', '--duration', '5s'], 20_000);
       assert.equal(dash.code, 0, dash.stderr);
@@ -90,6 +92,11 @@ describe('mediacast load', () => {
       assert.equal(dash.report.summary.startup.neverStarted, 0);
     } finally {
       await server.stop();
+    }
+    // Video and audio, each with its initialization segment.
+    const paths = readFileSync(log, 'utf8').split('\n').map((line) => / "GET (\S+) /.exec(line)?.[1]).filter(Boolean);
+    for (const wanted of [/init-stream0\.m4s$/, /chunk-stream0-\d+\.m4s$/, /init-stream2\.m4s$/, /chunk-stream2-\d+\.m4s$/]) {
+      assert.ok(paths.some((path) => wanted.test(path!)), `${wanted} in ${paths.join(' ')}`);
     }
     // The fMP4 sample lives beside the project (../shared/media), not in it.
     if (!existsSync(SHARED_FMP4)) return;

@@ -65,6 +65,11 @@ test('the buffer: startup after 2 s buffered, a stall when it runs dry, resume a
   assert.equal(buffer.state, 'ended');
   assert.equal(buffer.stalls.length, 1);
   assert.equal(buffer.played(9000), 5);
+  // A run cut mid-stall still counts the stall, up to the cut.
+  const cut = new PlaybackBuffer({ startup: 2, target: 30, resume: 2 }, 0);
+  cut.add(2, 0);
+  cut.close(5000);
+  assert.deepEqual(cut.stalls, [{ at: 2000, ms: 3000 }]);
 });
 
 test('manifests: the demo HLS ladder and DASH MPD as presentations, lowest rung first', async () => {
@@ -77,7 +82,7 @@ test('manifests: the demo HLS ladder and DASH MPD as presentations, lowest rung 
   const dash = loadDash('http://h/dash/manifest.mpd', readFileSync(`${DEMO}dash/manifest.mpd`, 'utf8'));
   assert.ok(dash.renditions.length >= 2);
   assert.ok(dash.renditions[0]!.bandwidth <= dash.renditions[1]!.bandwidth);
-  assert.match(dash.renditions[0]!.init ?? '', /^http:\/\/h\/dash\/init-stream\d\.m4s$/);
+  assert.match(dash.renditions[0]!.init?.url ?? '', /^http:\/\/h\/dash\/init-stream\d\.m4s$/);
   assert.ok(dash.audio !== null && dash.audio.segments.length > 0);
 });
 

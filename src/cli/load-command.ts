@@ -29,7 +29,9 @@ export class LoadCommand extends Command {
   threads = Option.String('--threads', String(Math.max(1, availableParallelism() - 1)), { description: 'Simulator threads (piscina). Example: `--threads 2`' });
   abr = Option.String('--abr', 'throughput', { description: 'throughput (hls.js) or buffer, with parameters. Example: `--abr throughput:fast=3,slow=9,factor=0.95,up=0.7`' });
   buffer = Option.String('--buffer', '', { description: 'Seconds: startup, target, resume. Example: `--buffer startup=2,target=30,resume=2`' });
+  cmcd = Option.String('--cmcd', { description: 'Send CTA-5004 CMCD keys (version 1) as a query parameter or headers. Example: `--cmcd query`' });
   json = Option.String('--json', { description: 'Write the summary and one record per player. Example: `--json report.json`' });
+  csv = Option.String('--csv', { description: 'Write one row per session. Example: `--csv sessions.csv`' });
   failOn = Option.String('--fail-on', { description: 'Exit 1 when a condition holds. Example: `--fail-on stalls>0,startup.p95>2s`' });
 
   async execute(): Promise<number> {
@@ -76,14 +78,16 @@ export class LoadCommand extends Command {
     if (this.source !== undefined && this.clientIdHeader !== undefined) throw new LoadOptionError('--source and --client-id-header: give one way to tell viewers apart');
     const rampMs = parseDuration(this.ramp, '--ramp');
     if (rampMs >= durationMs) throw new LoadOptionError(`--ramp: ${this.ramp} is not shorter than --duration ${this.duration} (the last players would never start)`);
-    if (this.json !== undefined) {
+    for (const [option, file] of [['--json', this.json], ['--csv', this.csv]] as const) {
+      if (file === undefined) continue;
       // Found out now, not after the whole run.
       try {
-        writeFileSync(this.json, '');
+        writeFileSync(file, '');
       } catch (error) {
-        throw new LoadOptionError(`--json: cannot write ${this.json} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+        throw new LoadOptionError(`${option}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       }
     }
+    if (this.cmcd !== undefined && this.cmcd !== 'query' && this.cmcd !== 'headers') throw new LoadOptionError(`--cmcd: "${this.cmcd}" (expected query or headers)`);
     return {
       url: url.href,
       players: count(this.players, '--players', 1, 100_000),
@@ -95,7 +99,9 @@ export class LoadCommand extends Command {
       threads: count(this.threads, '--threads', 1, 256),
       abr: this.abr === 'throughput' ? DEFAULT_ABR : parseAbr(this.abr, '--abr'),
       buffer: this.buffer === '' ? DEFAULT_BUFFER : parseBuffer(this.buffer, '--buffer'),
+      cmcd: (this.cmcd as 'query' | 'headers' | undefined) ?? null,
       jsonFile: this.json ?? null,
+      csvFile: this.csv ?? null,
       failOn: this.failOn === undefined ? [] : parseFailOn(this.failOn, '--fail-on'),
     };
   }

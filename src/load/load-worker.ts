@@ -22,6 +22,7 @@ export interface LoadTask {
   readonly players: readonly PlayerSpec[];
   readonly abr: AbrOptions;
   readonly buffer: BufferOptions;
+  readonly cmcd: 'query' | 'headers' | null;
   /** Run length in ms from the task start. */
   readonly durationMs: number;
   readonly loops: number;
@@ -55,6 +56,7 @@ export default async function runLoadTask(task: LoadTask): Promise<LoadTaskResul
           buffer: task.buffer,
           source: spec.source,
           clientId: spec.clientId,
+          cmcd: task.cmcd,
           deadline,
           loops: task.loops,
           onBytes: (bytes) => add('bytes', bytes),

@@ -4,6 +4,8 @@
  * starts over as a new session until the deadline (or the loop count). Live playlists are
  * reloaded every target duration and their window followed from the live edge.
  */
+import { randomUUID } from 'node:crypto';
+import { appendCmcdQuery, toCmcdHeaders, type Cmcd, type CmcdV1Data } from '@svta/cml-cmcd';
 import { Agent, request, type Dispatcher } from 'undici';
 import { BandwidthEstimator, chooseRendition, type AbrOptions } from './abr.js';
 import { loadDash } from './dash-manifest.js';
@@ -19,6 +21,8 @@ export interface PlayerOptions {
   readonly source: string | null;
   /** Header and value identifying this viewer (`--client-id-header`), or null. */
   readonly clientId: readonly [string, string] | null;
+  /** CTA-5004 CMCD keys (version 1) on every request, as a query parameter or headers; null: none. */
+  readonly cmcd: 'query' | 'headers' | null;
   /** When the player stops (performance.now() clock). */
   readonly deadline: number;
   /** Sessions at most (0: until the deadline). */
@@ -150,9 +154,13 @@ class Session {
   readonly #headers: Record<string, string>;
   readonly #options: PlayerOptions;
   readonly #startedAt = performance.now();
+  /** CMCD session id. */
+  readonly #sid = randomUUID();
   #bytes = 0;
   #errors = 0;
   #retries = 0;
+  /** What the next request says about the player (CMCD), updated as the session goes. */
+  #cmcd: CmcdV1Data = {};
 
   constructor(agent: Dispatcher, headers: Record<string, string>, options: PlayerOptions) {
     this.#agent = agent;
@@ -166,6 +174,9 @@ class Session {
     const presentation: Presentation = /<MPD[\s>]/.test(manifest) ? loadDash(url, manifest) : await loadHls(url, manifest, (u) => this.#text(u));
     if (presentation.renditions.length === 0) throw new Error(`${url}: no renditions in the manifest`);
     this.renditions = presentation.renditions.map(({ bandwidth, label }) => ({ bandwidth, label }));
+    const topKbps = Math.round(presentation.renditions.at(-1)!.bandwidth / 1000);
+    const format = presentation.format === 'hls' ? 'h' : 'd';
+    const kind = presentation.live ? 'l' : 'v';
     const buffer = new PlaybackBuffer(this.#options.buffer, this.#startedAt);
     const estimator = new BandwidthEstimator(abr);
     const switches: Switch[] = [];
@@ -201,15 +212,29 @@ class Session {
       }
       if (segment === 'wait') continue;
       const rendition = presentation.renditions[current]!;
+      const now = performance.now();
+      this.#cmcd = {
+        sid: this.#sid,
+        cid: url,
+        sf: format,
+        st: kind,
+        br: Math.round(rendition.bandwidth / 1000),
+        tb: topKbps,
+        bl: Math.round(buffer.level(now) * 10) * 100,
+        d: Math.round(segment.duration * 1000),
+        mtp: Math.round(estimator.estimate / 100_000) * 100,
+        ...(buffer.state !== 'playing' ? { su: true } : {}),
+        ...(buffer.state === 'stalled' ? { bs: true } : {}),
+      };
       await this.#init(rendition, inits);
-      const fetched = await this.#fetchCounted(segment, estimator);
+      const fetched = await this.#fetchCounted(segment, estimator, 'v');
       // DASH audio: the same position in the audio track; not a throughput sample (hls.js samples
       // the main fragments only).
       const audio = presentation.audio;
       if (audio !== null) {
         await this.#init(audio, inits);
         const audioSegment = audio.segments[cursor.index - 1];
-        if (audioSegment !== undefined) await this.#fetchCounted(audioSegment, null);
+        if (audioSegment !== undefined) await this.#fetchCounted(audioSegment, null, 'a');
       }
       if (fetched) {
         buffer.add(segment.duration, performance.now());
@@ -264,15 +289,15 @@ class Session {
     const key = `${init.url} ${init.range?.join('-') ?? ''}`;
     if (inits.has(key)) return;
     inits.add(key);
-    await this.#fetchCounted(init, null);
+    await this.#fetchCounted(init, null, 'i');
   }
 
   /** Downloads `resource` with retries; samples the estimator; false when it failed for good. */
-  async #fetchCounted(resource: Resource, estimator: BandwidthEstimator | null): Promise<boolean> {
+  async #fetchCounted(resource: Resource, estimator: BandwidthEstimator | null, objectType: 'v' | 'a' | 'i'): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
-        const bytes = await this.#download(resource);
+        const bytes = await this.#download(resource, objectType);
         const ms = performance.now() - started;
         this.#bytes += bytes;
         this.#options.onBytes?.(bytes);
@@ -290,14 +315,27 @@ class Session {
     }
   }
 
-  /** Every request ends by the deadline: a slow or silent origin cannot stretch the run. */
-  #requestOptions(range: Resource['range']): Parameters<typeof request>[1] {
-    const headers = range === null ? this.#headers : { ...this.#headers, range: `bytes=${range[0]}-${range[1]}` };
-    return { dispatcher: this.#agent, headers, signal: AbortSignal.timeout(Math.max(1, Math.ceil(this.#options.deadline - performance.now()))) };
+  /**
+   * The URL and options of a request: CMCD keys for `objectType` (`m` manifests), the byte range,
+   * and a signal that ends it by the deadline (a slow or silent origin cannot stretch the run).
+   */
+  #request(url: string, range: Resource['range'], objectType: 'v' | 'a' | 'i' | 'm'): [string, Parameters<typeof request>[1]] {
+    let headers = range === null ? this.#headers : { ...this.#headers, range: `bytes=${range[0]}-${range[1]}` };
+    let target = url;
+    const mode = this.#options.cmcd;
+    if (mode !== null) {
+      const keys: CmcdV1Data = objectType === 'm' ? { sid: this.#sid, cid: this.#options.url, ot: 'm' } : { ...this.#cmcd, ot: objectType };
+      if (objectType !== 'v') delete keys.d;
+      // Version 1 keys (scalars); the library's Cmcd type is version 2's (lists).
+      const cmcd = keys as unknown as Cmcd;
+      if (mode === 'query') target = appendCmcdQuery(url, cmcd, { version: 1 });
+      else headers = { ...headers, ...toCmcdHeaders(cmcd, { version: 1 }) };
+    }
+    return [target, { dispatcher: this.#agent, headers, signal: AbortSignal.timeout(Math.max(1, Math.ceil(this.#options.deadline - performance.now()))) }];
   }
 
-  async #download(resource: Resource): Promise<number> {
-    const response = await request(resource.url, this.#requestOptions(resource.range));
+  async #download(resource: Resource, objectType: 'v' | 'a' | 'i'): Promise<number> {
+    const response = await request(...this.#request(resource.url, resource.range, objectType));
     let bytes = 0;
     for await (const chunk of response.body) bytes += (chunk as Buffer).length;
     if (response.statusCode >= 400) throw new HttpError(`${resource.url}: HTTP ${response.statusCode}`);
@@ -307,7 +345,7 @@ class Session {
   async #text(url: string): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const response = await request(url, this.#requestOptions(null));
+        const response = await request(...this.#request(url, null, 'm'));
         const text = await response.body.text();
         this.#bytes += Buffer.byteLength(text);
         if (response.statusCode >= 400) throw new HttpError(`${url}: HTTP ${response.statusCode}`);

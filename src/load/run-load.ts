@@ -26,7 +26,9 @@ export interface LoadPlan {
   readonly threads: number;
   readonly abr: AbrOptions;
   readonly buffer: BufferOptions;
+  readonly cmcd: 'query' | 'headers' | null;
   readonly jsonFile: string | null;
+  readonly csvFile: string | null;
   readonly failOn: readonly FailCondition[];
 }
 
@@ -74,6 +76,7 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
           players: task.players,
           abr: plan.abr,
           buffer: plan.buffer,
+          cmcd: plan.cmcd,
           durationMs: plan.durationMs,
           loops: plan.loops,
           progress: task.progress,
@@ -86,11 +89,27 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
       results.map((result) => result.throughput),
     );
     if (plan.jsonFile !== null) writeFileSync(plan.jsonFile, `${JSON.stringify({ url: plan.url, summary, players }, null, 2)}\n`);
+    if (plan.csvFile !== null) writeFileSync(plan.csvFile, sessionsCsv(players));
     return { summary, players, failed: failedConditions(plan.failOn, summary) };
   } finally {
     if (ticker !== null) clearInterval(ticker);
     await pool.destroy();
   }
+}
+
+const CSV_COLUMNS = ['player', 'source', 'session', 'startup_ms', 'stalls', 'stall_ms', 'switches', 'played_s', 'average_bitrate', 'rebuffer_ratio', 'bytes', 'segments', 'errors', 'retries', 'completed'];
+
+/** One row per session kept in full (sessions folded past the first 100 of a player are not listed). */
+export function sessionsCsv(players: readonly PlayerRecord[]): string {
+  const rows = [CSV_COLUMNS.join(',')];
+  for (const player of players) {
+    player.sessions.forEach((s, i) => {
+      rows.push(
+        [player.id, player.source ?? '', i, s.startupMs === null ? '' : Math.round(s.startupMs), s.stallCount, Math.round(s.stallMs), s.switchCount, s.playedSeconds.toFixed(3), Math.round(s.averageBitrate), s.rebufferRatio.toFixed(5), s.bytes, s.segments, s.errors, s.retries, s.completed].join(','),
+      );
+    });
+  }
+  return `${rows.join('\n')}\n`;
 }
 
 /** The final table: one line per figure. */

@@ -64,9 +64,23 @@ describe('mediacast load', () => {
   });
 
   test('a limit below the lowest rung stalls; --fail-on turns that into exit 1; every documented field is in the report', async () => {
-    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,25kB,100MB,8kB']);
+    const log = join(dir, 'cmcd.log');
+    const csv = join(dir, 'sessions.csv');
+    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,25kB,100MB,8kB', '-l', log]);
     try {
-      const { code, stderr, report } = await load([`${server.url}master.m3u8`, '--players', '3', '--duration', '10s', '--source', '127.0.0.30-127.0.0.32', '--fail-on', 'stalls>0'], 30_000);
+      const { code, stderr, report } = await load(
+        [`${server.url}master.m3u8`, '--players', '3', '--duration', '10s', '--source', '127.0.0.30-127.0.0.32', '--fail-on', 'stalls>0', '--cmcd', 'query', '--csv', csv],
+        30_000,
+      );
+      // CMCD keys let the access log tell sessions apart: one session id per player here.
+      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      const sids = new Set(lines.map((line) => /sid%3D%22([0-9a-f-]+)%22/.exec(line)?.[1]).filter(Boolean));
+      assert.equal(sids.size, report.summary.sessions as unknown as number, lines.slice(0, 3).join('\n'));
+      assert.ok(lines.some((line) => /\.ts\?CMCD=.*br%3D290.*ot%3Dv/.test(line)), lines.join('\n'));
+      assert.ok(lines.some((line) => /\.m3u8\?CMCD=.*ot%3Dm/.test(line)));
+      const rows = readFileSync(csv, 'utf8').trim().split('\n');
+      assert.equal(rows[0], 'player,source,session,startup_ms,stalls,stall_ms,switches,played_s,average_bitrate,rebuffer_ratio,bytes,segments,errors,retries,completed');
+      assert.equal(rows.length - 1, report.summary.sessions as unknown as number);
       assert.ok(report.summary.stalls > 0, JSON.stringify(report.summary));
       assert.equal(code, 1);
       assert.match(stderr, /--fail-on stalls>0 holds/);

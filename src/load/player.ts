@@ -334,12 +334,35 @@ class Session {
     return [target, { dispatcher: this.#agent, headers, signal: AbortSignal.timeout(Math.max(1, Math.ceil(this.#options.deadline - performance.now()))) }];
   }
 
-  async #download(resource: Resource, objectType: 'v' | 'a' | 'i'): Promise<number> {
-    const response = await request(...this.#request(resource.url, resource.range, objectType));
-    let bytes = 0;
-    for await (const chunk of response.body) bytes += (chunk as Buffer).length;
-    if (response.statusCode >= 400) throw new HttpError(`${resource.url}: HTTP ${response.statusCode}`);
-    return bytes;
+  /**
+   * Downloads a segment and counts its bytes without keeping them: undici's dispatch handler
+   * straight, no body stream (a stream and its async iteration cost more than the bytes).
+   */
+  #download(resource: Resource, objectType: 'v' | 'a' | 'i'): Promise<number> {
+    const [target, options] = this.#request(resource.url, resource.range, objectType);
+    const url = new URL(target);
+    const signal = options!.signal as AbortSignal;
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      let bytes = 0;
+      this.#agent.dispatch(
+        { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers: options!.headers as Record<string, string> },
+        {
+          onRequestStart: (controller) => {
+            if (signal.aborted) controller.abort(signal.reason as Error);
+            else signal.addEventListener('abort', () => controller.abort(signal.reason as Error), { once: true });
+          },
+          onResponseStart: (_controller, statusCode) => {
+            status = statusCode;
+          },
+          onResponseData: (_controller, chunk) => {
+            bytes += chunk.length;
+          },
+          onResponseEnd: () => (status >= 400 ? reject(new HttpError(`${resource.url}: HTTP ${status}`)) : resolve(bytes)),
+          onResponseError: (_controller, error) => reject(error),
+        },
+      );
+    });
   }
 
   async #text(url: string): Promise<string> {

@@ -1,0 +1,97 @@
+/**
+ * `npm run bench:load`: the player simulator's own cost, with the server on the same 2-core machine.
+ * (a) Scale: PLAYERS players on one simulator thread against the demo ladder, each shaped by the
+ *     server to 150 kB/s per IP (its own 127.0.x.y); the simulator's CPU per player, extrapolated
+ *     to players per simulator core (target: at least 2,000), and the QoE they got.
+ * (b) Overhead: bytes received per simulator CPU-second, unshaped (the difference between a run
+ *     of 100 and one of 200 players, so process start-up is left out), against autocannon
+ *     downloading the same segment in the same run (target: at least 0.8x).
+ *
+ * Environment: BENCH_PLAYERS (default 500), BENCH_DURATION (seconds, default 20).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, DEMO_MEDIA, startCli } from '../test/helpers/server-process.js';
+import { runAutocannon } from './support/load.js';
+import { treeCpuSeconds } from './support/process-cpu.js';
+import { fmt } from './support/table.js';
+
+const PLAYERS = Number(process.env.BENCH_PLAYERS ?? 500);
+const DURATION = Number(process.env.BENCH_DURATION ?? 20);
+
+interface SimulatorRun {
+  readonly cpuSeconds: number;
+  readonly summary: { players: number; sessions: number; stalls: number; bytes: number; failedPlayers: number; averageBitrate: number; startup: { p95: number } };
+}
+
+/** Runs `mediacast load` as its own process and measures its CPU (all its threads). */
+async function simulate(args: readonly string[], dir: string): Promise<SimulatorRun> {
+  const json = join(dir, `load-${Date.now()}.json`);
+  const child = spawn(process.execPath, [CLI, 'load', ...args, '--threads', '1', '--json', json], { stdio: ['ignore', 'ignore', 'inherit'] });
+  let cpu = 0;
+  // Sampled while it runs: once it has exited, /proc no longer has it.
+  const sampler = setInterval(() => {
+    const now = treeCpuSeconds(child.pid!);
+    if (now > 0) cpu = now;
+  }, 200);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearInterval(sampler);
+  if (code !== 0 && code !== 1) throw new Error(`mediacast load exited with ${code}`);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { summary: SimulatorRun['summary'] };
+  return { cpuSeconds: cpu, summary: report.summary };
+}
+
+async function main(): Promise<void> {
+  console.log(`load benchmark: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs, Node ${process.version}`);
+  const dir = mkdtempSync(join(tmpdir(), 'mediacast-load-bench-'));
+  try {
+    // (a) Scale.
+    const last = 2 + PLAYERS - 1;
+    const sources = `127.0.0.2-127.0.${last >> 8}.${last & 255}`;
+    const shaped = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '10GB,150kB,10GB,16kB', '--max-connections', String(PLAYERS * 4 + 100)]);
+    let scale: SimulatorRun;
+    try {
+      scale = await simulate([`${shaped.url}master.m3u8`, '--players', String(PLAYERS), '--ramp', '2s', '--duration', `${DURATION}s`, '--source', sources], dir);
+    } finally {
+      await shaped.stop();
+    }
+    const perPlayer = scale.cpuSeconds / DURATION / PLAYERS;
+    console.log(
+      `(a) ${PLAYERS} players, 150 kB/s each, ${DURATION} s on 1 simulator thread: ${(scale.cpuSeconds / DURATION * 100).toFixed(1)} % of a core ` +
+        `(${(perPlayer * 1e6).toFixed(0)} us CPU per player-second) -> about ${fmt.int(1 / perPlayer)} players per simulator core (extrapolated); ` +
+        `${scale.summary.sessions} sessions, ${scale.summary.stalls} stalls, ${scale.summary.failedPlayers} failed players, ` +
+        `average bitrate ${(scale.summary.averageBitrate / 1e6).toFixed(3)} Mbit/s, startup p95 ${(scale.summary.startup.p95 / 1000).toFixed(2)} s`,
+    );
+    // (b) Overhead against autocannon, same server, same segment.
+    const open = await startCli(['--path', DEMO_MEDIA, '--workers', '1']);
+    try {
+      const seconds = 10;
+      // Two runs, N and 2N players: the difference is what receiving costs, without the process's
+      // start-up (module loading, the pool) that one short run would charge to its bytes.
+      const runs: SimulatorRun[] = [];
+      for (const players of [100, 200]) {
+        runs.push(await simulate([`${open.url}v2/index.m3u8`, '--players', String(players), '--duration', `${seconds}s`, '--buffer', 'startup=1,target=100000,resume=1'], dir));
+      }
+      const [small, large] = runs as [SimulatorRun, SimulatorRun];
+      const simRate = (large.summary.bytes - small.summary.bytes) / (large.cpuSeconds - small.cpuSeconds);
+      const before = process.cpuUsage();
+      const result = await runAutocannon({ url: `${open.url}v2/seg_000.ts`, connections: 50, duration: seconds, workers: 1 });
+      const used = process.cpuUsage(before);
+      const acRate = result.throughput.total / ((used.user + used.system) / 1e6);
+      console.log(
+        `(b) bytes per client CPU-second: simulator ${fmt.mb(simRate)} MB/CPU-s (100 players: ${fmt.mb(small.summary.bytes)} MB in ${small.cpuSeconds.toFixed(2)} CPU-s; ` +
+          `200: ${fmt.mb(large.summary.bytes)} MB in ${large.cpuSeconds.toFixed(2)} CPU-s), ` +
+          `autocannon ${fmt.mb(acRate)} MB/CPU-s (${fmt.mb(result.throughput.total)} MB in ${((used.user + used.system) / 1e6).toFixed(2)} CPU-s): ${fmt.ratio(simRate / acRate)}`,
+      );
+    } finally {
+      await open.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

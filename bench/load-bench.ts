@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, DEMO_MEDIA, startCli } from '../test/helpers/server-process.js';
-import { runAutocannon } from './support/load.js';
+import { runAutocannon } from '../src/benchmark/autocannon-rounds.js';
 import { treeCpuSeconds } from './support/process-cpu.js';
 import { fmt } from './support/table.js';
 

@@ -8,38 +8,17 @@ import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_MEDIA } from '../../test/helpers/server-process.js';
-import { runAutocannon } from './load.js';
+import { measureAll as measureRounds, type Measurement, type RoundOptions, type Scenario, type Target as BenchTarget } from '../../src/benchmark/autocannon-rounds.js';
 import { treeCpuSeconds } from './process-cpu.js';
 import { fmt } from './table.js';
 
-export interface Scenario {
-  readonly name: string;
-  readonly path: string;
-  readonly connections: number;
-}
+export type { Measurement, Scenario } from '../../src/benchmark/autocannon-rounds.js';
 
-export interface Target {
-  readonly name: string;
-  readonly url: string;
+/** A benchmark target started here: a local process whose CPU is counted. */
+export interface Target extends BenchTarget {
   /** Whose CPU is counted (with its children). */
   readonly pid: number;
   stop(): Promise<unknown>;
-}
-
-export interface Measurement {
-  readonly reqPerSec: number;
-  readonly bytesPerSec: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-  /** Target CPU microseconds per request. */
-  readonly cpuPerRequestUs: number;
-}
-
-export interface RoundOptions {
-  readonly duration: number;
-  readonly rounds: number;
-  readonly clientWorkers: number;
 }
 
 /**
@@ -62,58 +41,13 @@ export function makeLibrary(withLargeFile: boolean): string {
   return dir;
 }
 
-async function measure(target: Target, scenario: Scenario, options: RoundOptions): Promise<Measurement> {
-  const cpuBefore = treeCpuSeconds(target.pid);
-  const result = await runAutocannon({
-    url: new URL(scenario.path, target.url).href,
-    connections: scenario.connections,
-    duration: options.duration,
-    workers: Math.min(options.clientWorkers, scenario.connections),
-  });
-  const cpu = treeCpuSeconds(target.pid) - cpuBefore;
-  return {
-    reqPerSec: result.requests.average,
-    bytesPerSec: result.throughput.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx + result.timeouts,
-    cpuPerRequestUs: (cpu / result.requests.total) * 1e6,
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function medianOf(runs: Measurement[]): Measurement {
-  const pick = (key: keyof Measurement): number => median(runs.map((r) => r[key]));
-  return {
-    reqPerSec: pick('reqPerSec'),
-    bytesPerSec: pick('bytesPerSec'),
-    p50: pick('p50'),
-    p99: pick('p99'),
-    errors: runs.reduce((sum, r) => sum + r.errors, 0),
-    cpuPerRequestUs: pick('cpuPerRequestUs'),
-  };
-}
-
-/** Medians per `scenario|target` name, printing each as it is known. */
-export async function measureAll(targets: readonly Target[], scenarios: readonly Scenario[], options: RoundOptions): Promise<Map<string, Measurement>> {
-  const results = new Map<string, Measurement>();
-  for (const scenario of scenarios) {
-    const runs = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
-    for (let round = 0; round < options.rounds; round++) {
-      for (const target of targets) runs.get(target.name)!.push(await measure(target, scenario, options));
-    }
-    for (const target of targets) {
-      const m = medianOf(runs.get(target.name)!);
-      results.set(`${scenario.name}|${target.name}`, m);
-      console.log(`  ${scenario.name}, ${target.name}: ${fmt.int(m.reqPerSec)} req/s, ${fmt.mb(m.bytesPerSec)} MB/s`);
-    }
-  }
-  return results;
+/** Medians per `scenario|target` name, printing each as it is known; CPU read from each target's process. */
+export function measureAll(targets: readonly Target[], scenarios: readonly Scenario[], options: RoundOptions): Promise<Map<string, Measurement>> {
+  return measureRounds(
+    targets.map((target) => ({ ...target, cpuSeconds: () => treeCpuSeconds(target.pid) })),
+    scenarios,
+    options,
+  );
 }
 
 /** The columns every request benchmark prints for a measurement. */

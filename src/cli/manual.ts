@@ -17,8 +17,8 @@ const INTRO = [
     'version keeps) read them. Values follow the option (-p 8080, -p8080, --port=8080). With --config, ' +
     'the file comes first and the command line extends or overrides it.',
   'Load testing: mediacast load URL [options] runs simulated HLS/DASH players against a server and ' +
-    'reports what viewers would have seen (startup, stalls, bitrate, switches); mediacast load --help ' +
-    'lists its options.',
+    'reports what viewers would have seen (startup, stalls, bitrate, switches); mediacast bench [URL] ' +
+    'runs the bundled autocannon scenarios against a server (or the bundled demo); each has --help.',
 ];
 
 const EXIT_STATUS: ReadonlyArray<[string, string]> = [

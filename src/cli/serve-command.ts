@@ -111,7 +111,8 @@ export class ServeCommand extends Command {
   }
 }
 
-function statPath(path: string): PathKind {
+/** What a path on disk is, for the plan builder. */
+export function statPath(path: string): PathKind {
   try {
     const stats = statSync(path);
     return stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : 'other';

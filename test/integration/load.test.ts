@@ -69,7 +69,7 @@ describe('mediacast load', () => {
     const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,25kB,100MB,8kB', '-l', log]);
     try {
       const { code, stderr, report } = await load(
-        [`${server.url}master.m3u8`, '--players', '3', '--duration', '10s', '--source', '127.0.0.30-127.0.0.32', '--fail-on', 'stalls>0', '--cmcd', 'query', '--csv', csv],
+        [`${server.url}master.m3u8`, '--players', '3', '--duration', '8s', '--source', '127.0.0.30-127.0.0.32', '--fail-on', 'stalls>0', '--cmcd', 'query', '--csv', csv],
         30_000,
       );
       // CMCD keys let the access log tell sessions apart: one session id per player here.
@@ -100,7 +100,7 @@ describe('mediacast load', () => {
     const log = join(dir, 'dash.log');
     const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '-l', log]);
     try {
-      const dash = await load([`${server.url}dash/manifest.mpd`, '--players', '2', '--duration', '5s'], 20_000);
+      const dash = await load([`${server.url}dash/manifest.mpd`, '--players', '2', '--duration', '4s'], 20_000);
       assert.equal(dash.code, 0, dash.stderr);
       assert.ok(dash.report.players.every((p) => p.failure === null && p.sessions[0]!.segments > 0), JSON.stringify(dash.report.players));
       assert.equal(dash.report.summary.startup.neverStarted, 0);
@@ -116,7 +116,7 @@ describe('mediacast load', () => {
     if (!existsSync(SHARED_FMP4)) return;
     const fmp4 = await startCli(['--path', SHARED_FMP4, '--workers', '1']);
     try {
-      const run = await load([`${fmp4.url}master.m3u8`, '--players', '2', '--duration', '5s'], 20_000);
+      const run = await load([`${fmp4.url}master.m3u8`, '--players', '2', '--duration', '4s'], 20_000);
       assert.equal(run.code, 0, run.stderr);
       assert.ok(run.report.players.every((p) => p.failure === null && p.sessions[0]!.segments > 0), JSON.stringify(run.report.players));
     } finally {

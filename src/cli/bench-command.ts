@@ -84,31 +84,59 @@ export class BenchCommand extends Command {
 
 const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
 
-/** The demo library copied with a large file beside it, served in this process on a free loopback port. */
+/**
+ * The demo library copied with a large file beside it, served in this process on a free loopback
+ * port. The copy is removed however the command ends (an error, Ctrl-C).
+ */
 async function startDemo(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'mediacast-bench-demo-'));
-  cpSync(DEMO_MEDIA, dir, { recursive: true });
-  const fd = openSync(join(dir, LARGE_FILE), 'w');
-  const block = randomBytes(1024 * 1024);
-  for (let written = 0; written < LARGE_FILE_BYTES; written += block.length) writeSync(fd, block);
-  closeSync(fd);
-  const plan = resolveArgv(
-    [
-      { name: '--path', value: dir },
-      { name: '-p', value: 'tcp:0:interface=127.0.0.1' },
-      { name: '--workers', value: '1' },
-    ],
-    { cwd: dir, defaultWorkers: 1, statPath },
-  );
-  const server = await startServer(plan, { print: () => {}, log: (line) => process.stderr.write(`${line}\n`) });
-  const port = server.servers[0]!.port!;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    async stop() {
-      await server.shutdown();
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    remove();
+    process.kill(process.pid, signal);
   };
+  process.once('exit', remove);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const forget = (): void => {
+    process.off('exit', remove);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    remove();
+  };
+  try {
+    cpSync(DEMO_MEDIA, dir, { recursive: true });
+    const fd = openSync(join(dir, LARGE_FILE), 'w');
+    try {
+      const block = randomBytes(1024 * 1024);
+      for (let written = 0; written < LARGE_FILE_BYTES; written += block.length) writeSync(fd, block);
+    } finally {
+      closeSync(fd);
+    }
+    const plan = resolveArgv(
+      [
+        { name: '--path', value: dir },
+        { name: '-p', value: 'tcp:0:interface=127.0.0.1' },
+        { name: '--workers', value: '1' },
+      ],
+      { cwd: dir, defaultWorkers: 1, statPath },
+    );
+    const server = await startServer(plan, { print: () => {}, log: (line) => process.stderr.write(`${line}\n`) });
+    const port = server.servers[0]!.port!;
+    return {
+      url: `http://127.0.0.1:${port}/`,
+      async stop() {
+        try {
+          await server.shutdown();
+        } finally {
+          forget();
+        }
+      },
+    };
+  } catch (error) {
+    forget();
+    throw error;
+  }
 }
 
 function formatResults(targets: readonly Target[], names: readonly string[], results: ReadonlyMap<string, Measurement>): string {

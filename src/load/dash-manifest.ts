@@ -4,6 +4,7 @@
  * track fetched beside them.
  */
 import { parse, type MpdPlaylist } from 'mpd-parser';
+import { byteRange } from './hls-manifest.js';
 import type { Presentation, Rendition } from './presentation.js';
 
 export function loadDash(url: string, text: string): Presentation {
@@ -13,7 +14,9 @@ export function loadDash(url: string, text: string): Presentation {
   const manifest = parse(text, { manifestUri: url });
   const playlists = manifest.playlists ?? [];
   if (playlists.length === 0) throw new Error(`${url}: no video representations in the MPD`);
-  if (playlists.some((playlist) => playlist.sidx !== undefined && playlist.segments.length === 0)) {
+  const audioGroups = Object.values(manifest.mediaGroups.AUDIO ?? {});
+  const audioPlaylist = audioGroups.flatMap((group) => Object.values(group)).flatMap((entry) => entry.playlists)[0];
+  if ([...playlists, ...(audioPlaylist ? [audioPlaylist] : [])].some((playlist) => playlist.sidx !== undefined && playlist.segments.length === 0)) {
     throw new Error(`${url}: SegmentBase (a sidx index) is not supported; SegmentTemplate, SegmentTimeline and SegmentList are`);
   }
   const rendition = (playlist: MpdPlaylist, fallback: string): Rendition => {
@@ -22,14 +25,12 @@ export function loadDash(url: string, text: string): Presentation {
     return {
       bandwidth: playlist.attributes.BANDWIDTH ?? 0,
       label: resolution ? `${resolution.height}p` : (playlist.attributes.NAME ?? fallback),
-      init: map ? { url: map.resolvedUri, range: null } : null,
-      segments: playlist.segments.map((segment, i) => ({ url: segment.resolvedUri, range: null, duration: segment.duration, sequence: segment.number ?? i })),
+      init: map ? { url: map.resolvedUri, range: byteRange(map.byterange) } : null,
+      segments: playlist.segments.map((segment, i) => ({ url: segment.resolvedUri, range: byteRange(segment.byterange), duration: segment.duration, sequence: segment.number ?? i })),
       playlistUrl: null,
     };
   };
   const renditions = playlists.map((playlist, i) => rendition(playlist, `representation ${i}`)).sort((a, b) => a.bandwidth - b.bandwidth);
-  const audioGroups = Object.values(manifest.mediaGroups.AUDIO ?? {});
-  const audioPlaylist = audioGroups.flatMap((group) => Object.values(group)).flatMap((entry) => entry.playlists)[0];
   return {
     format: 'dash',
     renditions,

@@ -59,8 +59,8 @@ export function mediaRendition(media: M3u8Manifest, url: string, bandwidth: numb
   };
 }
 
-/** m3u8-parser's `{ length, offset }` as first and last byte. */
-function byteRange(range: { length: number; offset?: number } | undefined): readonly [number, number] | null {
+/** A parser's `{ length, offset }` (m3u8-parser and mpd-parser alike) as first and last byte. */
+export function byteRange(range: { length: number; offset?: number } | undefined): readonly [number, number] | null {
   if (range === undefined) return null;
   const start = range.offset ?? 0;
   return [start, start + range.length - 1];

@@ -23,7 +23,9 @@ export interface LoadTask {
   readonly abr: AbrOptions;
   readonly buffer: BufferOptions;
   readonly cmcd: 'query' | 'headers' | null;
-  /** Run length in ms from the task start. */
+  /** When the run started (Date.now()): ramp offsets and the deadline count from it in every thread. */
+  readonly startEpochMs: number;
+  /** Run length in ms. */
   readonly durationMs: number;
   readonly loops: number;
   /** Float64 words (progress.ts). */
@@ -37,7 +39,7 @@ export interface LoadTaskResult {
 }
 
 export default async function runLoadTask(task: LoadTask): Promise<LoadTaskResult> {
-  const started = performance.now();
+  const started = performance.now() - (Date.now() - task.startEpochMs);
   const deadline = started + task.durationMs;
   const progress = new Float64Array(task.progress);
   const add = (word: ProgressWord, value: number): void => {
@@ -47,7 +49,7 @@ export default async function runLoadTask(task: LoadTask): Promise<LoadTaskResul
   const throughput = newHistogram();
   const players = await Promise.all(
     task.players.map(async (spec) => {
-      await new Promise((resolve) => setTimeout(resolve, spec.startOffsetMs));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + spec.startOffsetMs - performance.now())));
       add('active', 1);
       try {
         return await runPlayer(spec.id, {

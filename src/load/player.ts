@@ -103,12 +103,15 @@ const MAX_WAIT_MS = 500;
 const LIVE_EDGE_SEGMENTS = 3;
 
 class HttpError extends Error {}
+/** The run's end cut a request: not an error of the server's. */
+class DeadlineReached extends Error {}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 export async function runPlayer(id: number, options: PlayerOptions): Promise<PlayerRecord> {
   const agent = new Agent({ keepAliveTimeout: 10_000, ...(options.source ? { localAddress: options.source } : {}) });
   const headers: Record<string, string> = options.clientId ? { [options.clientId[0]]: options.clientId[1] } : {};
+  const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(options.deadline - performance.now())));
   const sessions: SessionRecord[] = [];
   let folded: Mutable<FoldedSessions> | null = null;
   let count = 0;
@@ -118,7 +121,8 @@ export async function runPlayer(id: number, options: PlayerOptions): Promise<Pla
     if (sessions.length < MAX_SESSIONS) return void sessions.push(session);
     folded ??= { sessions: 0, neverStarted: 0, stalledSessions: 0, stallCount: 0, stallMs: 0, switchCount: 0, playedSeconds: 0, secondsPerRendition: [], bytes: 0, segments: 0, errors: 0, retries: 0 };
     folded.sessions++;
-    if (session.startupMs === null) folded.neverStarted++;
+    // As in the summary: a later session the run's end cut before its first frame is not counted.
+    if (session.startupMs === null && (session.completed || session.segments > 0)) folded.neverStarted++;
     if (session.stallCount > 0) folded.stalledSessions++;
     folded.stallCount += session.stallCount;
     folded.stallMs += session.stallMs;
@@ -132,7 +136,7 @@ export async function runPlayer(id: number, options: PlayerOptions): Promise<Pla
   };
   try {
     while (performance.now() < options.deadline && (options.loops === 0 || count < options.loops)) {
-      const session = new Session(agent, headers, options);
+      const session = new Session(agent, headers, options, deadline);
       const result = await session.run();
       renditions = session.renditions;
       record(result);
@@ -140,9 +144,12 @@ export async function runPlayer(id: number, options: PlayerOptions): Promise<Pla
     }
     return { id, source: options.source, renditions, sessions, folded, failure: null };
   } catch (error) {
+    if (error instanceof DeadlineReached) return { id, source: options.source, renditions, sessions, folded, failure: null };
     return { id, source: options.source, renditions, sessions, folded, failure: error instanceof Error ? error.message : String(error) };
   } finally {
-    await agent.close();
+    // Past the deadline a request may still be connecting (undici cannot abort that): cut it.
+    if (performance.now() >= options.deadline) await agent.destroy();
+    else await agent.close();
   }
 }
 
@@ -156,16 +163,19 @@ class Session {
   readonly #startedAt = performance.now();
   /** CMCD session id. */
   readonly #sid = randomUUID();
+  /** Ends every request at the run's deadline (one timer per player, shared by its sessions). */
+  readonly #deadline: AbortSignal;
   #bytes = 0;
   #errors = 0;
   #retries = 0;
   /** What the next request says about the player (CMCD), updated as the session goes. */
   #cmcd: CmcdV1Data = {};
 
-  constructor(agent: Dispatcher, headers: Record<string, string>, options: PlayerOptions) {
+  constructor(agent: Dispatcher, headers: Record<string, string>, options: PlayerOptions, deadline: AbortSignal) {
     this.#agent = agent;
     this.#headers = headers;
     this.#options = options;
+    this.#deadline = deadline;
   }
 
   async run(): Promise<SessionRecord> {
@@ -189,6 +199,9 @@ class Session {
     let segments = 0;
     let completed = false;
     let reported = 0;
+    let videoTime = 0;
+    let audioTime = 0;
+    let audioIndex = 0;
     const reportStalls = (): void => {
       for (; reported < buffer.stalls.length; reported++) this.#options.onStall?.();
     };
@@ -207,7 +220,8 @@ class Session {
       }
       const segment = await cursor.next(current, deadline);
       if (segment === 'end') {
-        completed = true;
+        // A stream with nothing in it is not played again and again.
+        completed = segments > 0;
         break;
       }
       if (segment === 'wait') continue;
@@ -228,13 +242,17 @@ class Session {
       };
       await this.#init(rendition, inits);
       const fetched = await this.#fetchCounted(segment, estimator, 'v');
-      // DASH audio: the same position in the audio track; not a throughput sample (hls.js samples
-      // the main fragments only).
+      // DASH audio: the audio segments up to the same media time; not throughput samples (hls.js
+      // samples the main fragments only).
       const audio = presentation.audio;
+      videoTime += segment.duration;
       if (audio !== null) {
         await this.#init(audio, inits);
-        const audioSegment = audio.segments[cursor.index - 1];
-        if (audioSegment !== undefined) await this.#fetchCounted(audioSegment, null, 'a');
+        while (audioTime < videoTime && audioIndex < audio.segments.length) {
+          const audioSegment = audio.segments[audioIndex++]!;
+          audioTime += audioSegment.duration;
+          await this.#fetchCounted(audioSegment, null, 'a');
+        }
       }
       if (fetched) {
         buffer.add(segment.duration, performance.now());
@@ -306,7 +324,8 @@ class Session {
           this.#options.onThroughput?.((8 * bytes) / (Math.max(ms, 1) / 1000));
         }
         return true;
-      } catch {
+      } catch (error) {
+        if (error instanceof DeadlineReached || this.#deadline.aborted) return false;
         this.#errors++;
         if (attempt >= RETRIES || performance.now() + RETRY_DELAY_MS >= this.#options.deadline) return false;
         this.#retries++;
@@ -331,7 +350,7 @@ class Session {
       if (mode === 'query') target = appendCmcdQuery(url, cmcd, { version: 1 });
       else headers = { ...headers, ...toCmcdHeaders(cmcd, { version: 1 }) };
     }
-    return [target, { dispatcher: this.#agent, headers, signal: AbortSignal.timeout(Math.max(1, Math.ceil(this.#options.deadline - performance.now()))) }];
+    return [target, { dispatcher: this.#agent, headers, signal: this.#deadline }];
   }
 
   /**
@@ -341,16 +360,26 @@ class Session {
   #download(resource: Resource, objectType: 'v' | 'a' | 'i'): Promise<number> {
     const [target, options] = this.#request(resource.url, resource.range, objectType);
     const url = new URL(target);
-    const signal = options!.signal as AbortSignal;
+    const signal = this.#deadline;
     return new Promise((resolve, reject) => {
       let status = 0;
       let bytes = 0;
+      let controller: Dispatcher.DispatchController | null = null;
+      let aborted = false;
+      // Attached at dispatch (not when connected), removed when done: one signal serves the session.
+      const onAbort = (): void => {
+        aborted = true;
+        controller?.abort(new DeadlineReached('the run ended'));
+      };
+      const done = (): void => signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) return reject(new DeadlineReached('the run ended'));
+      signal.addEventListener('abort', onAbort, { once: true });
       this.#agent.dispatch(
         { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers: options!.headers as Record<string, string> },
         {
-          onRequestStart: (controller) => {
-            if (signal.aborted) controller.abort(signal.reason as Error);
-            else signal.addEventListener('abort', () => controller.abort(signal.reason as Error), { once: true });
+          onRequestStart: (c) => {
+            controller = c;
+            if (aborted) c.abort(new DeadlineReached('the run ended'));
           },
           onResponseStart: (_controller, statusCode) => {
             status = statusCode;
@@ -358,8 +387,16 @@ class Session {
           onResponseData: (_controller, chunk) => {
             bytes += chunk.length;
           },
-          onResponseEnd: () => (status >= 400 ? reject(new HttpError(`${resource.url}: HTTP ${status}`)) : resolve(bytes)),
-          onResponseError: (_controller, error) => reject(error),
+          onResponseEnd: () => {
+            done();
+            // Redirects are not followed: a 3xx is no segment.
+            if (status >= 300) reject(new HttpError(`${resource.url}: HTTP ${status}`));
+            else resolve(bytes);
+          },
+          onResponseError: (_controller, error) => {
+            done();
+            reject(aborted ? new DeadlineReached('the run ended') : error);
+          },
         },
       );
     });
@@ -371,9 +408,10 @@ class Session {
         const response = await request(...this.#request(url, null, 'm'));
         const text = await response.body.text();
         this.#bytes += Buffer.byteLength(text);
-        if (response.statusCode >= 400) throw new HttpError(`${url}: HTTP ${response.statusCode}`);
+        if (response.statusCode >= 300) throw new HttpError(`${url}: HTTP ${response.statusCode} (redirects are not followed)`);
         return text;
       } catch (error) {
+        if (this.#deadline.aborted) throw new DeadlineReached('the run ended');
         this.#errors++;
         if (attempt >= RETRIES || performance.now() + RETRY_DELAY_MS >= this.#options.deadline) throw error;
         this.#retries++;
@@ -430,8 +468,12 @@ class SegmentCursor {
       try {
         current = mediaRendition(parseM3u8(await this.#fetchText(current.playlistUrl)), current.playlistUrl, current.bandwidth, current.label);
       } catch {
-        // One failed reload is an error, not the end of the session: try again next time.
-        this.#onError();
+        // One failed reload is an error (unless the run ended), not the end of the session: try
+        // again a second later.
+        if (performance.now() < deadline) {
+          this.#onError();
+          await sleep(Math.min(1000, deadline - performance.now()));
+        }
         return 'wait';
       }
       this.#live[rendition] = current;

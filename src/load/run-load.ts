@@ -53,6 +53,8 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
   }
   const pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
   const started = performance.now();
+  // One clock for every thread (each has its own performance.now() origin): the wall clock.
+  const startEpochMs = Date.now();
   let lastBytes = 0;
   let lastAt = started;
   const ticker =
@@ -77,6 +79,7 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
           abr: plan.abr,
           buffer: plan.buffer,
           cmcd: plan.cmcd,
+          startEpochMs,
           durationMs: plan.durationMs,
           loops: plan.loops,
           progress: task.progress,

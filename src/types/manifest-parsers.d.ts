@@ -29,7 +29,8 @@ declare module 'mpd-parser' {
     resolvedUri: string;
     duration: number;
     number?: number;
-    map?: { resolvedUri: string };
+    byterange?: { length: number; offset?: number };
+    map?: { resolvedUri: string; byterange?: { length: number; offset?: number } };
   }
   export interface MpdPlaylist {
     attributes: { NAME?: string; BANDWIDTH?: number; RESOLUTION?: { width: number; height: number } };

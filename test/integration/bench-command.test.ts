@@ -3,7 +3,7 @@
  * with --compare; short runs (1 s per measurement) that check the table, the ratios and --json.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +13,8 @@ test('the bundled demo in process: every scenario answers without errors, ranges
   const dir = mkdtempSync(join(tmpdir(), 'mediacast-bench-cmd-'));
   try {
     const json = join(dir, 'bench.json');
+    const copies = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('mediacast-bench-demo-'));
+    const before = copies();
     const { code, stdout, stderr } = await runCli(['bench', '--duration', '1', '--rounds', '1', '--connections', '10', '--workers', '1', '--json', json], { timeoutMs: 60_000 });
     assert.equal(code, 0, stderr);
     for (const name of ['small', 'playlist', 'segment', 'range', 'large']) assert.match(stdout, new RegExp(`^\\s*${name}\\s+bundled demo\\s+[\\d,]+\\s+[\\d.]+`, 'm'));
@@ -21,6 +23,7 @@ test('the bundled demo in process: every scenario answers without errors, ranges
       assert.equal(m.errors, 0, key);
       assert.ok(m.reqPerSec > 0, key);
     }
+    assert.deepEqual(copies(), before, 'the demo copy is removed');
     const range = results['range|bundled demo']!;
     const perResponse = range.bytesPerSec / range.reqPerSec;
     assert.ok(perResponse > 60_000 && perResponse < 70_000, `${perResponse} bytes per range response`);

@@ -37,8 +37,10 @@ describe('mediacast load', () => {
   const load = async (args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; report: Report }> => {
     const json = join(dir, `report-${Math.random().toString(36).slice(2)}.json`);
     const result = await runCli(['load', ...args, '--json', json, '--threads', '1'], { timeoutMs });
-    assert.ok(existsSync(json), `no report: ${result.stderr}`);
-    return { ...result, report: JSON.parse(readFileSync(json, 'utf8')) as Report };
+    // The file is created empty before the run: a report has content only when the run finished.
+    const text = readFileSync(json, 'utf8');
+    assert.ok(text.length > 0, `no report (exit ${result.code}): ${result.stderr}`);
+    return { ...result, report: JSON.parse(text) as Report };
   };
 
   test('20 players limited between two rungs settle on the lower one with no stalls; --source players are distinct clients', async () => {

@@ -11,6 +11,7 @@ import { loadDash } from '../../src/load/dash-manifest.js';
 import { loadHls } from '../../src/load/hls-manifest.js';
 import { failedConditions, parseAbr, parseBuffer, parseDuration, parseFailOn, parseSourceRange } from '../../src/load/load-options.js';
 import { summarize } from '../../src/load/load-summary.js';
+import type { PlayerRecord, SessionRecord } from '../../src/load/player.js';
 import { PlaybackBuffer } from '../../src/load/playback-buffer.js';
 import type { Rendition } from '../../src/load/presentation.js';
 
@@ -105,4 +106,34 @@ test('options: durations, source ranges, ABR and buffer parameters, --fail-on; e
   assert.deepEqual(failedConditions(conditions, summary), []);
   assert.deepEqual(failedConditions(conditions, { ...summary, stalls: 1, startup: { ...summary.startup, p95: 2500 } }).map((c) => c.text), ['stalls>0', 'startup.p95>2s']);
   assert.throws(() => parseFailOn('stals>0', '--fail-on'), /unknown figure "stals"/);
+});
+
+test('the summary: time-weighted bitrate, stalls over full and folded sessions, cut sessions not "never started"', () => {
+  const session = (over: Partial<SessionRecord>): SessionRecord => ({
+    startupMs: 500, stalls: [], stallCount: 0, stallMs: 0, switches: [], switchCount: 0, playedSeconds: 10, secondsPerRendition: [10, 0],
+    averageBitrate: 100_000, rebufferRatio: 0, bytes: 1000, segments: 5, errors: 0, retries: 0, completed: true, ...over,
+  });
+  const player: PlayerRecord = {
+    id: 0,
+    source: null,
+    renditions: [{ bandwidth: 100_000, label: 'low' }, { bandwidth: 300_000, label: 'high' }],
+    sessions: [
+      session({}),
+      session({ secondsPerRendition: [0, 30], playedSeconds: 30, stallCount: 2, stallMs: 4000, switchCount: 1 }),
+      // Cut by the run's end before its first frame: not a viewer who never saw one.
+      session({ startupMs: null, playedSeconds: 0, secondsPerRendition: [0, 0], segments: 0, completed: false }),
+    ],
+    folded: { sessions: 2, neverStarted: 1, stalledSessions: 1, stallCount: 3, stallMs: 1000, switchCount: 0, playedSeconds: 20, secondsPerRendition: [20, 0], bytes: 10, segments: 4, errors: 1, retries: 1 },
+    failure: null,
+  };
+  const summary = summarize([player], []);
+  assert.equal(summary.sessions, 5);
+  assert.equal(summary.stalls, 5);
+  assert.equal(summary.stalledSessions, 2);
+  assert.equal(summary.startup.neverStarted, 1, 'the folded one only');
+  // (10 s + 20 s) at 100k and 30 s at 300k, over 60 s.
+  assert.equal(summary.averageBitrate, 200_000);
+  assert.equal(summary.rebufferRatio, 5000 / (60_000 + 5000));
+  assert.deepEqual(summary.renditionShares.map((r) => r.share), [0.5, 0.5]);
+  assert.equal(summary.errors, 1);
 });

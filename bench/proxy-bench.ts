@@ -14,19 +14,12 @@ import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { startCli } from '../test/helpers/server-process.js';
 import { findNginx, startNginx } from './support/nginx.js';
-import { makeLibrary, measureAll, measurementCells, MEASUREMENT_HEADER, type Scenario, type Target } from './support/rounds.js';
+import { CONNECTIONS, FILE_SCENARIOS, makeLibrary, measureAll, measurementCells, MEASUREMENT_HEADER, ROUNDS_FROM_ENV, type Target } from './support/rounds.js';
 import { fmt, formatTable } from './support/table.js';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const CLIENT_WORKERS = Number(process.env.BENCH_CLIENT_WORKERS ?? 2);
+const { duration: DURATION, rounds: ROUNDS } = ROUNDS_FROM_ENV;
 
-const SCENARIOS: readonly Scenario[] = [
-  { name: '1 KiB file', path: '/1k.bin', connections: CONNECTIONS },
-  { name: 'master.m3u8', path: '/master.m3u8', connections: CONNECTIONS },
-  { name: '317 KB .ts segment', path: '/segment.ts', connections: CONNECTIONS },
-];
+const SCENARIOS = FILE_SCENARIOS;
 
 const DIRECT = 'mediacast direct';
 const PROXY = 'mediacast proxy';
@@ -65,7 +58,7 @@ async function main(): Promise<void> {
       });
       targets.push({ name: NGINX_PROXY, url: proxy.url, pid: proxy.pid, stop: () => proxy.stop() });
     }
-    const results = await measureAll(targets, SCENARIOS, { duration: DURATION, rounds: ROUNDS, clientWorkers: CLIENT_WORKERS });
+    const results = await measureAll(targets, SCENARIOS, ROUNDS_FROM_ENV);
     const rows: string[][] = [];
     for (const scenario of SCENARIOS) {
       const at = (name: string) => results.get(`${scenario.name}|${name}`);

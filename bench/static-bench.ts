@@ -12,20 +12,12 @@ import { rmSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { startCli } from '../test/helpers/server-process.js';
 import { findNginx, startNginx } from './support/nginx.js';
-import { makeLibrary, measureAll, measurementCells, MEASUREMENT_HEADER, type Scenario, type Target } from './support/rounds.js';
+import { CONNECTIONS, FILE_SCENARIOS, makeLibrary, measureAll, measurementCells, MEASUREMENT_HEADER, ROUNDS_FROM_ENV, type Scenario, type Target } from './support/rounds.js';
 import { fmt, formatTable } from './support/table.js';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const CLIENT_WORKERS = Number(process.env.BENCH_CLIENT_WORKERS ?? 2);
+const { duration: DURATION, rounds: ROUNDS, clientWorkers: CLIENT_WORKERS } = ROUNDS_FROM_ENV;
 
-const SCENARIOS: readonly Scenario[] = [
-  { name: '1 KiB file', path: '/1k.bin', connections: CONNECTIONS },
-  { name: 'master.m3u8', path: '/master.m3u8', connections: CONNECTIONS },
-  { name: '317 KB .ts segment', path: '/segment.ts', connections: CONNECTIONS },
-  { name: '256 MiB file', path: '/256m.bin', connections: 1 },
-];
+const SCENARIOS: readonly Scenario[] = [...FILE_SCENARIOS, { name: '256 MiB file', path: '/256m.bin', connections: 1 }];
 
 async function startTargets(library: string, nginxBinary: string | null): Promise<Target[]> {
   const defaultWorkers = availableParallelism();
@@ -53,7 +45,7 @@ async function main(): Promise<void> {
   const targets = await startTargets(library, nginxBinary);
   let results;
   try {
-    results = await measureAll(targets, SCENARIOS, { duration: DURATION, rounds: ROUNDS, clientWorkers: CLIENT_WORKERS });
+    results = await measureAll(targets, SCENARIOS, ROUNDS_FROM_ENV);
   } finally {
     for (const target of targets) await target.stop();
     rmSync(library, { recursive: true, force: true });

@@ -14,6 +14,23 @@ import { fmt } from './table.js';
 
 export type { Measurement, Scenario } from '../../src/benchmark/autocannon-rounds.js';
 
+/** Connections per measurement of the request benchmarks (BENCH_CONNECTIONS, default 50). */
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+/** Rounds as the environment sets them: BENCH_DURATION, BENCH_ROUNDS, BENCH_CLIENT_WORKERS. */
+export const ROUNDS_FROM_ENV: RoundOptions = {
+  duration: Number(process.env.BENCH_DURATION ?? 4),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  clientWorkers: Number(process.env.BENCH_CLIENT_WORKERS ?? 2),
+};
+
+/** The small file, the playlist and the segment of makeLibrary(), at CONNECTIONS. */
+export const FILE_SCENARIOS: readonly Scenario[] = [
+  { name: '1 KiB file', path: '/1k.bin', connections: CONNECTIONS },
+  { name: 'master.m3u8', path: '/master.m3u8', connections: CONNECTIONS },
+  { name: '317 KB .ts segment', path: '/segment.ts', connections: CONNECTIONS },
+];
+
 /** A benchmark target started here: a local process whose CPU is counted. */
 export interface Target extends BenchTarget {
   /** Whose CPU is counted (with its children). */

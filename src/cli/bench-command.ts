@@ -12,8 +12,10 @@ import { Command, Option } from 'clipanion';
 import { resolveArgv } from '../config/argv-plan.js';
 import { startServer } from '../coordinator/server.js';
 import { measureAll, type Measurement, type Target } from '../benchmark/autocannon-rounds.js';
+import { formatTable } from '../benchmark/format-table.js';
 import { benchScenario, LARGE_FILE, LARGE_FILE_BYTES, parseScenarioList } from '../benchmark/bench-scenarios.js';
 import { statPath } from './serve-command.js';
+import { wholeNumber } from '../config/command-values.js';
 
 const DEMO_MEDIA = fileURLToPath(new URL('../../../src/demo-media', import.meta.url));
 
@@ -42,16 +44,11 @@ export class BenchCommand extends Command {
     let options: { duration: number; rounds: number; clientWorkers: number; connections: number };
     let names;
     try {
-      const count = (text: string, option: string, min: number, max: number): number => {
-        const n = /^\d+$/.test(text) ? Number(text) : NaN;
-        if (!(n >= min && n <= max)) throw new Error(`${option}: "${text}" is not a whole number from ${min} to ${max}`);
-        return n;
-      };
       options = {
-        duration: count(this.duration, '--duration', 1, 3600),
-        rounds: count(this.rounds, '--rounds', 1, 100),
-        clientWorkers: count(this.workers, '--workers', 1, 64),
-        connections: count(this.connections, '--connections', 1, 100_000),
+        duration: wholeNumber(this.duration, '--duration', 1, 3600),
+        rounds: wholeNumber(this.rounds, '--rounds', 1, 100),
+        clientWorkers: wholeNumber(this.workers, '--workers', 1, 64),
+        connections: wholeNumber(this.connections, '--connections', 1, 100_000),
       };
       names = parseScenarioList(this.scenarios);
       for (const [option, url] of [['URL', this.url], ['--compare', this.compare]] as const) {
@@ -158,7 +155,5 @@ function formatResults(targets: readonly Target[], names: readonly string[], res
       ];
     }),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return formatTable(header, rows);
 }

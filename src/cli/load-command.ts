@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { DEFAULT_ABR } from '../load/abr.js';
-import { LoadOptionError, parseAbr, parseBuffer, parseDuration, parseFailOn, parseSourceRange } from '../load/load-options.js';
+import { CommandOptionError, parseDuration, wholeNumber } from '../config/command-values.js';
+import { parseAbr, parseBuffer, parseFailOn, parseSourceRange } from '../load/load-options.js';
 import { DEFAULT_BUFFER } from '../load/playback-buffer.js';
 import { formatSummary, runLoad, type LoadPlan } from '../load/run-load.js';
 
@@ -40,7 +41,7 @@ export class LoadCommand extends Command {
     try {
       plan = this.#plan();
     } catch (error) {
-      if (error instanceof LoadOptionError) {
+      if (error instanceof CommandOptionError) {
         stderr.write(`mediacast load: ${error.message}\n`);
         return 2;
       }
@@ -65,38 +66,33 @@ export class LoadCommand extends Command {
     try {
       url = new URL(this.url);
     } catch {
-      throw new LoadOptionError(`"${this.url}" is not a URL (expected e.g. http://127.0.0.1:8080/master.m3u8)`);
+      throw new CommandOptionError(`"${this.url}" is not a URL (expected e.g. http://127.0.0.1:8080/master.m3u8)`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LoadOptionError(`"${this.url}": only http and https URLs are played`);
-    const count = (text: string, option: string, min: number, max: number): number => {
-      const n = /^\d+$/.test(text) ? Number(text) : NaN;
-      if (!(n >= min && n <= max)) throw new LoadOptionError(`${option}: "${text}" is not a whole number from ${min} to ${max}`);
-      return n;
-    };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CommandOptionError(`"${this.url}": only http and https URLs are played`);
     const durationMs = parseDuration(this.duration, '--duration');
-    if (durationMs <= 0 || durationMs > 24 * 3_600_000) throw new LoadOptionError('--duration: expected more than 0 and at most 24 h');
-    if (this.source !== undefined && this.clientIdHeader !== undefined) throw new LoadOptionError('--source and --client-id-header: give one way to tell viewers apart');
+    if (durationMs <= 0 || durationMs > 24 * 3_600_000) throw new CommandOptionError('--duration: expected more than 0 and at most 24 h');
+    if (this.source !== undefined && this.clientIdHeader !== undefined) throw new CommandOptionError('--source and --client-id-header: give one way to tell viewers apart');
     const rampMs = parseDuration(this.ramp, '--ramp');
-    if (rampMs >= durationMs) throw new LoadOptionError(`--ramp: ${this.ramp} is not shorter than --duration ${this.duration} (the last players would never start)`);
+    if (rampMs >= durationMs) throw new CommandOptionError(`--ramp: ${this.ramp} is not shorter than --duration ${this.duration} (the last players would never start)`);
     for (const [option, file] of [['--json', this.json], ['--csv', this.csv]] as const) {
       if (file === undefined) continue;
       // Found out now, not after the whole run.
       try {
         writeFileSync(file, '');
       } catch (error) {
-        throw new LoadOptionError(`${option}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+        throw new CommandOptionError(`${option}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       }
     }
-    if (this.cmcd !== undefined && this.cmcd !== 'query' && this.cmcd !== 'headers') throw new LoadOptionError(`--cmcd: "${this.cmcd}" (expected query or headers)`);
+    if (this.cmcd !== undefined && this.cmcd !== 'query' && this.cmcd !== 'headers') throw new CommandOptionError(`--cmcd: "${this.cmcd}" (expected query or headers)`);
     return {
       url: url.href,
-      players: count(this.players, '--players', 1, 100_000),
+      players: wholeNumber(this.players, '--players', 1, 100_000),
       rampMs,
       durationMs,
-      loops: count(this.loops, '--loops', 0, 1_000_000),
+      loops: wholeNumber(this.loops, '--loops', 0, 1_000_000),
       sources: this.source === undefined ? null : parseSourceRange(this.source, '--source'),
       clientIdHeader: this.clientIdHeader ?? null,
-      threads: count(this.threads, '--threads', 1, 256),
+      threads: wholeNumber(this.threads, '--threads', 1, 256),
       abr: this.abr === 'throughput' ? DEFAULT_ABR : parseAbr(this.abr, '--abr'),
       buffer: this.buffer === '' ? DEFAULT_BUFFER : parseBuffer(this.buffer, '--buffer'),
       cmcd: (this.cmcd as 'query' | 'headers' | undefined) ?? null,

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import type { UpstreamPlan } from './plan.js';
 import { parseSeconds } from './values.js';
+import { authority, bracketHost, DEFAULT_PORT } from '../http/authority.js';
 
 /** An upstream as given, before the plan numbers it. */
 export type UpstreamSpec = Omit<UpstreamPlan, 'id'>;
@@ -23,7 +24,6 @@ const SEGMENT = /^[A-Za-z0-9._~!$&'()*+;=:@%-]+$/;
 /** `.` or `..`, also percent-encoded; and encoded slashes, which would change the segments. */
 const DOTS = /^(?:\.|%2e){1,2}$/i;
 const ENCODED_SLASH = /%2f|%5c/i;
-const DEFAULT_PORT = { http: 80, https: 443 } as const;
 
 function bad(where: string, message: string): never {
   throw new ConfigError(ConfigErrorCode.BadValue, where, message);
@@ -103,14 +103,11 @@ export function parseMonster(value: string, where: string): string {
 
 /** The `--reverse` value that gives this upstream and mount back (URL form). */
 export function describeReverse(upstream: UpstreamSpec, mount: string): string {
-  const host = upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host;
-  const port = upstream.port === DEFAULT_PORT[upstream.scheme] ? '' : `:${upstream.port}`;
-  const url = `${upstream.scheme}://${host}${port}${upstream.path}`;
+  const url = `${upstream.scheme}://${authority(upstream.scheme, upstream.host, upstream.port)}${upstream.path}`;
   return mount === '' ? url : `${url},,,${mount.slice(1)}`;
 }
 
 /** The upstream's origin, `http://host:port`, for messages and the registry. */
 export function upstreamOrigin(upstream: UpstreamSpec): string {
-  const host = upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host;
-  return `${upstream.scheme}://${host}:${upstream.port}`;
+  return `${upstream.scheme}://${bracketHost(upstream.host)}:${upstream.port}`;
 }

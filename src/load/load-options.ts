@@ -3,23 +3,16 @@
  * source address ranges, ABR and buffer settings, and `--fail-on` conditions. Pure.
  */
 import { isIPv4 } from 'node:net';
+import { CommandOptionError, parseDuration } from '../config/command-values.js';
 import { DEFAULT_ABR, type AbrOptions } from './abr.js';
 import type { LoadSummary } from './load-summary.js';
 import { DEFAULT_BUFFER, type BufferOptions } from './playback-buffer.js';
 
-export class LoadOptionError extends Error {}
+export { parseDuration };
 
 const bad = (option: string, message: string): never => {
-  throw new LoadOptionError(`${option}: ${message}`);
+  throw new CommandOptionError(`${option}: ${message}`);
 };
-
-/** `500ms`, `10s`, `2m`, `1h` or plain seconds, in milliseconds. */
-export function parseDuration(text: string, option: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) bad(option, `"${text}" is not a duration (expected e.g. 500ms, 30s, 2m)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match![2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(match![1]) * unit;
-}
 
 /** `127.0.0.2-127.0.0.250` (or one address): the addresses in order. */
 export function parseSourceRange(text: string, option: string): string[] {

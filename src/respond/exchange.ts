@@ -180,7 +180,7 @@ export class Exchange {
     if (this.#state !== 'sync') return;
     void this.query; // capture while `req` is alive
     this.#state = 'async';
-    this.#res.onAborted(() => this.#onAborted());
+    this.#res.onAborted(() => this.#abandon());
   }
 
   /**
@@ -319,7 +319,8 @@ export class Exchange {
     this.#finish();
   };
 
-  #onAborted(): void {
+  /** The response will not complete: stop the body and the handler's work, and end. */
+  #abandon(): void {
     this.aborted = true;
     this.#sender?.abort();
     this.onAbort?.();
@@ -361,10 +362,7 @@ export class Exchange {
         this.#reportError(secondError);
       }
     }
-    this.aborted = true;
-    this.#sender?.abort();
-    this.onAbort?.();
-    this.#finish();
+    this.#abandon();
     this.#res.close();
   }
 

@@ -4,6 +4,7 @@
  * port the client really used. They are removed from the path, and every URL the server makes
  * (redirects, proxied Location headers) names that public origin instead of this server.
  */
+import { DEFAULT_PORT } from '../http/authority.js';
 export interface PublicOrigin {
   readonly scheme: 'http' | 'https';
   /** Lower-case host name, IPv4 address or bracketed IPv6 address. */
@@ -14,7 +15,6 @@ export interface PublicOrigin {
 
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOST = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*\\.?|\\[[0-9a-f:.]+\\])(?::(\\d{1,5}))?$`, 'i');
-const DEFAULT_PORT = { http: 80, https: 443 } as const;
 
 /**
  * Parses what follows the monster path: `/http/host[:port]/rest` or `/https/...`. Returns the
@@ -33,6 +33,6 @@ export function parseMonsterPath(after: string): { origin: PublicOrigin; path: s
   const port = portText === undefined ? DEFAULT_PORT[scheme] : Number(portText);
   if (port < 1 || port > 65535) return null;
   const hostname = (portText === undefined ? host : host.slice(0, -portText.length - 1)).toLowerCase().replace(/\.$/, '');
-  const authority = port === DEFAULT_PORT[scheme] ? hostname : `${hostname}:${port}`;
-  return { origin: { scheme, hostname, authority }, path: match[3] ?? '/' };
+  // The hostname keeps its brackets (an IPv6 literal as typed): authority() would add them again.
+  return { origin: { scheme, hostname, authority: port === DEFAULT_PORT[scheme] ? hostname : `${hostname}:${port}` }, path: match[3] ?? '/' };
 }

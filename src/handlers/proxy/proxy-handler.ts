@@ -8,6 +8,8 @@
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ProxyPolicy, UpstreamPlan } from '../../config/plan.js';
+import { upstreamOrigin } from '../../config/proxy-spec.js';
+import { authority, bracketHost } from '../../http/authority.js';
 import type { ErrorCode } from '../../http/error-catalog.js';
 import type { Exchange } from '../../respond/exchange.js';
 import type { WireHeader } from '../../respond/wire.js';
@@ -25,7 +27,6 @@ const KEEP_ALIVE_MS = 4_000;
 const UPLOAD_HIGH_WATER = 256 * 1024;
 /** Upload bytes held for an upstream that reads slower than the client sends, once pausing is no longer possible. */
 const UPLOAD_LIMIT = 16 * 1024 * 1024;
-const DEFAULT_PORT = { http: 80, https: 443 } as const;
 const PLAIN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** What the proxy needs to know of the client, from the server that received it. */
@@ -53,15 +54,27 @@ export interface ProxyHandlerOptions {
   readonly cors: boolean;
 }
 
+/** What requests to one upstream share, worked out once. */
+interface Endpoint {
+  readonly upstream: UpstreamPlan;
+  /** The upstream's own Host value (as Twisted's ReverseProxyResource sends it). */
+  readonly hostHeader: string;
+  /** Its host as URLs write it (IPv6 in brackets). */
+  readonly urlHost: string;
+  readonly origin: string;
+}
+
 export class ProxyHandler {
-  readonly #upstreams: readonly UpstreamPlan[];
+  readonly #endpoints: readonly Endpoint[];
   readonly #policy: ProxyPolicy;
   readonly #states: UpstreamStates;
   readonly #ownCors: boolean;
   readonly #pools = new Map<number, Pool>();
 
   constructor(options: ProxyHandlerOptions) {
-    this.#upstreams = options.upstreams;
+    this.#endpoints = options.upstreams.map((upstream) => {
+      return { upstream, hostHeader: authority(upstream.scheme, upstream.host, upstream.port), urlHost: bracketHost(upstream.host), origin: upstreamOrigin(upstream) };
+    });
     this.#policy = options.policy;
     this.#states = options.states;
     this.#ownCors = options.cors;
@@ -69,7 +82,8 @@ export class ProxyHandler {
 
   /** Answers `exchange` from its upstream; called inside the uWS handler. */
   handle(exchange: Exchange, route: ProxyRoute, origin: PublicOrigin | null, client: ProxyClient): void {
-    const upstream = this.#upstreams[route.upstream]!;
+    const endpoint = this.#endpoints[route.upstream]!;
+    const upstream = endpoint.upstream;
     if (this.#states.isDown(upstream.id)) return exchange.sendError('upstream-down', { headers: [['Retry-After', '1']] });
     const lines: string[] = [];
     exchange.request.forEach((name, value) => lines.push(name, value));
@@ -78,7 +92,7 @@ export class ProxyHandler {
     const publicAuthority = origin?.authority ?? (PLAIN_HOST.test(exchange.hostHeader) ? exchange.hostHeader : null);
     const headers = upstreamRequestHeaders({
       headers: lines,
-      upstreamHost: hostHeaderOf(upstream),
+      upstreamHost: endpoint.hostHeader,
       peer: client.peer,
       trusted: client.trusted,
       scheme,
@@ -88,7 +102,7 @@ export class ProxyHandler {
     const path = `${upstream.path}${route.path}` || '/';
     const translation: Translation = {
       upstreamScheme: upstream.scheme,
-      upstreamHost: upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host,
+      upstreamHost: endpoint.urlHost,
       upstreamPort: upstream.port,
       upstreamPath: upstream.path,
       publicScheme: scheme,
@@ -105,7 +119,7 @@ export class ProxyHandler {
       headersTimeout: this.#policy.timeoutMs,
       bodyTimeout: BODY_TIMEOUT_MS,
     };
-    const pool = this.#pool(upstream);
+    const pool = this.#pool(endpoint);
     const send = (retry: (() => void) | null): void => {
       if (exchange.ended) return;
       const call = new UpstreamCall(exchange, translation, this.#ownCors, (code) => this.#failed(upstream, code), retry);
@@ -117,17 +131,16 @@ export class ProxyHandler {
     send(body === null && (exchange.method === 'GET' || exchange.method === 'HEAD') ? () => send(null) : null);
   }
 
-  #pool(upstream: UpstreamPlan): Pool {
-    let pool = this.#pools.get(upstream.id);
+  #pool(endpoint: Endpoint): Pool {
+    let pool = this.#pools.get(endpoint.upstream.id);
     if (pool === undefined) {
-      const host = upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host;
-      pool = new Pool(`${upstream.scheme}://${host}:${upstream.port}`, {
+      pool = new Pool(endpoint.origin, {
         keepAliveTimeout: KEEP_ALIVE_MS,
         headersTimeout: this.#policy.timeoutMs,
         bodyTimeout: BODY_TIMEOUT_MS,
         connect: { rejectUnauthorized: !this.#policy.insecure, timeout: this.#policy.timeoutMs },
       });
-      this.#pools.set(upstream.id, pool);
+      this.#pools.set(endpoint.upstream.id, pool);
     }
     return pool;
   }
@@ -306,12 +319,6 @@ function errorCodeFor(code: string | undefined): ErrorCode {
     default:
       return 'upstream-failed';
   }
-}
-
-/** The Host the upstream expects: its name, with the port when not the scheme's default. */
-function hostHeaderOf(upstream: UpstreamPlan): string {
-  const host = upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host;
-  return upstream.port === DEFAULT_PORT[upstream.scheme] ? host : `${host}:${upstream.port}`;
 }
 
 /** A request body follows when the client framed one (Content-Length above 0, or chunked). */

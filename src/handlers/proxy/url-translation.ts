@@ -3,6 +3,7 @@
  * is rewritten to name this server, so the client never learns of, or tries to reach, the origin
  * behind it. Pure: no sockets, no uWS.
  */
+import { DEFAULT_PORT, type Scheme } from '../../http/authority.js';
 
 /** Where the upstream's URLs map to on this server. */
 export interface Translation {
@@ -19,7 +20,6 @@ export interface Translation {
   readonly mount: string;
 }
 
-const DEFAULT_PORT = { 'http:': 80, 'https:': 443 } as Readonly<Record<string, number>>;
 
 /**
  * The client's view of `value`, a URL the upstream sent: absolute URLs of the upstream and
@@ -38,7 +38,7 @@ export function translateUrl(value: string, t: Translation): string {
     } catch {
       return value;
     }
-    const port = url.port === '' ? DEFAULT_PORT[url.protocol] : Number(url.port);
+    const port = url.port === '' ? DEFAULT_PORT[url.protocol.slice(0, -1) as Scheme] : Number(url.port);
     if (url.protocol !== `${t.upstreamScheme}:` || url.hostname.toLowerCase() !== t.upstreamHost || port !== t.upstreamPort) return value;
     // What follows the authority, as sent (URL would re-encode it).
     const start = text.indexOf('//') + 2;

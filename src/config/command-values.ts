@@ -1,0 +1,20 @@
+/**
+ * Values of the `load` and `bench` command options (the server's options go through the option
+ * table and argv-plan.ts): messages name the option and say what was expected. Pure.
+ */
+export class CommandOptionError extends Error {}
+
+/** A whole number from `min` to `max`. */
+export function wholeNumber(text: string, option: string, min: number, max: number): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw new CommandOptionError(`${option}: "${text}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** `500ms`, `10s`, `2m`, `1h` or plain seconds, in milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new CommandOptionError(`${option}: "${text}" is not a duration (expected e.g. 500ms, 30s, 2m)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}

@@ -10,6 +10,7 @@ import { DEFAULT_ABR } from '../load/abr.js';
 import { CommandOptionError, parseDuration, wholeNumber } from '../config/command-values.js';
 import { parseAbr, parseBuffer, parseFailOn, parseSourceRange } from '../load/load-options.js';
 import { DEFAULT_BUFFER } from '../load/playback-buffer.js';
+import { parseQuantity } from '../config/rate-units.js';
 import { formatSummary, runLoad, type LoadPlan } from '../load/run-load.js';
 
 export class LoadCommand extends Command {
@@ -33,6 +34,9 @@ export class LoadCommand extends Command {
   cmcd = Option.String('--cmcd', { description: 'Send CTA-5004 CMCD keys (version 1) as a query parameter or headers. Example: `--cmcd query`' });
   json = Option.String('--json', { description: 'Write the summary and one record per player. Example: `--json report.json`' });
   csv = Option.String('--csv', { description: 'Write one row per session. Example: `--csv sessions.csv`' });
+  html = Option.String('--html', { description: 'Write a self-contained report with charts. Example: `--html report.html`' });
+  p1203 = Option.String('--p1203', { description: 'Write one ITU-T P.1203 mode 0 input per session (JSON Lines). Example: `--p1203 sessions.jsonl`' });
+  limit = Option.String('--limit', { description: 'The per-viewer rate the server shapes to (as --shape), drawn in the HTML report. Example: `--limit 150kB`' });
   failOn = Option.String('--fail-on', { description: 'Exit 1 when a condition holds. Example: `--fail-on stalls>0,startup.p95>2s`' });
 
   async execute(): Promise<number> {
@@ -74,7 +78,7 @@ export class LoadCommand extends Command {
     if (this.source !== undefined && this.clientIdHeader !== undefined) throw new CommandOptionError('--source and --client-id-header: give one way to tell viewers apart');
     const rampMs = parseDuration(this.ramp, '--ramp');
     if (rampMs >= durationMs) throw new CommandOptionError(`--ramp: ${this.ramp} is not shorter than --duration ${this.duration} (the last players would never start)`);
-    for (const [option, file] of [['--json', this.json], ['--csv', this.csv]] as const) {
+    for (const [option, file] of [['--json', this.json], ['--csv', this.csv], ['--html', this.html], ['--p1203', this.p1203]] as const) {
       if (file === undefined) continue;
       // Found out now, not after the whole run.
       try {
@@ -98,7 +102,17 @@ export class LoadCommand extends Command {
       cmcd: (this.cmcd as 'query' | 'headers' | undefined) ?? null,
       jsonFile: this.json ?? null,
       csvFile: this.csv ?? null,
+      htmlFile: this.html ?? null,
+      p1203File: this.p1203 ?? null,
+      limit: this.limit === undefined ? null : rate(this.limit, '--limit'),
       failOn: this.failOn === undefined ? [] : parseFailOn(this.failOn, '--fail-on'),
     };
   }
+}
+
+function rate(text: string, option: string): number {
+  const parsed = parseQuantity(text, 'rate');
+  if (!parsed.ok) throw new CommandOptionError(`${option}: ${parsed.message} (expected a rate such as 150kB or 1.2Mbit)`);
+  if (parsed.bytes <= 0) throw new CommandOptionError(`${option}: expected a rate above 0`);
+  return parsed.bytes;
 }

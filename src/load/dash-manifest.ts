@@ -20,11 +20,15 @@ export function loadDash(url: string, text: string): Presentation {
     throw new Error(`${url}: SegmentBase (a sidx index) is not supported; SegmentTemplate, SegmentTimeline and SegmentList are`);
   }
   const rendition = (playlist: MpdPlaylist, fallback: string): Rendition => {
-    const resolution = playlist.attributes.RESOLUTION;
+    const { BANDWIDTH, RESOLUTION, NAME, CODECS, 'FRAME-RATE': frameRate } = playlist.attributes;
     const map = playlist.segments.find((segment) => segment.map)?.map;
     return {
-      bandwidth: playlist.attributes.BANDWIDTH ?? 0,
-      label: resolution ? `${resolution.height}p` : (playlist.attributes.NAME ?? fallback),
+      bandwidth: BANDWIDTH ?? 0,
+      label: RESOLUTION?.height ? `${RESOLUTION.height}p` : (NAME ?? fallback),
+      codecs: CODECS ?? null,
+      // mpd-parser gives audio an empty resolution.
+      resolution: RESOLUTION?.width && RESOLUTION.height ? RESOLUTION : null,
+      frameRate: frameRate ?? null,
       init: map ? { url: map.resolvedUri, range: byteRange(map.byterange) } : null,
       segments: playlist.segments.map((segment, i) => ({ url: segment.resolvedUri, range: byteRange(segment.byterange), duration: segment.duration, sequence: segment.number ?? i })),
       playlistUrl: null,

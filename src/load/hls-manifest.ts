@@ -3,7 +3,7 @@
  * directly is a presentation of one rendition.
  */
 import { Parser, type M3u8Manifest } from 'm3u8-parser';
-import type { Presentation, Rendition } from './presentation.js';
+import type { Presentation, Rendition, RenditionInfo } from './presentation.js';
 
 /** Fetches a text resource (the simulator's HTTP client). */
 export type FetchText = (url: string) => Promise<string>;
@@ -19,15 +19,22 @@ export async function loadHls(url: string, text: string, fetchText: FetchText): 
   if (!text.trimStart().startsWith('#EXTM3U')) throw new Error(`${url}: neither an HLS playlist (#EXTM3U) nor a DASH MPD`);
   const top = parseM3u8(text);
   if (!top.playlists || top.playlists.length === 0) {
-    const rendition = mediaRendition(top, url, 0, 'single rendition');
+    const rendition = mediaRendition(top, url, { bandwidth: 0, label: 'single rendition', codecs: null, resolution: null, frameRate: null });
     return { format: 'hls', renditions: [rendition], audio: null, live: rendition.playlistUrl !== null, targetDuration: Math.max(1, top.targetDuration ?? 6) };
   }
   const renditions = await Promise.all(
     top.playlists.map(async (playlist) => {
       const mediaUrl = new URL(playlist.uri, url).href;
       const media = parseM3u8(await fetchText(mediaUrl));
-      const resolution = playlist.attributes.RESOLUTION;
-      return { rendition: mediaRendition(media, mediaUrl, playlist.attributes.BANDWIDTH ?? 0, resolution ? `${resolution.height}p` : playlist.uri), media };
+      const { BANDWIDTH, RESOLUTION, CODECS, 'FRAME-RATE': frameRate } = playlist.attributes;
+      const info: RenditionInfo = {
+        bandwidth: BANDWIDTH ?? 0,
+        label: RESOLUTION ? `${RESOLUTION.height}p` : playlist.uri,
+        codecs: CODECS ?? null,
+        resolution: RESOLUTION ?? null,
+        frameRate: frameRate ?? null,
+      };
+      return { rendition: mediaRendition(media, mediaUrl, info), media };
     }),
   );
   renditions.sort((a, b) => a.rendition.bandwidth - b.rendition.bandwidth);
@@ -42,12 +49,11 @@ export async function loadHls(url: string, text: string, fetchText: FetchText): 
 }
 
 /** One media playlist as a rendition; `url` resolves its segment URIs. */
-export function mediaRendition(media: M3u8Manifest, url: string, bandwidth: number, label: string): Rendition {
+export function mediaRendition(media: M3u8Manifest, url: string, info: RenditionInfo): Rendition {
   const first = media.mediaSequence ?? 0;
   const map = media.segments.find((segment) => segment.map)?.map;
   return {
-    bandwidth,
-    label,
+    ...info,
     init: map ? { url: new URL(map.uri, url).href, range: byteRange(map.byterange) } : null,
     segments: media.segments.map((segment, i) => ({
       url: new URL(segment.uri, url).href,

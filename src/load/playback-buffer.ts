@@ -19,6 +19,8 @@ export interface Stall {
   /** When it began, ms after the session started. */
   readonly at: number;
   readonly ms: number;
+  /** Media seconds played when it began (where in the stream the picture froze). */
+  readonly position: number;
 }
 
 export type PlaybackState = 'starting' | 'playing' | 'stalled' | 'ended';
@@ -65,7 +67,7 @@ export class PlaybackBuffer {
       this.startupMs = now - this.#startedAt;
     } else if (this.state === 'stalled' && level >= this.#options.resume) {
       this.state = 'playing';
-      this.stalls.push({ at: this.#stallStart - this.#startedAt, ms: now - this.#stallStart });
+      this.#endStall(now);
     }
   }
 
@@ -77,7 +79,7 @@ export class PlaybackBuffer {
       this.state = 'playing';
       this.startupMs = now - this.#startedAt;
     } else if (this.state === 'stalled') {
-      this.stalls.push({ at: this.#stallStart - this.#startedAt, ms: now - this.#stallStart });
+      this.#endStall(now);
       this.state = this.#buffered > this.#played ? 'playing' : 'ended';
     }
   }
@@ -92,9 +94,14 @@ export class PlaybackBuffer {
   close(now: number): void {
     this.#advance(now);
     if (this.state === 'stalled') {
-      this.stalls.push({ at: this.#stallStart - this.#startedAt, ms: now - this.#stallStart });
+      this.#endStall(now);
       this.state = 'ended';
     }
+  }
+
+  /** Nothing plays during a stall, so the played time is where it began. */
+  #endStall(now: number): void {
+    this.stalls.push({ at: this.#stallStart - this.#startedAt, ms: now - this.#stallStart, position: this.#played });
   }
 
   #advance(now: number): void {

@@ -11,7 +11,7 @@ import { BandwidthEstimator, chooseRendition, type AbrOptions } from './abr.js';
 import { loadDash } from './dash-manifest.js';
 import { loadHls, mediaRendition, parseM3u8 } from './hls-manifest.js';
 import { PlaybackBuffer, type BufferOptions, type Stall } from './playback-buffer.js';
-import type { Presentation, Rendition, Resource, Segment } from './presentation.js';
+import type { Presentation, Rendition, RenditionInfo, Resource, Segment } from './presentation.js';
 
 export interface PlayerOptions {
   readonly url: string;
@@ -23,16 +23,21 @@ export interface PlayerOptions {
   readonly clientId: readonly [string, string] | null;
   /** CTA-5004 CMCD keys (version 1) on every request, as a query parameter or headers; null: none. */
   readonly cmcd: 'query' | 'headers' | null;
-  /** When the player stops (performance.now() clock). */
+  /** When the run started and when the player stops (performance.now() clock). */
+  readonly runStart: number;
   readonly deadline: number;
   /** Sessions at most (0: until the deadline). */
   readonly loops: number;
-  /** Called with the bytes of each finished download (live progress). */
+  /** Called with bytes as they arrive (live progress, the timeline). */
   readonly onBytes?: (bytes: number) => void;
   /** Called with each segment's download throughput in bits/s (kept in a histogram, not a list). */
   readonly onThroughput?: (bitsPerSecond: number) => void;
   /** Called when a stall ends (live progress). */
   readonly onStall?: () => void;
+  /** Called when the rendition being fetched changes (null: none, before and after a session). */
+  readonly onRendition?: (from: number | null, to: number | null) => void;
+  /** Keep each session's played segments (`playedMedia`, for the P.1203 input). */
+  readonly keepPlayedMedia?: boolean;
 }
 
 export interface Switch {
@@ -42,7 +47,20 @@ export interface Switch {
   readonly to: number;
 }
 
+/** A segment as played: its rendition (-1: the DASH audio track), media start and seconds, bytes. */
+export interface PlayedSegment {
+  readonly rendition: number;
+  readonly start: number;
+  readonly duration: number;
+  readonly bytes: number;
+}
+
 export interface SessionRecord {
+  /** ms after the run started: when the session began and ended. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** The rendition fetched first (switches go from there). */
+  readonly initialRendition: number;
   /** ms from the first request to the first frame; null when playback never started. */
   readonly startupMs: number | null;
   /** The first MAX_LISTED stalls and switches; the counts are complete. */
@@ -64,6 +82,8 @@ export interface SessionRecord {
   readonly retries: number;
   /** The session reached the end of the stream (rather than the deadline). */
   readonly completed: boolean;
+  /** With keepPlayedMedia: what was played, in order (a segment cut by the end counts as played so far). */
+  readonly playedMedia?: readonly PlayedSegment[];
 }
 
 /** Sessions past the first MAX_SESSIONS of a player, added up (the report stays bounded). */
@@ -85,7 +105,9 @@ export interface FoldedSessions {
 export interface PlayerRecord {
   readonly id: number;
   readonly source: string | null;
-  readonly renditions: ReadonlyArray<{ readonly bandwidth: number; readonly label: string }>;
+  readonly renditions: readonly RenditionInfo[];
+  /** The DASH audio track fetched beside the video, or null. */
+  readonly audio: RenditionInfo | null;
   /** The first MAX_SESSIONS sessions in full. */
   readonly sessions: readonly SessionRecord[];
   readonly folded: FoldedSessions | null;
@@ -116,6 +138,7 @@ export async function runPlayer(id: number, options: PlayerOptions): Promise<Pla
   let folded: Mutable<FoldedSessions> | null = null;
   let count = 0;
   let renditions: PlayerRecord['renditions'] = [];
+  let audio: PlayerRecord['audio'] = null;
   const record = (session: SessionRecord): void => {
     count++;
     if (sessions.length < MAX_SESSIONS) return void sessions.push(session);
@@ -139,13 +162,14 @@ export async function runPlayer(id: number, options: PlayerOptions): Promise<Pla
       const session = new Session(agent, headers, options, deadline);
       const result = await session.run();
       renditions = session.renditions;
+      audio = session.audio;
       record(result);
       if (!result.completed) break;
     }
-    return { id, source: options.source, renditions, sessions, folded, failure: null };
+    return { id, source: options.source, renditions, audio, sessions, folded, failure: null };
   } catch (error) {
-    if (error instanceof DeadlineReached) return { id, source: options.source, renditions, sessions, folded, failure: null };
-    return { id, source: options.source, renditions, sessions, folded, failure: error instanceof Error ? error.message : String(error) };
+    if (error instanceof DeadlineReached) return { id, source: options.source, renditions, audio, sessions, folded, failure: null };
+    return { id, source: options.source, renditions, audio, sessions, folded, failure: error instanceof Error ? error.message : String(error) };
   } finally {
     // Past the deadline a request may still be connecting (undici cannot abort that): cut it.
     if (performance.now() >= options.deadline) await agent.destroy();
@@ -157,6 +181,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 class Session {
   renditions: PlayerRecord['renditions'] = [];
+  audio: PlayerRecord['audio'] = null;
   readonly #agent: Dispatcher;
   readonly #headers: Record<string, string>;
   readonly #options: PlayerOptions;
@@ -183,7 +208,8 @@ class Session {
     const manifest = await this.#text(url);
     const presentation: Presentation = /<MPD[\s>]/.test(manifest) ? loadDash(url, manifest) : await loadHls(url, manifest, (u) => this.#text(u));
     if (presentation.renditions.length === 0) throw new Error(`${url}: no renditions in the manifest`);
-    this.renditions = presentation.renditions.map(({ bandwidth, label }) => ({ bandwidth, label }));
+    this.renditions = presentation.renditions.map(renditionInfo);
+    this.audio = presentation.audio === null ? null : renditionInfo(presentation.audio);
     const topKbps = Math.round(presentation.renditions.at(-1)!.bandwidth / 1000);
     const format = presentation.format === 'hls' ? 'h' : 'd';
     const kind = presentation.live ? 'l' : 'v';
@@ -191,9 +217,12 @@ class Session {
     const estimator = new BandwidthEstimator(abr);
     const switches: Switch[] = [];
     let switchCount = 0;
-    /** What was buffered, in order: which rendition, how many seconds (played time is taken from the front). */
-    const buffered: Array<[number, number]> = [];
-    let current = chooseRendition(presentation.renditions, 0, estimator.estimate, 0, abr);
+    /** What was buffered, in order (played time is taken from the front). */
+    const buffered: BufferedSegment[] = [];
+    const bufferedAudio: BufferedSegment[] = [];
+    const initialRendition = chooseRendition(presentation.renditions, 0, estimator.estimate, 0, abr);
+    let current = initialRendition;
+    this.#options.onRendition?.(null, current);
     const inits = new Set<string>();
     const cursor = new SegmentCursor(presentation, (u) => this.#text(u), () => this.#errors++);
     let segments = 0;
@@ -214,6 +243,7 @@ class Session {
       }
       const next = chooseRendition(presentation.renditions, current, estimator.estimate, level, abr);
       if (next !== current) {
+        this.#options.onRendition?.(current, next);
         switchCount++;
         if (switches.length < MAX_LISTED) switches.push({ at: performance.now() - this.#startedAt, from: current, to: next });
         current = next;
@@ -250,17 +280,19 @@ class Session {
         await this.#init(audio, inits);
         while (audioTime < videoTime && audioIndex < audio.segments.length) {
           const audioSegment = audio.segments[audioIndex++]!;
+          const audioBytes = await this.#fetchCounted(audioSegment, null, 'a');
+          if (audioBytes !== null) bufferedAudio.push({ rendition: -1, duration: audioSegment.duration, bytes: audioBytes });
           audioTime += audioSegment.duration;
-          await this.#fetchCounted(audioSegment, null, 'a');
         }
       }
-      if (fetched) {
+      if (fetched !== null) {
         buffer.add(segment.duration, performance.now());
         reportStalls();
-        buffered.push([current, segment.duration]);
+        buffered.push({ rendition: current, duration: segment.duration, bytes: fetched });
         segments++;
       }
     }
+    this.#options.onRendition?.(current, null);
     if (completed) {
       // Play out what is buffered (within the deadline).
       buffer.finish(performance.now());
@@ -272,17 +304,15 @@ class Session {
     buffer.close(now);
     reportStalls();
     const played = buffer.played(now);
+    const playedVideo = playedPart(buffered, played);
     const secondsPerRendition = presentation.renditions.map(() => 0);
-    let left = played;
-    for (const [index, seconds] of buffered) {
-      if (left <= 0) break;
-      const take = Math.min(seconds, left);
-      secondsPerRendition[index]! += take;
-      left -= take;
-    }
+    for (const segment of playedVideo) secondsPerRendition[segment.rendition]! += segment.duration;
     const stallMs = buffer.stalls.reduce((sum, stall) => sum + stall.ms, 0);
     const averageBitrate = played > 0 ? secondsPerRendition.reduce((sum, seconds, i) => sum + seconds * presentation.renditions[i]!.bandwidth, 0) / played : 0;
     return {
+      startedAt: this.#startedAt - this.#options.runStart,
+      endedAt: now - this.#options.runStart,
+      initialRendition,
       startupMs: buffer.startupMs,
       stalls: buffer.stalls.slice(0, MAX_LISTED),
       stallCount: buffer.stalls.length,
@@ -298,6 +328,7 @@ class Session {
       errors: this.#errors,
       retries: this.#retries,
       completed,
+      ...(this.#options.keepPlayedMedia ? { playedMedia: [...playedVideo, ...playedPart(bufferedAudio, played)] } : {}),
     };
   }
 
@@ -310,24 +341,23 @@ class Session {
     await this.#fetchCounted(init, null, 'i');
   }
 
-  /** Downloads `resource` with retries; samples the estimator; false when it failed for good. */
-  async #fetchCounted(resource: Resource, estimator: BandwidthEstimator | null, objectType: 'v' | 'a' | 'i'): Promise<boolean> {
+  /** Downloads `resource` with retries; samples the estimator; its bytes, or null when it failed for good. */
+  async #fetchCounted(resource: Resource, estimator: BandwidthEstimator | null, objectType: 'v' | 'a' | 'i'): Promise<number | null> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
         const bytes = await this.#download(resource, objectType);
         const ms = performance.now() - started;
         this.#bytes += bytes;
-        this.#options.onBytes?.(bytes);
         if (estimator !== null) {
           estimator.sample(ms, bytes);
           this.#options.onThroughput?.((8 * bytes) / (Math.max(ms, 1) / 1000));
         }
-        return true;
+        return bytes;
       } catch (error) {
-        if (error instanceof DeadlineReached || this.#deadline.aborted) return false;
+        if (error instanceof DeadlineReached || this.#deadline.aborted) return null;
         this.#errors++;
-        if (attempt >= RETRIES || performance.now() + RETRY_DELAY_MS >= this.#options.deadline) return false;
+        if (attempt >= RETRIES || performance.now() + RETRY_DELAY_MS >= this.#options.deadline) return null;
         this.#retries++;
         await sleep(RETRY_DELAY_MS);
       }
@@ -361,6 +391,7 @@ class Session {
     const [target, options] = this.#request(resource.url, resource.range, objectType);
     const url = new URL(target);
     const signal = this.#deadline;
+    const onBytes = this.#options.onBytes;
     return new Promise((resolve, reject) => {
       let status = 0;
       let bytes = 0;
@@ -386,6 +417,7 @@ class Session {
           },
           onResponseData: (_controller, chunk) => {
             bytes += chunk.length;
+            onBytes?.(chunk.length);
           },
           onResponseEnd: () => {
             done();
@@ -407,7 +439,9 @@ class Session {
       try {
         const response = await request(...this.#request(url, null, 'm'));
         const text = await response.body.text();
-        this.#bytes += Buffer.byteLength(text);
+        const bytes = Buffer.byteLength(text);
+        this.#bytes += bytes;
+        this.#options.onBytes?.(bytes);
         if (response.statusCode >= 300) throw new HttpError(`${url}: HTTP ${response.statusCode} (redirects are not followed)`);
         return text;
       } catch (error) {
@@ -466,7 +500,7 @@ class SegmentCursor {
       }
       this.#reloadedAt[rendition] = performance.now();
       try {
-        current = mediaRendition(parseM3u8(await this.#fetchText(current.playlistUrl)), current.playlistUrl, current.bandwidth, current.label);
+        current = mediaRendition(parseM3u8(await this.#fetchText(current.playlistUrl)), current.playlistUrl, renditionInfo(current));
       } catch {
         // One failed reload is an error (unless the run ended), not the end of the session: try
         // again a second later.
@@ -489,6 +523,28 @@ class SegmentCursor {
     this.index++;
     return segment;
   }
+}
+
+const renditionInfo = ({ bandwidth, label, codecs, resolution, frameRate }: RenditionInfo): RenditionInfo => ({ bandwidth, label, codecs, resolution, frameRate });
+
+type BufferedSegment = Omit<PlayedSegment, 'start'>;
+
+/**
+ * The front of `segments` that `seconds` of playback covers, placed end to end (a segment that
+ * failed for good left no gap in the buffer, so none in the playback); the last one is cut to
+ * what played.
+ */
+function playedPart(segments: readonly BufferedSegment[], seconds: number): PlayedSegment[] {
+  const played: PlayedSegment[] = [];
+  let start = 0;
+  for (const segment of segments) {
+    const left = seconds - start;
+    if (left <= 1e-9) break;
+    const duration = Math.min(segment.duration, left);
+    played.push({ ...segment, start, duration, bytes: duration === segment.duration ? segment.bytes : Math.round((segment.bytes * duration) / segment.duration) });
+    start += segment.duration;
+  }
+  return played;
 }
 
 function liveEdge(rendition: Rendition): number {

@@ -16,11 +16,19 @@ export interface Segment extends Resource {
   readonly sequence: number;
 }
 
-export interface Rendition {
+/** What the manifest declares about a rendition (for the ABR and the reports). */
+export interface RenditionInfo {
   /** Declared bits per second (BANDWIDTH); 0 when the manifest says none. */
   readonly bandwidth: number;
   /** For reports: the resolution, or the playlist name. */
   readonly label: string;
+  /** RFC 6381 codecs (`avc1.4d401e,mp4a.40.2`), or null when not declared. */
+  readonly codecs: string | null;
+  readonly resolution: { readonly width: number; readonly height: number } | null;
+  readonly frameRate: number | null;
+}
+
+export interface Rendition extends RenditionInfo {
   /** Fetched once before this rendition's first segment (fMP4 init), or null. */
   readonly init: Resource | null;
   readonly segments: readonly Segment[];

@@ -1,22 +1,43 @@
 /**
  * Live progress of a load run in shared memory, one Float64 word per figure per worker thread
- * (each thread writes its own block; the main thread sums them for the progress line).
+ * (each thread writes its own block; the main thread sums them for the progress line): players
+ * active, bytes, stalls, and how many players fetch each rung (lowest first; rungs past the
+ * RUNGS-th are counted in the last).
  */
 export const PROGRESS = { active: 0, bytes: 1, stalls: 2 } as const;
 export type ProgressWord = keyof typeof PROGRESS;
-const WORDS = 3;
+export const RUNGS = 16;
+const FIRST_RUNG = 3;
+const WORDS = FIRST_RUNG + RUNGS;
+
+export interface Progress {
+  readonly active: number;
+  readonly bytes: number;
+  readonly stalls: number;
+  /** Players fetching each rung, lowest first, up to the highest rung in use. */
+  readonly rungs: readonly number[];
+}
 
 export function createProgress(): SharedArrayBuffer {
   return new SharedArrayBuffer(WORDS * Float64Array.BYTES_PER_ELEMENT);
 }
 
-export function readProgress(blocks: readonly SharedArrayBuffer[]): Record<ProgressWord, number> {
-  const total = { active: 0, bytes: 0, stalls: 0 };
+/** The word of `rung` in a progress block. */
+export const rungWord = (rung: number): number => FIRST_RUNG + Math.min(rung, RUNGS - 1);
+
+export function readProgress(blocks: readonly SharedArrayBuffer[]): Progress {
+  let active = 0;
+  let bytes = 0;
+  let stalls = 0;
+  const rungs = new Array<number>(RUNGS).fill(0);
   for (const block of blocks) {
     const words = new Float64Array(block);
-    total.active += words[PROGRESS.active]!;
-    total.bytes += words[PROGRESS.bytes]!;
-    total.stalls += words[PROGRESS.stalls]!;
+    active += words[PROGRESS.active]!;
+    bytes += words[PROGRESS.bytes]!;
+    stalls += words[PROGRESS.stalls]!;
+    for (let i = 0; i < RUNGS; i++) rungs[i]! += words[FIRST_RUNG + i]!;
   }
-  return total;
+  let top = RUNGS;
+  while (top > 0 && rungs[top - 1] === 0) top--;
+  return { active, bytes, stalls, rungs: rungs.slice(0, top) };
 }

@@ -1,17 +1,21 @@
 /**
  * `mediacast load`: spreads the players over a piscina pool of simulator threads, shows live
- * progress, and turns the records into the summary, the table and the JSON report.
+ * progress, and turns the records into the summary, the table and the reports (JSON, CSV, HTML,
+ * P.1203 input).
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AbrOptions } from './abr.js';
+import { htmlReport } from './html-report.js';
 import { summarize, type LoadSummary } from './load-summary.js';
 import { failedConditions, type FailCondition } from './load-options.js';
 import type { LoadTask, LoadTaskResult, PlayerSpec } from './load-worker.js';
+import { p1203Lines } from './p1203-input.js';
 import type { BufferOptions } from './playback-buffer.js';
 import type { PlayerRecord } from './player.js';
 import { createProgress, readProgress } from './progress.js';
+import { mergeTimelines, type TimelineData } from './run-timeline.js';
 
 export interface LoadPlan {
   readonly url: string;
@@ -29,12 +33,17 @@ export interface LoadPlan {
   readonly cmcd: 'query' | 'headers' | null;
   readonly jsonFile: string | null;
   readonly csvFile: string | null;
+  readonly htmlFile: string | null;
+  readonly p1203File: string | null;
+  /** The per-viewer limit the server shapes to (bytes/s), for the HTML report; or null. */
+  readonly limit: number | null;
   readonly failOn: readonly FailCondition[];
 }
 
 export interface LoadOutcome {
   readonly summary: LoadSummary;
   readonly players: readonly PlayerRecord[];
+  readonly timeline: TimelineData;
   readonly failed: readonly FailCondition[];
 }
 
@@ -55,6 +64,7 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
   const started = performance.now();
   // One clock for every thread (each has its own performance.now() origin): the wall clock.
   const startEpochMs = Date.now();
+  const startedAt = new Date(startEpochMs);
   let lastBytes = 0;
   let lastAt = started;
   const ticker =
@@ -66,8 +76,9 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
           const mbit = ((progress.bytes - lastBytes) * 8) / ((now - lastAt) / 1000) / 1e6;
           lastBytes = progress.bytes;
           lastAt = now;
+          const rungs = progress.rungs.length > 0 ? `, on rungs (lowest first) ${progress.rungs.join(' / ')}` : '';
           io.progress!(
-            `${((now - started) / 1000).toFixed(0)} s: ${progress.active} of ${plan.players} players active, ${mbit.toFixed(1)} Mbit/s, ${progress.stalls} stalls so far`,
+            `${((now - started) / 1000).toFixed(0)} s: ${progress.active} of ${plan.players} players active, ${mbit.toFixed(1)} Mbit/s, ${progress.stalls} stalls so far${rungs}`,
           );
         }, 1000);
   try {
@@ -82,6 +93,7 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
           startEpochMs,
           durationMs: plan.durationMs,
           loops: plan.loops,
+          keepPlayedMedia: plan.p1203File !== null,
           progress: task.progress,
         } satisfies LoadTask),
       ),
@@ -93,7 +105,10 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
     );
     if (plan.jsonFile !== null) writeFileSync(plan.jsonFile, `${JSON.stringify({ url: plan.url, summary, players }, null, 2)}\n`);
     if (plan.csvFile !== null) writeFileSync(plan.csvFile, sessionsCsv(players));
-    return { summary, players, failed: failedConditions(plan.failOn, summary) };
+    const timeline = mergeTimelines(results.map((result) => result.timeline));
+    if (plan.htmlFile !== null) writeFileSync(plan.htmlFile, htmlReport({ url: plan.url, summaryRows: summaryRows(summary), summary, players, timeline, limit: plan.limit, startedAt }));
+    if (plan.p1203File !== null) writeFileSync(plan.p1203File, p1203Lines(players));
+    return { summary, players, timeline, failed: failedConditions(plan.failOn, summary) };
   } finally {
     if (ticker !== null) clearInterval(ticker);
     await pool.destroy();
@@ -117,6 +132,13 @@ export function sessionsCsv(players: readonly PlayerRecord[]): string {
 
 /** The final table: one line per figure. */
 export function formatSummary(summary: LoadSummary): string {
+  const rows = summaryRows(summary);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** The figures of the final table as name and value. */
+export function summaryRows(summary: LoadSummary): Array<[string, string]> {
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   const mbit = (bps: number): string => `${(bps / 1e6).toFixed(3)} Mbit/s`;
   const rows: Array<[string, string]> = [
@@ -130,6 +152,5 @@ export function formatSummary(summary: LoadSummary): string {
     ['segment throughput p50 / p95', `${mbit(summary.throughput.p50)} / ${mbit(summary.throughput.p95)}`],
     ['received', `${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.errors} HTTP errors, ${summary.retries} retries`],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length));
-  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
+  return rows;
 }

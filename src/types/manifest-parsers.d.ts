@@ -8,7 +8,7 @@ declare module 'm3u8-parser' {
   }
   export interface M3u8Playlist {
     uri: string;
-    attributes: { BANDWIDTH?: number; RESOLUTION?: { width: number; height: number }; CODECS?: string };
+    attributes: { BANDWIDTH?: number; RESOLUTION?: { width: number; height: number }; CODECS?: string; 'FRAME-RATE'?: number };
   }
   export interface M3u8Manifest {
     playlists?: M3u8Playlist[];
@@ -33,7 +33,7 @@ declare module 'mpd-parser' {
     map?: { resolvedUri: string; byterange?: { length: number; offset?: number } };
   }
   export interface MpdPlaylist {
-    attributes: { NAME?: string; BANDWIDTH?: number; RESOLUTION?: { width: number; height: number } };
+    attributes: { NAME?: string; BANDWIDTH?: number; RESOLUTION?: { width: number; height: number }; CODECS?: string; 'FRAME-RATE'?: number };
     segments: MpdSegment[];
     /** SegmentBase: a segment index to fetch and parse first. */
     sidx?: unknown;

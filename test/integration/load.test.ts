@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launchChromium, nonBlankShare } from '../helpers/browser.js';
 import { DEMO_MEDIA, runCli, startCli, type ServerProcess } from '../helpers/server-process.js';
 
 const SHARED_FMP4 = fileURLToPath(new URL('../../../../shared/media/hls-fmp4', import.meta.url));
@@ -65,6 +66,54 @@ describe('mediacast load', () => {
     assert.equal(clients.size, 20, [...clients].join(' '));
   });
 
+  test('a higher limit (the server restarted) moves the steady rung up; the HTML report renders in Chromium; P.1203 input per session', async (t) => {
+    const html = join(dir, 'report.html');
+    const p1203 = join(dir, 'p1203.jsonl');
+    // 400 kB/s (3.2 Mbit/s) per client: 1390 kbit/s needs 1986 to go up and 1464 to stay.
+    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '--shape', '100MB,400kB,100MB,16kB']);
+    let report: Report;
+    try {
+      const run = await load([`${server.url}master.m3u8`, '--players', '6', '--duration', '10s', '--source', '127.0.0.40-127.0.0.45', '--html', html, '--p1203', p1203, '--limit', '400kB'], 30_000);
+      assert.equal(run.code, 0, run.stderr);
+      report = run.report;
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const [low, middle, high] = report.summary.renditionShares;
+    assert.ok(high!.share > Math.max(low!.share, middle!.share), `540p ${high!.share}, 360p ${middle!.share}, 240p ${low!.share}`);
+    const inputs = readFileSync(p1203, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { I13: { segments: Array<{ codec: string; resolution: string; bitrate: number }> }; I23: { stalling: number[][] }; mediacast: { player: number } });
+    assert.equal(inputs.length, report.summary.sessions);
+    assert.ok(inputs.every((input) => input.I13.segments.length > 0 && input.I23.stalling[0]![0] === 0));
+    assert.ok(inputs.some((input) => input.I13.segments.some((segment) => segment.resolution === '960x540' && segment.codec === 'h264' && segment.bitrate > 500)));
+    const page = readFileSync(html, 'utf8');
+    assert.doesNotMatch(page, /<script[^>]+src=|<link[^>]+href=/, 'self-contained');
+    const browser = await launchChromium();
+    if (browser === null) return t.skip('no Chromium installed: the report was written but not opened');
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      tab.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
+      tab.on('pageerror', (error) => problems.push(String(error)));
+      tab.on('request', (request) => void (request.url().startsWith('file:') || problems.push(`fetched ${request.url()}`)));
+      await tab.goto(pathToFileURL(html).href);
+      // Page code as strings: the test is compiled without the DOM's types.
+      await tab.waitForFunction("document.querySelectorAll('.chart canvas').length === 4", undefined, { timeout: 10_000 });
+      // Every chart drew something: pixels that are not transparent.
+      const inked = (await tab.evaluate(`[...document.querySelectorAll('.chart canvas')].map((canvas) => {
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let drawn = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) drawn++;
+        return drawn;
+      })`)) as number[];
+      assert.ok(inked.every((drawn) => drawn > 500), `drawn pixels per chart: ${inked.join(', ')}`);
+      const share = nonBlankShare(await tab.screenshot({ fullPage: true }));
+      assert.ok(share > 0.02, `non-background share of the screenshot: ${share}`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('a limit below the lowest rung stalls; --fail-on turns that into exit 1; every documented field is in the report', async () => {
     const log = join(dir, 'cmcd.log');
     const csv = join(dir, 'sessions.csv');
@@ -89,8 +138,9 @@ describe('mediacast load', () => {
       for (const field of ['players', 'sessions', 'failedPlayers', 'startup', 'stalls', 'stalledSessions', 'stallSeconds', 'rebufferRatio', 'averageBitrate', 'switchesPerMinute', 'renditionShares', 'throughput', 'bytes', 'errors', 'retries']) {
         assert.ok(field in report.summary, `summary.${field}`);
       }
+      for (const field of ['id', 'source', 'renditions', 'audio', 'sessions', 'folded', 'failure']) assert.ok(field in report.players[0]!, `player.${field}`);
       const session = report.players[0]!.sessions[0]!;
-      for (const field of ['startupMs', 'stalls', 'stallCount', 'stallMs', 'switches', 'switchCount', 'playedSeconds', 'secondsPerRendition', 'averageBitrate', 'rebufferRatio', 'bytes', 'segments', 'errors', 'retries', 'completed']) {
+      for (const field of ['startedAt', 'endedAt', 'initialRendition', 'startupMs', 'stalls', 'stallCount', 'stallMs', 'switches', 'switchCount', 'playedSeconds', 'secondsPerRendition', 'averageBitrate', 'rebufferRatio', 'bytes', 'segments', 'errors', 'retries', 'completed']) {
         assert.ok(field in session, `session.${field}`);
       }
     } finally {

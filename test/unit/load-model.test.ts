@@ -13,10 +13,11 @@ import { failedConditions, parseAbr, parseBuffer, parseDuration, parseFailOn, pa
 import { summarize } from '../../src/load/load-summary.js';
 import type { PlayerRecord, SessionRecord } from '../../src/load/player.js';
 import { PlaybackBuffer } from '../../src/load/playback-buffer.js';
-import type { Rendition } from '../../src/load/presentation.js';
+import type { Rendition, RenditionInfo } from '../../src/load/presentation.js';
 
+const rung = (bandwidth: number, label: string): RenditionInfo => ({ bandwidth, label, codecs: null, resolution: null, frameRate: null });
 const DEMO = fileURLToPath(new URL('../../../src/demo-media/', import.meta.url));
-const ladder = [290_400, 620_400, 1_390_400].map((bandwidth): Rendition => ({ bandwidth, label: String(bandwidth), init: null, segments: [], playlistUrl: null }));
+const ladder = [290_400, 620_400, 1_390_400].map((bandwidth): Rendition => ({ bandwidth, label: String(bandwidth), codecs: null, resolution: null, frameRate: null, init: null, segments: [], playlistUrl: null }));
 
 test('the estimate: 500 kbit/s before any sample, then the lower of the fast and slow EWMAs, as hls.js', () => {
   const estimator = new BandwidthEstimator(DEFAULT_ABR);
@@ -58,7 +59,7 @@ test('the buffer: startup after 2 s buffered, a stall when it runs dry, resume a
   // 3 s buffered at t=1 s: dry at t=4 s; the next segment at t=6 s (2 s of media) resumes it.
   assert.equal(buffer.state, 'playing');
   buffer.add(2, 6000);
-  assert.deepEqual(buffer.stalls, [{ at: 4000, ms: 2000 }]);
+  assert.deepEqual(buffer.stalls, [{ at: 4000, ms: 2000, position: 3 }], 'frozen at 3 s of media');
   assert.equal(buffer.state, 'playing');
   buffer.finish(6000);
   assert.equal(buffer.msUntilEmpty(6000), 2000);
@@ -70,7 +71,7 @@ test('the buffer: startup after 2 s buffered, a stall when it runs dry, resume a
   const cut = new PlaybackBuffer({ startup: 2, target: 30, resume: 2 }, 0);
   cut.add(2, 0);
   cut.close(5000);
-  assert.deepEqual(cut.stalls, [{ at: 2000, ms: 3000 }]);
+  assert.deepEqual(cut.stalls, [{ at: 2000, ms: 3000, position: 2 }]);
 });
 
 test('manifests: the demo HLS ladder and DASH MPD as presentations, lowest rung first', async () => {
@@ -80,11 +81,14 @@ test('manifests: the demo HLS ladder and DASH MPD as presentations, lowest rung 
   assert.equal(hls.live, false);
   assert.equal(hls.renditions[0]!.segments.length, 6);
   assert.equal(hls.renditions[0]!.segments[0]!.url, 'http://h/v0/seg_000.ts');
+  assert.deepEqual([hls.renditions[0]!.codecs, hls.renditions[0]!.resolution], ['avc1.4d4015,mp4a.40.2', { width: 426, height: 240 }]);
   const dash = loadDash('http://h/dash/manifest.mpd', readFileSync(`${DEMO}dash/manifest.mpd`, 'utf8'));
   assert.ok(dash.renditions.length >= 2);
   assert.ok(dash.renditions[0]!.bandwidth <= dash.renditions[1]!.bandwidth);
   assert.match(dash.renditions[0]!.init?.url ?? '', /^http:\/\/h\/dash\/init-stream\d\.m4s$/);
   assert.ok(dash.audio !== null && dash.audio.segments.length > 0);
+  assert.equal(dash.audio.resolution, null);
+  assert.match(dash.renditions[0]!.codecs ?? '', /^avc1\./);
 });
 
 test('options: durations, source ranges, ABR and buffer parameters, --fail-on; errors name the option', () => {
@@ -110,13 +114,14 @@ test('options: durations, source ranges, ABR and buffer parameters, --fail-on; e
 
 test('the summary: time-weighted bitrate, stalls over full and folded sessions, cut sessions not "never started"', () => {
   const session = (over: Partial<SessionRecord>): SessionRecord => ({
-    startupMs: 500, stalls: [], stallCount: 0, stallMs: 0, switches: [], switchCount: 0, playedSeconds: 10, secondsPerRendition: [10, 0],
+    startedAt: 0, endedAt: 10_000, initialRendition: 0, startupMs: 500, stalls: [], stallCount: 0, stallMs: 0, switches: [], switchCount: 0, playedSeconds: 10, secondsPerRendition: [10, 0],
     averageBitrate: 100_000, rebufferRatio: 0, bytes: 1000, segments: 5, errors: 0, retries: 0, completed: true, ...over,
   });
   const player: PlayerRecord = {
     id: 0,
     source: null,
-    renditions: [{ bandwidth: 100_000, label: 'low' }, { bandwidth: 300_000, label: 'high' }],
+    renditions: [rung(100_000, 'low'), rung(300_000, 'high')],
+    audio: null,
     sessions: [
       session({}),
       session({ secondsPerRendition: [0, 30], playedSeconds: 30, stallCount: 2, stallMs: 4000, switchCount: 1 }),

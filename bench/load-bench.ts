@@ -8,7 +8,7 @@
  *     with no play-out pauses), against autocannon with as many connections on the same segment
  *     in the same run (target: at least 0.8x). The simulator's figure includes its start-up. The
  *     floor under the simulator: undici alone (the HTTP client it uses), the same connections
- *     downloading the same segment in a loop, nothing else.
+ *     downloading the same segment in a loop, nothing else, in its own process measured alike.
  *
  * Environment: BENCH_PLAYERS (default 500), BENCH_DURATION (seconds, default 20).
  */
@@ -17,8 +17,8 @@ import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLI, DEMO_MEDIA, startCli } from '../test/helpers/server-process.js';
-import { Agent } from 'undici';
 import { runAutocannon } from '../src/benchmark/autocannon-rounds.js';
 import { treeCpuSeconds } from './support/process-cpu.js';
 import { fmt } from './support/table.js';
@@ -32,10 +32,11 @@ interface SimulatorRun {
   readonly summary: { players: number; sessions: number; stalls: number; bytes: number; failedPlayers: number; averageBitrate: number; startup: { p95: number } };
 }
 
-/** Runs `mediacast load` as its own process and measures its CPU (all its threads). */
-async function simulate(args: readonly string[], dir: string): Promise<SimulatorRun> {
-  const json = join(dir, `load-${Date.now()}.json`);
-  const child = spawn(process.execPath, [CLI, 'load', ...args, '--threads', '1', '--json', json], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Runs a Node script as its own process: its exit code, what it printed, and its CPU (all its threads). */
+async function measured(args: readonly string[]): Promise<{ code: number | null; stdout: string; cpuSeconds: number }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let cpu = 0;
   // Sampled while it runs: once it has exited, /proc no longer has it.
   const sampler = setInterval(() => {
@@ -44,39 +45,24 @@ async function simulate(args: readonly string[], dir: string): Promise<Simulator
   }, 200);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearInterval(sampler);
-  if (code !== 0 && code !== 1) throw new Error(`mediacast load exited with ${code}`);
-  const report = JSON.parse(readFileSync(json, 'utf8')) as { summary: SimulatorRun['summary'] };
-  return { cpuSeconds: cpu, summary: report.summary };
+  return { code, stdout, cpuSeconds: cpu };
 }
 
-/** undici alone: `connections` loops downloading `url` for `seconds`, bytes counted, nothing kept. */
+/** Runs `mediacast load` as its own process and measures its CPU. */
+async function simulate(args: readonly string[], dir: string): Promise<SimulatorRun> {
+  const json = join(dir, `load-${Date.now()}.json`);
+  const { code, cpuSeconds } = await measured([CLI, 'load', ...args, '--threads', '1', '--json', json]);
+  if (code !== 0 && code !== 1) throw new Error(`mediacast load exited with ${code}`);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { summary: SimulatorRun['summary'] };
+  return { cpuSeconds, summary: report.summary };
+}
+
+/** undici alone, in its own process measured as the simulator is (support/undici-loop.ts). */
 async function undiciFloor(url: string, connections: number, seconds: number): Promise<{ bytes: number; cpuSeconds: number }> {
-  const { origin, pathname } = new URL(url);
-  const agent = new Agent({ connections });
-  const end = performance.now() + seconds * 1000;
-  let bytes = 0;
-  const before = process.cpuUsage();
-  const once = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      agent.dispatch(
-        { origin, path: pathname, method: 'GET', headers: {} },
-        {
-          onRequestStart: () => undefined,
-          onResponseStart: () => undefined,
-          onResponseData: (_controller, chunk) => void (bytes += chunk.length),
-          onResponseEnd: () => resolve(),
-          onResponseError: (_controller, error) => reject(error),
-        },
-      );
-    });
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) await once();
-    }),
-  );
-  const used = process.cpuUsage(before);
-  await agent.close();
-  return { bytes, cpuSeconds: (used.user + used.system) / 1e6 };
+  const script = fileURLToPath(new URL('./support/undici-loop.js', import.meta.url));
+  const { code, stdout, cpuSeconds } = await measured([script, url, String(connections), String(seconds)]);
+  if (code !== 0) throw new Error(`undici-loop exited with ${code}`);
+  return { bytes: Number(/bytes (\d+)/.exec(stdout)?.[1] ?? NaN), cpuSeconds };
 }
 
 async function main(): Promise<void> {

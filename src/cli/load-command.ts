@@ -3,14 +3,15 @@
  * Exit status: 0, 1 when a --fail-on condition holds (or every player failed), 2 for a bad
  * command line.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { DEFAULT_ABR } from '../load/abr.js';
-import { CommandOptionError, parseDuration, wholeNumber } from '../config/command-values.js';
+import { CommandOptionError, parseDuration, parseRate, wholeNumber } from '../config/command-values.js';
+import { readReportAssets } from '../load/html-report.js';
 import { parseAbr, parseBuffer, parseFailOn, parseSourceRange } from '../load/load-options.js';
 import { DEFAULT_BUFFER } from '../load/playback-buffer.js';
-import { parseQuantity } from '../config/rate-units.js';
 import { formatSummary, runLoad, type LoadPlan } from '../load/run-load.js';
 
 export class LoadCommand extends Command {
@@ -62,7 +63,11 @@ export class LoadCommand extends Command {
     const failures = outcome.players.filter((player) => player.failure !== null);
     if (failures.length > 0) stderr.write(`mediacast load: ${failures.length} players failed, e.g. ${failures[0]!.failure}\n`);
     for (const condition of outcome.failed) stderr.write(`mediacast load: --fail-on ${condition.text} holds\n`);
-    return outcome.failed.length > 0 || failures.length === plan.players ? 1 : 0;
+    for (const error of outcome.reportErrors) stderr.write(`mediacast load: ${error}\n`);
+    if (outcome.p1203Unscorable > 0) {
+      stderr.write(`mediacast load: --p1203: ${outcome.p1203Unscorable} sessions lack a codec, resolution or frame rate in the manifest, or use a codec outside P.1203 (h264 video; AAC, AC-3 or MPEG audio): add or map them before scoring\n`);
+    }
+    return outcome.failed.length > 0 || failures.length === plan.players || outcome.reportErrors.length > 0 ? 1 : 0;
   }
 
   #plan(): LoadPlan {
@@ -78,17 +83,9 @@ export class LoadCommand extends Command {
     if (this.source !== undefined && this.clientIdHeader !== undefined) throw new CommandOptionError('--source and --client-id-header: give one way to tell viewers apart');
     const rampMs = parseDuration(this.ramp, '--ramp');
     if (rampMs >= durationMs) throw new CommandOptionError(`--ramp: ${this.ramp} is not shorter than --duration ${this.duration} (the last players would never start)`);
-    for (const [option, file] of [['--json', this.json], ['--csv', this.csv], ['--html', this.html], ['--p1203', this.p1203]] as const) {
-      if (file === undefined) continue;
-      // Found out now, not after the whole run.
-      try {
-        writeFileSync(file, '');
-      } catch (error) {
-        throw new CommandOptionError(`${option}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-      }
-    }
     if (this.cmcd !== undefined && this.cmcd !== 'query' && this.cmcd !== 'headers') throw new CommandOptionError(`--cmcd: "${this.cmcd}" (expected query or headers)`);
-    return {
+    if (this.limit !== undefined && this.html === undefined) throw new CommandOptionError('--limit is drawn in the HTML report: give --html FILE too');
+    const plan: LoadPlan = {
       url: url.href,
       players: wholeNumber(this.players, '--players', 1, 100_000),
       rampMs,
@@ -102,17 +99,31 @@ export class LoadCommand extends Command {
       cmcd: (this.cmcd as 'query' | 'headers' | undefined) ?? null,
       jsonFile: this.json ?? null,
       csvFile: this.csv ?? null,
-      htmlFile: this.html ?? null,
+      html: this.html === undefined ? null : { file: this.html, assets: readReportAssets(), limit: this.limit === undefined ? null : parseRate(this.limit, '--limit') },
       p1203File: this.p1203 ?? null,
-      limit: this.limit === undefined ? null : rate(this.limit, '--limit'),
       failOn: this.failOn === undefined ? [] : parseFailOn(this.failOn, '--fail-on'),
     };
+    checkReportFiles([['--json', this.json], ['--csv', this.csv], ['--html', this.html], ['--p1203', this.p1203]]);
+    return plan;
   }
 }
 
-function rate(text: string, option: string): number {
-  const parsed = parseQuantity(text, 'rate');
-  if (!parsed.ok) throw new CommandOptionError(`${option}: ${parsed.message} (expected a rate such as 150kB or 1.2Mbit)`);
-  if (parsed.bytes <= 0) throw new CommandOptionError(`${option}: expected a rate above 0`);
-  return parsed.bytes;
+/**
+ * Report files are found writable now, not after the whole run, and only once every other option
+ * is known good; an existing file is not truncated yet. One file for two reports is refused.
+ */
+function checkReportFiles(files: ReadonlyArray<readonly [string, string | undefined]>): void {
+  const seen = new Map<string, string>();
+  for (const [option, file] of files) {
+    if (file === undefined) continue;
+    const other = seen.get(resolve(file));
+    if (other !== undefined) throw new CommandOptionError(`${option} and ${other}: both name ${file}`);
+    seen.set(resolve(file), option);
+    try {
+      closeSync(openSync(file, 'a'));
+    } catch (error) {
+      throw new CommandOptionError(`${option}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  }
 }
+

@@ -2,6 +2,8 @@
  * Values of the `load` and `bench` command options (the server's options go through the option
  * table and argv-plan.ts): messages name the option and say what was expected. Pure.
  */
+import { parseQuantity } from './rate-units.js';
+
 export class CommandOptionError extends Error {}
 
 /** A whole number from `min` to `max`. */
@@ -17,4 +19,12 @@ export function parseDuration(text: string, option: string): number {
   if (!match) throw new CommandOptionError(`${option}: "${text}" is not a duration (expected e.g. 500ms, 30s, 2m)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Number(match[1]) * unit;
+}
+
+/** A rate in `--shape`'s units (`150kB`, `1.2Mbit`), in bytes per second, above 0. */
+export function parseRate(text: string, option: string): number {
+  const parsed = parseQuantity(text, 'rate');
+  if (!parsed.ok) throw new CommandOptionError(`${option}: ${parsed.message} (expected a rate such as 150kB or 1.2Mbit)`);
+  if (parsed.bytes <= 0) throw new CommandOptionError(`${option}: expected a rate above 0`);
+  return parsed.bytes;
 }

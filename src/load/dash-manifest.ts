@@ -5,9 +5,17 @@
  */
 import { parse, type MpdPlaylist } from 'mpd-parser';
 import { byteRange } from './hls-manifest.js';
+import { ParseCache } from './parse-cache.js';
 import type { Presentation, Rendition } from './presentation.js';
 
+const presentationCache = new ParseCache<Presentation>();
+
+/** Parsed once per text and URL in this thread (the result is shared: never mutate it). */
 export function loadDash(url: string, text: string): Presentation {
+  return presentationCache.get(text, url, () => parseDash(url, text));
+}
+
+function parseDash(url: string, text: string): Presentation {
   // mpd-parser reads a dynamic MPD as a static one (and says endList); a live DASH stream would be
   // played as a VOD of its current window: refused until it is followed properly.
   if (/<MPD\b[^>]*\btype\s*=\s*["']dynamic["']/.test(text)) throw new Error(`${url}: live (dynamic) DASH is not supported yet`);

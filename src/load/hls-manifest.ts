@@ -3,38 +3,53 @@
  * directly is a presentation of one rendition.
  */
 import { Parser, type M3u8Manifest } from 'm3u8-parser';
+import { ParseCache } from './parse-cache.js';
 import type { Presentation, Rendition, RenditionInfo } from './presentation.js';
 
 /** Fetches a text resource (the simulator's HTTP client). */
 export type FetchText = (url: string) => Promise<string>;
 
+const manifestCache = new ParseCache<M3u8Manifest>();
+const renditionCache = new ParseCache<Rendition>();
+
+/** Parsed once per text in this thread (the result is shared: never mutate it). */
 export function parseM3u8(text: string): M3u8Manifest {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
+  return manifestCache.get(text, '', () => {
+    const parser = new Parser();
+    parser.push(text);
+    parser.end();
+    return parser.manifest;
+  });
+}
+
+/** A media playlist's text as a rendition (shared, as parseM3u8's result). */
+export function mediaRenditionOf(text: string, url: string, info: RenditionInfo): Rendition {
+  return renditionCache.get(text, `${url}\n${JSON.stringify(info)}`, () => mediaRendition(parseM3u8(text), url, info));
 }
 
 export async function loadHls(url: string, text: string, fetchText: FetchText): Promise<Presentation> {
   if (!text.trimStart().startsWith('#EXTM3U')) throw new Error(`${url}: neither an HLS playlist (#EXTM3U) nor a DASH MPD`);
   const top = parseM3u8(text);
   if (!top.playlists || top.playlists.length === 0) {
-    const rendition = mediaRendition(top, url, { bandwidth: 0, label: 'single rendition', codecs: null, resolution: null, frameRate: null });
+    const rendition = mediaRenditionOf(text, url, { bandwidth: 0, label: 'single rendition', codecs: null, resolution: null, frameRate: null });
     return { format: 'hls', renditions: [rendition], audio: null, live: rendition.playlistUrl !== null, targetDuration: Math.max(1, top.targetDuration ?? 6) };
   }
   const renditions = await Promise.all(
     top.playlists.map(async (playlist) => {
       const mediaUrl = new URL(playlist.uri, url).href;
-      const media = parseM3u8(await fetchText(mediaUrl));
+      const mediaText = await fetchText(mediaUrl);
+      const media = parseM3u8(mediaText);
       const { BANDWIDTH, RESOLUTION, CODECS, 'FRAME-RATE': frameRate } = playlist.attributes;
+      // A malformed RESOLUTION or FRAME-RATE is taken as absent, not carried into the reports.
+      const resolution = RESOLUTION && RESOLUTION.width > 0 && RESOLUTION.height > 0 ? RESOLUTION : null;
       const info: RenditionInfo = {
         bandwidth: BANDWIDTH ?? 0,
-        label: RESOLUTION ? `${RESOLUTION.height}p` : playlist.uri,
+        label: resolution ? `${resolution.height}p` : playlist.uri,
         codecs: CODECS ?? null,
-        resolution: RESOLUTION ?? null,
-        frameRate: frameRate ?? null,
+        resolution,
+        frameRate: frameRate !== undefined && frameRate > 0 ? frameRate : null,
       };
-      return { rendition: mediaRendition(media, mediaUrl, info), media };
+      return { rendition: mediaRenditionOf(mediaText, mediaUrl, info), media };
     }),
   );
   renditions.sort((a, b) => a.rendition.bandwidth - b.rendition.bandwidth);
@@ -49,7 +64,7 @@ export async function loadHls(url: string, text: string, fetchText: FetchText): 
 }
 
 /** One media playlist as a rendition; `url` resolves its segment URIs. */
-export function mediaRendition(media: M3u8Manifest, url: string, info: RenditionInfo): Rendition {
+function mediaRendition(media: M3u8Manifest, url: string, info: RenditionInfo): Rendition {
   const first = media.mediaSequence ?? 0;
   const map = media.segments.find((segment) => segment.map)?.map;
   return {

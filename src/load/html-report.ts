@@ -5,27 +5,65 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { LoadSummary } from './load-summary.js';
 import type { PlayerRecord } from './player.js';
-import { CHARTED_PLAYERS, reportSeries } from './report-series.js';
+import { reportSeries } from './report-series.js';
 import type { TimelineData } from './run-timeline.js';
 
 export interface ReportInput {
   readonly url: string;
   readonly summaryRows: ReadonlyArray<readonly [string, string]>;
-  readonly summary: LoadSummary;
+  /** Stalls in all (the records list the first ones). */
+  readonly stalls: number;
   readonly players: readonly PlayerRecord[];
   readonly timeline: TimelineData;
   /** The per-viewer limit the server shapes to (bytes/s), drawn on the throughput chart; or null. */
   readonly limit: number | null;
   readonly startedAt: Date;
+  readonly assets: ReportAssets;
+}
+
+/** uPlot's script, style and licence, inlined in every report. */
+export interface ReportAssets {
+  readonly script: string;
+  readonly style: string;
+  readonly licence: string;
 }
 
 /** Stalls listed in the table (the chart counts them all). */
 const LISTED_STALLS = 100;
 
-const require = createRequire(import.meta.url);
-const asset = (path: string): string => readFileSync(require.resolve(path), 'utf8');
+/** Read before a run, so a broken install fails at once, not after it. */
+export function readReportAssets(): ReportAssets {
+  const require = createRequire(import.meta.url);
+  const read = (path: string): string => readFileSync(require.resolve(path), 'utf8');
+  return { script: read('uplot/dist/uPlot.iife.min.js'), style: read('uplot/dist/uPlot.min.css'), licence: read('uplot/LICENSE') };
+}
+
+interface ListedStall {
+  readonly player: number;
+  readonly session: number;
+  readonly at: number;
+  readonly ms: number;
+  readonly position: number;
+}
+
+/** The first `limit` stalls by time, without sorting them all. */
+function firstStalls(players: readonly PlayerRecord[], limit: number): ListedStall[] {
+  const kept: ListedStall[] = [];
+  for (const player of players) {
+    player.sessions.forEach((session, index) => {
+      for (const stall of session.stalls) {
+        const at = session.startedAt + stall.at;
+        if (kept.length === limit && at >= kept[limit - 1]!.at) continue;
+        let i = kept.length;
+        while (i > 0 && kept[i - 1]!.at > at) i--;
+        kept.splice(i, 0, { player: player.id, session: index, at, ms: stall.ms, position: stall.position });
+        if (kept.length > limit) kept.pop();
+      }
+    });
+  }
+  return kept;
+}
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON inside a script element: nothing in it may close the element. */
@@ -33,22 +71,23 @@ const scriptJson = (value: unknown): string => JSON.stringify(value).replace(/</
 
 export function htmlReport(input: ReportInput): string {
   const series = reportSeries(input.players, input.timeline, input.limit);
-  const stalls = input.players
-    .flatMap((player) => player.sessions.flatMap((session, index) => session.stalls.map((stall) => ({ player: player.id, session: index, at: session.startedAt + stall.at, ms: stall.ms, position: stall.position }))))
-    .sort((a, b) => a.at - b.at);
+  const stalls = firstStalls(input.players, LISTED_STALLS);
   const rows = input.summaryRows.map(([name, value]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('\n');
   const stallRows = stalls
-    .slice(0, LISTED_STALLS)
     .map((stall) => `<tr><td>${stall.player}</td><td>${stall.session}</td><td>${(stall.at / 1000).toFixed(1)} s</td><td>${(stall.ms / 1000).toFixed(2)} s</td><td>${stall.position.toFixed(1)} s</td></tr>`)
     .join('\n');
-  const charted = Math.min(CHARTED_PLAYERS, input.players.length);
+  const charted = series.bitrate.length;
+  const { assets } = input;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mediacast load: ${escapeHtml(input.url)}</title>
-<style>${asset('uplot/dist/uPlot.min.css')}</style>
+<!-- Charts by uPlot, inlined:
+${assets.licence.replace(/--/g, '- -')}
+-->
+<style>${assets.style}</style>
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 6px; }
@@ -65,19 +104,19 @@ th { font-weight: 600; } .stalls td, .stalls th { border-bottom: 1px solid #eee;
 ${rows}
 </table>
 <h2>Bitrate over time per player</h2>
-<p class="note">Declared bandwidth of the rendition each player was fetching${input.players.length > charted ? `, for the first ${charted} of ${input.players.length} players` : ''}.</p>
+<p class="note">Declared bandwidth of the rendition each player was fetching or playing${input.players.length > charted ? `, for the first ${charted} of ${input.players.length} players` : ''}.</p>
 <div id="bitrate" class="chart"></div>
 <h2>Rendition shares over time</h2>
 <p class="note">Share of the players fetching each rendition (stacked, lowest rendition at the bottom).</p>
 <div id="shares" class="chart"></div>
 <h2>Stall timeline</h2>
-<p class="note">Players stalled and players in a session, per second; ${series.stalled.some((n) => n > 0) ? `${stalls.length} stalls listed below${stalls.length > LISTED_STALLS ? ` (the first ${LISTED_STALLS})` : ''}` : 'no stalls'}.</p>
+<p class="note">Players stalled and players active, averaged over each second; ${input.stalls === 0 ? 'no stalls' : `${input.stalls} stalls, ${stalls.length < input.stalls ? `the first ${stalls.length}` : 'all'} listed below`}.</p>
 <div id="stalled" class="chart"></div>
 <h2>Throughput and the shaped limit</h2>
 <p class="note">Received per active player per second, and the throughput of the segments that finished in that second (mean, lowest)${series.limit === null ? '; give <code>--limit RATE</code> to draw the per-viewer limit' : `; the limit: ${series.limit.toFixed(3)} Mbit/s per viewer`}.</p>
 <div id="throughput" class="chart"></div>
-${stalls.length > 0 ? `<h2>Stalls</h2>\n<table class="stalls"><tr><th>player</th><th>session</th><th>at (run time)</th><th>lasted</th><th>media position</th></tr>\n${stallRows}\n</table>` : ''}
-<script>${asset('uplot/dist/uPlot.iife.min.js')}</script>
+${stalls.length > 0 ? `<h2 id="stall-list">Stalls</h2>\n<table class="stalls"><tr><th>player</th><th>session</th><th>at (run time)</th><th>lasted</th><th>media position</th></tr>\n${stallRows}\n</table>` : ''}
+<script>${assets.script}</script>
 <script type="application/json" id="series">${scriptJson(series)}</script>
 <script>${CHARTS_SCRIPT}</script>
 </body>
@@ -115,7 +154,7 @@ chart('shares', '% of players',
   [S.t].concat(highestFirst.map((r) => cumulative[r])), true);
 chart('stalled', 'players',
   [{ label: 'stalled', stroke: '#c0392b', fill: 'rgba(192, 57, 43, 0.3)', paths: stepped, points: { show: false } },
-   { label: 'in a session', stroke: '#888', paths: stepped, points: { show: false } }],
+   { label: 'active', stroke: '#888', paths: stepped, points: { show: false } }],
   [S.t, S.stalled, S.active], true);
 const limit = S.limit === null ? [] : [{ label: 'limit per viewer', stroke: '#000', dash: [6, 4], points: { show: false } }];
 chart('throughput', 'Mbit/s',
@@ -123,6 +162,8 @@ chart('throughput', 'Mbit/s',
    { label: 'segment mean', stroke: '#27ae60', points: { show: false } },
    { label: 'segment lowest', stroke: '#e67e22', points: { show: false } }].concat(limit),
   [S.t, S.perPlayer, S.segmentMean, S.segmentMin].concat(S.limit === null ? [] : [S.t.map(() => S.limit)]), true);
+// For a test (or a console) to see what each chart holds.
+window.mediacastCharts = charts;
 window.addEventListener('resize', () => charts.forEach((c) => c.setSize({ width: width(), height: 280 })));
 })();
 `;

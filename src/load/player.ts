@@ -9,7 +9,7 @@ import { appendCmcdQuery, toCmcdHeaders, type Cmcd, type CmcdV1Data } from '@svt
 import { Agent, request, type Dispatcher } from 'undici';
 import { BandwidthEstimator, chooseRendition, type AbrOptions } from './abr.js';
 import { loadDash } from './dash-manifest.js';
-import { loadHls, mediaRendition, parseM3u8 } from './hls-manifest.js';
+import { loadHls, mediaRenditionOf } from './hls-manifest.js';
 import { PlaybackBuffer, type BufferOptions, type Stall } from './playback-buffer.js';
 import type { Presentation, Rendition, RenditionInfo, Resource, Segment } from './presentation.js';
 
@@ -32,8 +32,8 @@ export interface PlayerOptions {
   readonly onBytes?: (bytes: number) => void;
   /** Called with each segment's download throughput in bits/s (kept in a histogram, not a list). */
   readonly onThroughput?: (bitsPerSecond: number) => void;
-  /** Called when a stall ends (live progress). */
-  readonly onStall?: () => void;
+  /** Called when a stall ends, with when it began and ended (ms after the run start). */
+  readonly onStall?: (fromMs: number, toMs: number) => void;
   /** Called when the rendition being fetched changes (null: none, before and after a session). */
   readonly onRendition?: (from: number | null, to: number | null) => void;
   /** Keep each session's played segments (`playedMedia`, for the P.1203 input). */
@@ -231,74 +231,82 @@ class Session {
     let videoTime = 0;
     let audioTime = 0;
     let audioIndex = 0;
+    const sessionStart = this.#startedAt - this.#options.runStart;
     const reportStalls = (): void => {
-      for (; reported < buffer.stalls.length; reported++) this.#options.onStall?.();
+      for (; reported < buffer.stalls.length; reported++) {
+        const stall = buffer.stalls[reported]!;
+        this.#options.onStall?.(sessionStart + stall.at, sessionStart + stall.at + stall.ms);
+      }
     };
-    while (performance.now() < deadline) {
-      // Fetch while below the buffer target; meanwhile playback goes on.
-      const level = buffer.level(performance.now());
-      if (level >= this.#options.buffer.target) {
-        await sleep(Math.min(MAX_WAIT_MS, (level - this.#options.buffer.target) * 1000 + 10, deadline - performance.now()));
-        continue;
-      }
-      const next = chooseRendition(presentation.renditions, current, estimator.estimate, level, abr);
-      if (next !== current) {
-        this.#options.onRendition?.(current, next);
-        switchCount++;
-        if (switches.length < MAX_LISTED) switches.push({ at: performance.now() - this.#startedAt, from: current, to: next });
-        current = next;
-      }
-      const segment = await cursor.next(current, deadline);
-      if (segment === 'end') {
-        // A stream with nothing in it is not played again and again.
-        completed = segments > 0;
-        break;
-      }
-      if (segment === 'wait') continue;
-      const rendition = presentation.renditions[current]!;
-      const now = performance.now();
-      this.#cmcd = {
-        sid: this.#sid,
-        cid: url,
-        sf: format,
-        st: kind,
-        br: Math.round(rendition.bandwidth / 1000),
-        tb: topKbps,
-        bl: Math.round(buffer.level(now) * 10) * 100,
-        d: Math.round(segment.duration * 1000),
-        mtp: Math.round(estimator.estimate / 100_000) * 100,
-        ...(buffer.state !== 'playing' ? { su: true } : {}),
-        ...(buffer.state === 'stalled' ? { bs: true } : {}),
-      };
-      await this.#init(rendition, inits);
-      const fetched = await this.#fetchCounted(segment, estimator, 'v');
-      // DASH audio: the audio segments up to the same media time; not throughput samples (hls.js
-      // samples the main fragments only).
-      const audio = presentation.audio;
-      videoTime += segment.duration;
-      if (audio !== null) {
-        await this.#init(audio, inits);
-        while (audioTime < videoTime && audioIndex < audio.segments.length) {
-          const audioSegment = audio.segments[audioIndex++]!;
-          const audioBytes = await this.#fetchCounted(audioSegment, null, 'a');
-          if (audioBytes !== null) bufferedAudio.push({ rendition: -1, duration: audioSegment.duration, bytes: audioBytes });
-          audioTime += audioSegment.duration;
+    // The rung counts must come back down however the session ends.
+    try {
+      while (performance.now() < deadline) {
+        // Fetch while below the buffer target; meanwhile playback goes on.
+        const level = buffer.level(performance.now());
+        if (level >= this.#options.buffer.target) {
+          await sleep(Math.min(MAX_WAIT_MS, (level - this.#options.buffer.target) * 1000 + 10, deadline - performance.now()));
+          continue;
+        }
+        const next = chooseRendition(presentation.renditions, current, estimator.estimate, level, abr);
+        if (next !== current) {
+          this.#options.onRendition?.(current, next);
+          switchCount++;
+          if (switches.length < MAX_LISTED) switches.push({ at: performance.now() - this.#startedAt, from: current, to: next });
+          current = next;
+        }
+        const segment = await cursor.next(current, deadline);
+        if (segment === 'end') {
+          // A stream with nothing in it is not played again and again.
+          completed = segments > 0;
+          break;
+        }
+        if (segment === 'wait') continue;
+        const rendition = presentation.renditions[current]!;
+        const now = performance.now();
+        this.#cmcd = {
+          sid: this.#sid,
+          cid: url,
+          sf: format,
+          st: kind,
+          br: Math.round(rendition.bandwidth / 1000),
+          tb: topKbps,
+          bl: Math.round(buffer.level(now) * 10) * 100,
+          d: Math.round(segment.duration * 1000),
+          mtp: Math.round(estimator.estimate / 100_000) * 100,
+          ...(buffer.state !== 'playing' ? { su: true } : {}),
+          ...(buffer.state === 'stalled' ? { bs: true } : {}),
+        };
+        await this.#init(rendition, inits);
+        const fetched = await this.#fetchCounted(segment, estimator, 'v');
+        // DASH audio: the audio segments up to the same media time; not throughput samples (hls.js
+        // samples the main fragments only).
+        const audio = presentation.audio;
+        videoTime += segment.duration;
+        if (audio !== null) {
+          await this.#init(audio, inits);
+          while (audioTime < videoTime && audioIndex < audio.segments.length) {
+            const audioSegment = audio.segments[audioIndex++]!;
+            const audioBytes = await this.#fetchCounted(audioSegment, null, 'a');
+            if (audioBytes !== null) bufferedAudio.push({ rendition: -1, duration: audioSegment.duration, bytes: audioBytes });
+            audioTime += audioSegment.duration;
+          }
+        }
+        if (fetched !== null) {
+          buffer.add(segment.duration, performance.now());
+          reportStalls();
+          buffered.push({ rendition: current, duration: segment.duration, bytes: fetched });
+          segments++;
         }
       }
-      if (fetched !== null) {
-        buffer.add(segment.duration, performance.now());
+      if (completed) {
+        // Play out what is buffered (within the deadline).
+        buffer.finish(performance.now());
         reportStalls();
-        buffered.push({ rendition: current, duration: segment.duration, bytes: fetched });
-        segments++;
+        if (buffer.state === 'playing') await sleep(Math.min(buffer.msUntilEmpty(performance.now()), deadline - performance.now()));
+        completed = buffer.level(performance.now()) <= 0.001;
       }
-    }
-    this.#options.onRendition?.(current, null);
-    if (completed) {
-      // Play out what is buffered (within the deadline).
-      buffer.finish(performance.now());
-      reportStalls();
-      if (buffer.state === 'playing') await sleep(Math.min(buffer.msUntilEmpty(performance.now()), deadline - performance.now()));
-      completed = buffer.level(performance.now()) <= 0.001;
+    } finally {
+      this.#options.onRendition?.(current, null);
     }
     const now = performance.now();
     buffer.close(now);
@@ -348,7 +356,6 @@ class Session {
       try {
         const bytes = await this.#download(resource, objectType);
         const ms = performance.now() - started;
-        this.#bytes += bytes;
         if (estimator !== null) {
           estimator.sample(ms, bytes);
           this.#options.onThroughput?.((8 * bytes) / (Math.max(ms, 1) / 1000));
@@ -392,6 +399,11 @@ class Session {
     const url = new URL(target);
     const signal = this.#deadline;
     const onBytes = this.#options.onBytes;
+    // Every byte received counts (an error's body, a download cut short), as in the live figures.
+    const count = (n: number): void => {
+      this.#bytes += n;
+      onBytes?.(n);
+    };
     return new Promise((resolve, reject) => {
       let status = 0;
       let bytes = 0;
@@ -417,7 +429,7 @@ class Session {
           },
           onResponseData: (_controller, chunk) => {
             bytes += chunk.length;
-            onBytes?.(chunk.length);
+            count(chunk.length);
           },
           onResponseEnd: () => {
             done();
@@ -500,7 +512,7 @@ class SegmentCursor {
       }
       this.#reloadedAt[rendition] = performance.now();
       try {
-        current = mediaRendition(parseM3u8(await this.#fetchText(current.playlistUrl)), current.playlistUrl, renditionInfo(current));
+        current = mediaRenditionOf(await this.#fetchText(current.playlistUrl), current.playlistUrl, renditionInfo(current));
       } catch {
         // One failed reload is an error (unless the run ended), not the end of the session: try
         // again a second later.

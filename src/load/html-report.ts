@@ -134,11 +134,11 @@ const hue = (i, n, lightness = 45) => 'hsl(' + Math.round((360 * i) / Math.max(1
 const width = () => Math.max(320, Math.min(1100, document.body.clientWidth - 20));
 const stepped = uPlot.paths.stepped({ align: 1 });
 const charts = [];
-function chart(id, yLabel, series, data, legend) {
+function chart(id, yLabel, series, data, legend, yRange) {
   const opts = {
     width: width(), height: 280,
     legend: { show: legend },
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
     axes: [{ label: 'seconds' }, { label: yLabel }],
     series: [{ label: 's' }].concat(series),
   };
@@ -151,7 +151,7 @@ const cumulative = S.shares.map((_, r) => S.t.map((_, i) => 100 * S.shares.slice
 const highestFirst = S.shares.map((_, r) => S.shares.length - 1 - r);
 chart('shares', '% of players',
   highestFirst.map((r) => ({ label: S.shares[r].label, stroke: hue(r, S.shares.length), fill: hue(r, S.shares.length, 75), paths: stepped, points: { show: false } })),
-  [S.t].concat(highestFirst.map((r) => cumulative[r])), true);
+  [S.t].concat(highestFirst.map((r) => cumulative[r])), true, [0, 100]);
 chart('stalled', 'players',
   [{ label: 'stalled', stroke: '#c0392b', fill: 'rgba(192, 57, 43, 0.3)', paths: stepped, points: { show: false } },
    { label: 'active', stroke: '#888', paths: stepped, points: { show: false } }],

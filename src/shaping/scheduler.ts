@@ -1,14 +1,19 @@
 /**
- * One pacing scheduler per worker: a binary min-heap of due times and a single timer, instead of
- * a timer per connection. The timer fires on a grid of `tickMs` (rounded up, so a task never runs
- * early and at most one tick late): every task due by then runs in that firing, so a thousand
- * paced flows cost at most 1000 / tickMs wake-ups a second. Lateness does not cost bandwidth:
- * buckets keep virtual time, the next reservation simply waits less.
+ * One pacing scheduler per worker: a binary min-heap of firing times and a single timer, instead
+ * of a timer per connection. The timer fires on a grid of `tickMs` (rounded up, so a task never
+ * runs early and at most one tick late): every task due by then runs in that firing, so a
+ * thousand paced flows cost at most 1000 / tickMs wake-ups a second. A task that may run later
+ * (a flow sending every 100 ms does not need 2-ms precision) says so, and goes on a coarser grid
+ * of the same phase (tickMs x 2^k), where it meets the other tasks of its firing: fewer
+ * wake-ups, and writes to many sockets in one pass. Lateness does not cost bandwidth: buckets
+ * keep virtual time, the next reservation simply waits less.
  * Clock and timers are injected: tests drive it with a fake clock.
  */
 
 /** Grid of timer firings, milliseconds. */
 export const DEFAULT_TICK_MS = 2;
+/** The coarsest grid a task that may be late is put on, milliseconds. */
+export const MAX_GRID_MS = 32;
 
 export interface SchedulerClock {
   /** Milliseconds, monotonic. */
@@ -28,10 +33,18 @@ export interface Ticket {
   cancel(): void;
 }
 
-interface Entry extends Ticket {
-  readonly due: number;
-  readonly seq: number;
-  task: (() => void) | null;
+/** A class, not a literal with a method: no function allocated per scheduled chunk. */
+class Entry implements Ticket {
+  constructor(
+    /** When it runs: its due time rounded up to its grid. */
+    readonly fireAt: number,
+    readonly seq: number,
+    public task: (() => void) | null,
+  ) {}
+
+  cancel(): void {
+    this.task = null;
+  }
 }
 
 export class PacingScheduler {
@@ -54,28 +67,25 @@ export class PacingScheduler {
     return this.#heap.length;
   }
 
-  /** Runs `task` at `due` (clock milliseconds), or up to one tick after it. */
-  at(due: number, task: () => void): Ticket {
-    const entry: Entry = {
-      due,
-      seq: this.#seq++,
-      task,
-      cancel() {
-        this.task = null;
-      },
-    };
+  /**
+   * Runs `task` at `due` (clock milliseconds), or up to one tick after it; with `graceMs`, up to
+   * the coarsest grid step (a power of two of ticks, at most MAX_GRID_MS) not above it.
+   */
+  at(due: number, task: () => void, graceMs = 0): Ticket {
+    let grid = this.#tickMs;
+    if (grid > 0) while (grid * 2 <= graceMs && grid * 2 <= MAX_GRID_MS) grid *= 2;
+    const entry = new Entry(grid > 0 ? Math.ceil(due / grid) * grid : due, this.#seq++, task);
     this.#push(entry);
-    this.#arm(due);
+    this.#arm(entry.fireAt);
     return entry;
   }
 
-  /** Runs `task` after `delayMs`. */
-  after(delayMs: number, task: () => void): Ticket {
-    return this.at(this.#clock.now() + delayMs, task);
+  /** Runs `task` after `delayMs` (and up to `graceMs` later, as at()). */
+  after(delayMs: number, task: () => void, graceMs = 0): Ticket {
+    return this.at(this.#clock.now() + delayMs, task, graceMs);
   }
 
-  #arm(due: number): void {
-    const fireAt = this.#tickMs > 0 ? Math.ceil(due / this.#tickMs) * this.#tickMs : due;
+  #arm(fireAt: number): void {
     if (fireAt >= this.#timerDue) return;
     if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
     this.#timerDue = fireAt;
@@ -88,7 +98,7 @@ export class PacingScheduler {
     const horizon = Math.max(this.#clock.now(), this.#timerDue);
     this.#timer = null;
     this.#timerDue = Infinity;
-    while (this.#heap.length > 0 && this.#heap[0]!.due <= horizon) {
+    while (this.#heap.length > 0 && this.#heap[0]!.fireAt <= horizon) {
       const entry = this.#pop();
       const task = entry.task;
       if (task === null) continue;
@@ -100,7 +110,7 @@ export class PacingScheduler {
       }
     }
     this.#dropCancelledTop();
-    if (this.#heap.length > 0) this.#arm(this.#heap[0]!.due);
+    if (this.#heap.length > 0) this.#arm(this.#heap[0]!.fireAt);
   }
 
   #dropCancelledTop(): void {
@@ -143,9 +153,9 @@ export class PacingScheduler {
   }
 }
 
-/** Earlier due first; equal due in scheduling order (FIFO), which keeps flows fair. */
+/** Earlier firing first; equal firing in scheduling order (FIFO), which keeps flows fair. */
 function before(a: Entry, b: Entry): boolean {
-  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+  return a.fireAt < b.fireAt || (a.fireAt === b.fireAt && a.seq < b.seq);
 }
 
 function reportError(error: unknown): void {

@@ -7,7 +7,7 @@
 import { activeFlows, acquireSlot, releaseSlot } from './client-table.js';
 import type { ClientKey } from './client-key.js';
 import { chunkBytes, MAX_CHUNK_BYTES } from './chunk-size.js';
-import { refund, reserve } from './gcra.js';
+import { costNanos, refund, reserveCost } from './gcra.js';
 import {
   kClientBurstBytes,
   kClientRateBytesPerSec,
@@ -118,25 +118,50 @@ export function openNestedFlow(scopes: readonly FlowScope[]): TokenGate {
     const view = shaper.view;
     Atomics.add(view, kServerActiveFlows, 1n);
     if (key === null) {
-      clients.push({ shaper, kind: 'client', view: new BigInt64Array(1), index: 0, line: -1, tat: 0n });
+      clients.push(new Bucket(shaper, 'client', new BigInt64Array(1), 0, -1));
     } else {
       const line = acquireSlot(view, key, shaper.now());
-      clients.push({ shaper, kind: 'client', view, index: slotBase(line) + kSlotTatNanos, line, tat: 0n });
+      clients.push(new Bucket(shaper, 'client', view, slotBase(line) + kSlotTatNanos, line));
     }
-    buckets.push({ shaper, kind: 'server', view, index: kServerTatNanos, line: -1, tat: 0n });
+    buckets.push(new Bucket(shaper, 'server', view, kServerTatNanos, -1));
   }
   return new Flow(scopes[0]!.shaper, [...clients, ...buckets]);
 }
 
 /** A bucket a chunk must pass, and the TAT its last reservation produced (for refunds). */
-interface Bucket {
-  readonly shaper: ServerShaper;
-  readonly kind: 'client' | 'server';
-  readonly view: BigInt64Array;
-  readonly index: number;
-  /** Client table line, or -1 (a private bucket, or an aggregate). */
-  readonly line: number;
-  tat: bigint;
+class Bucket {
+  tat = 0n;
+  /** The cost of the last chunk size at the last rate, and the burst tolerance: worked out once, not per chunk. */
+  #costBytes = -1;
+  #costRate = -1;
+  #cost = 0n;
+  #toleranceRate = -1;
+  #toleranceBurst = -1;
+  #tolerance = 0;
+
+  constructor(
+    readonly shaper: ServerShaper,
+    readonly kind: 'client' | 'server',
+    readonly view: BigInt64Array,
+    readonly index: number,
+    /** Client table line, or -1 (a private bucket, or an aggregate). */
+    readonly line: number,
+  ) {}
+
+  /** Reserves `bytes` at `rate` (not 0) with `burst`; the wait in nanoseconds. */
+  reserve(bytes: number, rate: number, burst: number, now: bigint): number {
+    if (bytes !== this.#costBytes || rate !== this.#costRate) {
+      this.#cost = costNanos(bytes, rate);
+      this.#costBytes = bytes;
+      this.#costRate = rate;
+    }
+    if (rate !== this.#toleranceRate || burst !== this.#toleranceBurst) {
+      this.#tolerance = Number(costNanos(burst, rate));
+      this.#toleranceRate = rate;
+      this.#toleranceBurst = burst;
+    }
+    return reserveCost(this.view, this.index, this.#cost, this.#tolerance, now, this);
+  }
 }
 
 class Flow implements TokenGate {
@@ -226,11 +251,13 @@ class Flow implements TokenGate {
       if (rate === 0) continue;
       const burst = bucket.kind === 'client' ? limits.clientBurst : limits.serverBurst;
       now ??= this.#first.now();
-      const reservation = reserve(bucket.view, bucket.index, this.#pending, now, rate, burst);
-      bucket.tat = reservation.tat;
-      if (reservation.waitNanos > SLACK_NANOS) {
+      const waitNanos = bucket.reserve(this.#pending, rate, burst, now);
+      if (waitNanos > SLACK_NANOS) {
         this.#waiting = true;
-        this.#ticket = this.#first.scheduler.after(reservation.waitNanos / 1e6, this.#onTimer);
+        // A flow waiting long between chunks may be a little late (an eighth of the wait): it
+        // then shares its timer firing with others.
+        const waitMs = waitNanos / 1e6;
+        this.#ticket = this.#first.scheduler.after(waitMs, this.#onTimer, waitMs / 8);
         return false;
       }
     }

@@ -102,3 +102,24 @@ test('a task scheduled from a task runs later; a throwing task does not stop the
   clock.advance(15);
   assert.deepEqual(ran, ['x', 'y']);
 });
+
+test('a task that may be late goes on a coarser grid of the same phase, never early, and meets others there', () => {
+  const clock = new FakeClock();
+  const scheduler = new PacingScheduler(clock, 2);
+  const ran: Array<[string, number]> = [];
+  // Grace 12.5 ms: the 8-ms grid (2 x 2^2; 16 would exceed the grace).
+  scheduler.at(101, () => ran.push(['a', clock.now()]), 12.5);
+  scheduler.at(103, () => ran.push(['b', clock.now()]), 12.5);
+  // No grace: the 2-ms grid.
+  scheduler.at(101, () => ran.push(['c', clock.now()]));
+  // A large grace is capped at 32 ms.
+  scheduler.at(101, () => ran.push(['d', clock.now()]), 1000);
+  clock.advance(200);
+  assert.deepEqual(ran, [
+    ['c', 102],
+    ['a', 104],
+    ['b', 104],
+    ['d', 128],
+  ]);
+  assert.equal(clock.armed, 4, 'one timer per firing (3), and one re-armed for the earlier task c');
+});

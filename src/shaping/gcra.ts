@@ -14,31 +14,14 @@ export function costNanos(bytes: number, rate: number): bigint {
   return BigInt(Math.ceil((bytes * 1e9) / rate));
 }
 
-/** A reservation: when to send (nanoseconds from now), and the TAT it produced (for refunds). */
-export interface Reservation {
-  readonly waitNanos: number;
-  readonly tat: bigint;
-}
-
-const NO_WAIT: Reservation = Object.freeze({ waitNanos: 0, tat: 0n });
-
 /**
- * Reserves `bytes` from the bucket whose TAT is `view[index]`. `rate` 0 means unlimited (no
- * wait, the bucket is not touched). Safe against any number of threads reserving at once.
+ * Reserves a chunk that costs `cost` nanoseconds (costNanos) from the bucket whose TAT is
+ * `view[index]`, whose burst allows `toleranceNanos` (costNanos of the burst); returns how long
+ * to wait before sending, in nanoseconds, and puts the TAT it produced in `out.tat` (for
+ * refunds). Safe against any number of threads reserving at once. The caller works the cost and
+ * tolerance out once per chunk size and rate (no object and the fewest BigInts per chunk).
  */
-export function reserve(view: BigInt64Array, index: number, bytes: number, now: bigint, rate: number, burst: number): Reservation {
-  if (rate === 0) return NO_WAIT;
-  const out = { tat: 0n };
-  const waitNanos = reserveCost(view, index, costNanos(bytes, rate), Number(costNanos(burst, rate)), now, out);
-  return { waitNanos, tat: out.tat };
-}
-
-/**
- * reserve() for the hot path: the cost (costNanos) and the burst tolerance in nanoseconds come
- * worked out (a flow caches them), the TAT produced goes into `out.tat`, and the wait in
- * nanoseconds is returned: no object and the fewest BigInts per chunk.
- */
-export function reserveCost(view: BigInt64Array, index: number, cost: bigint, toleranceNanos: number, now: bigint, out: { tat: bigint }): number {
+export function reserve(view: BigInt64Array, index: number, cost: bigint, toleranceNanos: number, now: bigint, out: { tat: bigint }): number {
   for (;;) {
     const tat = Atomics.load(view, index);
     // An idle bucket does not bank more than its burst: time before `now` is not credited.

@@ -38,6 +38,8 @@ class Entry implements Ticket {
   constructor(
     /** When it runs: its due time rounded up to its grid. */
     readonly fireAt: number,
+    /** Its grid step: at one firing, the strictest tasks run first. */
+    readonly grid: number,
     readonly seq: number,
     public task: (() => void) | null,
   ) {}
@@ -55,6 +57,8 @@ export class PacingScheduler {
   #seq = 0;
   #timer: unknown = null;
   #timerDue = Infinity;
+  /** Inside #fire: tasks scheduled by the tasks run are armed for once, at the end. */
+  #firing = false;
 
   constructor(clock: SchedulerClock = REAL_CLOCK, tickMs = DEFAULT_TICK_MS, onError: (error: unknown) => void = reportError) {
     this.#clock = clock;
@@ -74,9 +78,9 @@ export class PacingScheduler {
   at(due: number, task: () => void, graceMs = 0): Ticket {
     let grid = this.#tickMs;
     if (grid > 0) while (grid * 2 <= graceMs && grid * 2 <= MAX_GRID_MS) grid *= 2;
-    const entry = new Entry(grid > 0 ? Math.ceil(due / grid) * grid : due, this.#seq++, task);
+    const entry = new Entry(grid > 0 ? Math.ceil(due / grid) * grid : due, grid, this.#seq++, task);
     this.#push(entry);
-    this.#arm(entry.fireAt);
+    if (!this.#firing) this.#arm(entry.fireAt);
     return entry;
   }
 
@@ -98,16 +102,21 @@ export class PacingScheduler {
     const horizon = Math.max(this.#clock.now(), this.#timerDue);
     this.#timer = null;
     this.#timerDue = Infinity;
-    while (this.#heap.length > 0 && this.#heap[0]!.fireAt <= horizon) {
-      const entry = this.#pop();
-      const task = entry.task;
-      if (task === null) continue;
-      entry.task = null;
-      try {
-        task();
-      } catch (error) {
-        this.#onError(error);
+    this.#firing = true;
+    try {
+      while (this.#heap.length > 0 && this.#heap[0]!.fireAt <= horizon) {
+        const entry = this.#pop();
+        const task = entry.task;
+        if (task === null) continue;
+        entry.task = null;
+        try {
+          task();
+        } catch (error) {
+          this.#onError(error);
+        }
       }
+    } finally {
+      this.#firing = false;
     }
     this.#dropCancelledTop();
     if (this.#heap.length > 0) this.#arm(this.#heap[0]!.fireAt);
@@ -153,9 +162,14 @@ export class PacingScheduler {
   }
 }
 
-/** Earlier firing first; equal firing in scheduling order (FIFO), which keeps flows fair. */
+/**
+ * Earlier firing first; at one firing the finer grid first (a task that must not be late does
+ * not wait behind a batch of ones that may), then scheduling order (FIFO), which keeps flows fair.
+ */
 function before(a: Entry, b: Entry): boolean {
-  return a.fireAt < b.fireAt || (a.fireAt === b.fireAt && a.seq < b.seq);
+  if (a.fireAt !== b.fireAt) return a.fireAt < b.fireAt;
+  if (a.grid !== b.grid) return a.grid < b.grid;
+  return a.seq < b.seq;
 }
 
 function reportError(error: unknown): void {

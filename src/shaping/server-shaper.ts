@@ -7,7 +7,7 @@
 import { activeFlows, acquireSlot, releaseSlot } from './client-table.js';
 import type { ClientKey } from './client-key.js';
 import { chunkBytes, MAX_CHUNK_BYTES } from './chunk-size.js';
-import { costNanos, refund, reserveCost } from './gcra.js';
+import { costNanos, refund, reserve } from './gcra.js';
 import {
   kClientBurstBytes,
   kClientRateBytesPerSec,
@@ -148,6 +148,14 @@ class Bucket {
     readonly line: number,
   ) {}
 
+  /**
+   * How late a chunk this bucket made wait may go without costing bandwidth, in ms: lateness is
+   * credited back only up to the burst (a bucket fuller than that does not bank the rest).
+   */
+  get toleranceMs(): number {
+    return this.#tolerance / 1e6;
+  }
+
   /** Reserves `bytes` at `rate` (not 0) with `burst`; the wait in nanoseconds. */
   reserve(bytes: number, rate: number, burst: number, now: bigint): number {
     if (bytes !== this.#costBytes || rate !== this.#costRate) {
@@ -160,7 +168,7 @@ class Bucket {
       this.#toleranceRate = rate;
       this.#toleranceBurst = burst;
     }
-    return reserveCost(this.view, this.index, this.#cost, this.#tolerance, now, this);
+    return reserve(this.view, this.index, this.#cost, this.#tolerance, now, this);
   }
 }
 
@@ -254,10 +262,10 @@ class Flow implements TokenGate {
       const waitNanos = bucket.reserve(this.#pending, rate, burst, now);
       if (waitNanos > SLACK_NANOS) {
         this.#waiting = true;
-        // A flow waiting long between chunks may be a little late (an eighth of the wait): it
-        // then shares its timer firing with others.
+        // A flow waiting long between chunks may be a little late (an eighth of the wait, and
+        // never more than its burst gives back): it then shares its timer firing with others.
         const waitMs = waitNanos / 1e6;
-        this.#ticket = this.#first.scheduler.after(waitMs, this.#onTimer, waitMs / 8);
+        this.#ticket = this.#first.scheduler.after(waitMs, this.#onTimer, Math.min(waitMs / 8, bucket.toleranceMs));
         return false;
       }
     }

@@ -4,7 +4,7 @@
  * at a barrier first so that every thread starts together.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { reserve } from '../../src/shaping/gcra.js';
+import { reserveBytes } from './reserve-bytes.js';
 
 interface Job {
   readonly memory: SharedArrayBuffer;
@@ -28,7 +28,7 @@ let granted = 0;
 let reservations = 0;
 for (;;) {
   const now = process.hrtime.bigint();
-  const { waitNanos } = reserve(view, job.index, job.chunk, now, job.rate, job.burst);
+  const { waitNanos } = reserveBytes(view, job.index, job.chunk, now, job.rate, job.burst);
   reservations++;
   if (now + BigInt(waitNanos) > deadline) break;
   granted += job.chunk;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { keyFromAddress, type ClientKey } from '../../../src/shaping/client-key.js';
 import { activeFlows, acquireSlot, overflowFlows, releaseSlot } from '../../../src/shaping/client-table.js';
-import { reserve } from '../../../src/shaping/gcra.js';
+import { reserveBytes } from '../../helpers/reserve-bytes.js';
 import { ACTIVE_MASK, kOverflowSlot, kSlotState, kSlotTatNanos, slotBase } from '../../../src/shaping/layout.js';
 import { createShaperMemory } from '../../../src/shaping/shaper-memory.js';
 
@@ -34,7 +34,7 @@ test('colliding clients probe to the next slots and stay apart', () => {
 test('an idle client keeps its bucket until its slot is needed and its bucket has refilled', () => {
   const view = table(2);
   const a = acquireSlot(view, collide(1, 0), 0n);
-  reserve(view, slotBase(a) + kSlotTatNanos, 1000, 0n, 1000, 0); // a owes 1 s
+  reserveBytes(view, slotBase(a) + kSlotTatNanos, 1000, 0n, 1000, 0); // a owes 1 s
   releaseSlot(view, a);
   const b = acquireSlot(view, collide(2, 0), 0n);
   assert.notEqual(b, a);
@@ -65,7 +65,7 @@ test('a full table sends new clients to the overflow bucket, and counts them', (
 test('a released slot is reused by the same client with its bucket intact', () => {
   const view = table(16);
   const line = acquireSlot(view, ip(7), 0n);
-  reserve(view, slotBase(line) + kSlotTatNanos, 1000, 0n, 1000, 0);
+  reserveBytes(view, slotBase(line) + kSlotTatNanos, 1000, 0n, 1000, 0);
   releaseSlot(view, line);
   assert.equal(acquireSlot(view, ip(7), 10n), line);
   assert.equal(view[slotBase(line) + kSlotTatNanos], 1_000_000_000n);

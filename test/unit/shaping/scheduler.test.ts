@@ -114,12 +114,19 @@ test('a task that may be late goes on a coarser grid of the same phase, never ea
   scheduler.at(101, () => ran.push(['c', clock.now()]));
   // A large grace is capped at 32 ms.
   scheduler.at(101, () => ran.push(['d', clock.now()]), 1000);
+  // A fine-grid task landing on a coarse firing runs first, scheduled last or not.
+  scheduler.at(103.5, () => ran.push(['e', clock.now()]));
   clock.advance(200);
   assert.deepEqual(ran, [
     ['c', 102],
+    ['e', 104],
     ['a', 104],
     ['b', 104],
     ['d', 128],
   ]);
   assert.equal(clock.armed, 4, 'one timer per firing (3), and one re-armed for the earlier task c');
+  // Grace exactly at a doubling: 4 ms gives the 4-ms grid.
+  scheduler.at(201, () => ran.push(['f', clock.now()]), 4);
+  clock.advance(300);
+  assert.deepEqual(ran.at(-1), ['f', 204]);
 });

@@ -8,10 +8,12 @@ import { openNestedFlow, ServerShaper, type TokenGate } from '../../../src/shapi
 import { createShaperMemory, setLimits } from '../../../src/shaping/shaper-memory.js';
 import { FakeClock } from './fake-clock.js';
 
-function setup(limits: ShapeLimits) {
+function setup(limits: ShapeLimits, tickMs = 0) {
   const clock = new FakeClock();
-  const shaper = new ServerShaper(createShaperMemory(limits, 64), new PacingScheduler(clock, 0), { clock: clock.nanos });
-  return { clock, shaper };
+  let firings = 0;
+  const counted = { now: () => clock.now(), setTimer: (callback: () => void, delayMs: number) => clock.setTimer(() => (firings++, callback()), delayMs), clearTimer: (handle: unknown) => clock.clearTimer(handle) };
+  const shaper = new ServerShaper(createShaperMemory(limits, 64), new PacingScheduler(counted, tickMs), { clock: clock.nanos });
+  return { clock, shaper, firings: () => firings };
 }
 
 /** A backlogged sender: writes whatever the gate admits, resumes when it opens. */
@@ -133,4 +135,20 @@ test('closing a nested flow releases its slots and flow counts in every scope', 
   gate.close();
   assert.equal(server.view[kServerActiveFlows], 0n);
   assert.equal(vhost.view[kServerActiveFlows], 0n);
+});
+
+test('on the 2-ms grid, slow flows share coarser firings and keep their rate; with no burst they are not made late', () => {
+  // 20 clients at 10 kB/s, 1-s bursts: each waits ~100 ms between 1-KiB chunks, so it may be up
+  // to 12.5 ms late (the 8-ms grid): fewer firings than 20 flows x 10 chunks a second, no bytes lost.
+  const { clock, shaper, firings } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 10_000, burst: 10_000 } }, 2);
+  const flows = Array.from({ length: 20 }, (_, i) => drain(shaper.openFlow(ip(10 + i)), 1e9));
+  clock.advance(10_000);
+  for (const flow of flows) assert.ok(flow.sent() >= 0.995 * (10_000 + 100_000) - 1024, `sent ${flow.sent()}`);
+  assert.ok(firings() <= 10_000 / 8 + 10, `${firings()} firings in 10 s`);
+  // No burst: lateness would not be given back, so the flow stays on the 2-ms grid (a 64-ms
+  // chunk interval: at most 2 ms, 3 %, late).
+  const strict = setup({ server: { rate: 0, burst: 0 }, client: { rate: 16_000, burst: 0 } }, 2);
+  const flow = drain(strict.shaper.openFlow(ip(2)), 1e9);
+  strict.clock.advance(10_000);
+  assert.ok(flow.sent() >= 0.96 * 160_000, `sent ${flow.sent()} of 160,000`);
 });

@@ -7,6 +7,7 @@
  * table never grows and no client is ever unshaped.
  */
 import { isFull } from './gcra.js';
+import { clientLimitOf } from './limit-entries.js';
 import type { ClientKey } from './client-key.js';
 import {
   ACTIVE_BITS,
@@ -20,6 +21,7 @@ import {
   kSlotState,
   kSlotTatNanos,
   kTableCapacity,
+  overrideRateInt32,
   SLOT_EMPTY,
   SLOT_TOMBSTONE,
   slotBase,
@@ -130,6 +132,11 @@ function claimFreeSlot(view: BigInt64Array, key: ClientKey, now: bigint): number
     Atomics.store(view, base + kSlotKeyHigh, key.high);
     Atomics.store(view, base + kSlotKeyLow, key.low);
     Atomics.store(view, base + kSlotTatNanos, 0n);
+    // The client's own limits, if the control plane set any (we hold the lock they are set under).
+    const limit = clientLimitOf(view, key);
+    const words = new Int32Array(view.buffer);
+    Atomics.store(words, overrideRateInt32(line) + 1, limit?.burst ?? 0);
+    Atomics.store(words, overrideRateInt32(line), limit?.rate ?? 0);
     // Publish last: lookups compare the fingerprint before reading the key words.
     Atomics.store(view, base + kSlotState, (key.fingerprint << ACTIVE_BITS) | 1n);
     return line;
@@ -138,8 +145,36 @@ function claimFreeSlot(view: BigInt64Array, key: ClientKey, now: bigint): number
 }
 
 /**
+ * The live slot line of `key` (its flows counted or not), or -1. Under the insert lock no slot is
+ * claimed or reclaimed meanwhile.
+ */
+export function findSlot(view: BigInt64Array, key: ClientKey): number {
+  const mask = capacity(view) - 1;
+  for (let probe = 0; probe < PROBE_WINDOW && probe <= mask; probe++) {
+    const line = clientSlot((key.home + probe) & mask);
+    const base = slotBase(line);
+    const state = Atomics.load(view, base + kSlotState);
+    if (state === SLOT_EMPTY) return -1;
+    if (state === SLOT_TOMBSTONE || state >> ACTIVE_BITS !== key.fingerprint) continue;
+    if (Atomics.load(view, base + kSlotKeyHigh) === key.high && Atomics.load(view, base + kSlotKeyLow) === key.low) return line;
+  }
+  return -1;
+}
+
+/** Runs `work` holding the insert lock (the control plane's writes of client limits take it too). */
+export function withInsertLock<T>(view: BigInt64Array, work: () => T): T {
+  lock(view);
+  try {
+    return work();
+  } finally {
+    unlock(view);
+  }
+}
+
+/**
  * The insert lock is held for a few hundred nanoseconds (a bounded scan, no I/O, nothing that can
- * throw), so a contending thread spins briefly rather than sleeping.
+ * throw), so a contending thread spins briefly rather than sleeping. (The control plane's writes
+ * scan the 256 override lines: a few microseconds, rarely.)
  */
 function lock(view: BigInt64Array): void {
   while (Atomics.compareExchange(view, kInsertLock, 0n, 1n) !== 0n);

@@ -54,6 +54,29 @@ export const kSlotKeyHigh = 1;
 export const kSlotKeyLow = 2;
 /** Theoretical arrival time of this client's bucket, in clock nanoseconds. */
 export const kSlotTatNanos = 3;
+/**
+ * This client's own limits (set at runtime, copied from the override table when the slot is
+ * claimed), as two Int32 halves of the word: rate (bytes/s; 0: the server's client limit) and
+ * burst. Read per chunk through an Int32Array: a 32-bit atomic load allocates nothing.
+ */
+export const kSlotOverride = 4;
+
+/** The Int32 index of a slot's override rate (the burst is the next one). */
+export function overrideRateInt32(line: number): number {
+  return (slotBase(line) + kSlotOverride) * 2;
+}
+
+/**
+ * Runtime per-client limits, kept apart from the client table (whose slots come and go with the
+ * clients' connections): OVERRIDE_LINES lines after the table, each the client's key and its
+ * limits. Written by the coordinator under the insert lock; read when a slot is claimed.
+ */
+export const OVERRIDE_LINES = 256;
+export const kOverrideInUse = 0;
+export const kOverrideKeyHigh = 1;
+export const kOverrideKeyLow = 2;
+/** Int32 halves of this word: rate, burst (as kSlotOverride). */
+export const kOverrideLimits = 3;
 
 export const SLOT_EMPTY = 0n;
 export const SLOT_TOMBSTONE = -1n;
@@ -65,9 +88,14 @@ export function slotBase(slot: number): number {
   return slot * WORDS_PER_LINE;
 }
 
-/** Bytes of shared memory for a table of `capacity` client slots. */
+/** Bytes of shared memory for a table of `capacity` client slots and the override lines. */
 export function shaperBytes(capacity: number): number {
-  return (kFirstClientLine + capacity) * BYTES_PER_LINE;
+  return (kFirstClientLine + capacity + OVERRIDE_LINES) * BYTES_PER_LINE;
+}
+
+/** The line of override entry `index` (0-based) behind a table of `capacity` slots. */
+export function overrideLine(capacity: number, index: number): number {
+  return kFirstClientLine + capacity + index;
 }
 
 /** The line number of client slot `index` (0-based) in the table. */

@@ -9,6 +9,7 @@ import type { ClientKey } from './client-key.js';
 import { chunkBytes, MAX_CHUNK_BYTES } from './chunk-size.js';
 import { costNanos, refund, reserve } from './gcra.js';
 import {
+  kOverflowSlot,
   kClientBurstBytes,
   kClientRateBytesPerSec,
   kHashSeedInt32,
@@ -18,6 +19,7 @@ import {
   kServerRateBytesPerSec,
   kServerTatNanos,
   kSlotTatNanos,
+  overrideRateInt32,
   slotBase,
 } from './layout.js';
 import type { PacingScheduler, Ticket } from './scheduler.js';
@@ -59,7 +61,8 @@ interface Limits {
 
 export class ServerShaper {
   readonly view: BigInt64Array;
-  readonly #words32: Int32Array;
+  /** The same memory as 32-bit words (the limits version, per-client limits). */
+  readonly words32: Int32Array;
   readonly scheduler: PacingScheduler;
   readonly now: NanoClock;
   readonly onWrite: (bytes: number) => void;
@@ -70,16 +73,16 @@ export class ServerShaper {
 
   constructor(memory: SharedArrayBuffer, scheduler: PacingScheduler, hooks: ShaperHooks = {}) {
     this.view = new BigInt64Array(memory);
-    this.#words32 = new Int32Array(memory);
+    this.words32 = new Int32Array(memory);
     this.scheduler = scheduler;
     this.now = hooks.clock ?? hrClock;
     this.onWrite = hooks.onWrite ?? (() => {});
-    this.seed = Atomics.load(this.#words32, kHashSeedInt32);
+    this.seed = Atomics.load(this.words32, kHashSeedInt32);
   }
 
   /** Current limits; re-read from shared memory only when they changed. */
   limits(): Limits {
-    const version = Atomics.load(this.#words32, kLimitsVersionInt32);
+    const version = Atomics.load(this.words32, kLimitsVersionInt32);
     if (version !== this.#limitsVersion) {
       const view = this.view;
       const limits = this.#limits;
@@ -88,7 +91,7 @@ export class ServerShaper {
       limits.serverRate = Number(Atomics.load(view, kServerRateBytesPerSec));
       limits.serverBurst = Number(Atomics.load(view, kServerBurstBytes));
       // Re-check: a concurrent update mid-read leaves the version stale, so we read again next time.
-      this.#limitsVersion = Atomics.load(this.#words32, kLimitsVersionInt32) === version ? version : -1;
+      this.#limitsVersion = Atomics.load(this.words32, kLimitsVersionInt32) === version ? version : -1;
     }
     return this.#limits;
   }
@@ -139,6 +142,9 @@ class Bucket {
   #toleranceBurst = -1;
   #tolerance = 0;
 
+  /** Int32 index of the client's own rate in its slot (the burst follows), or -1. */
+  readonly #ownLimit: number;
+
   constructor(
     readonly shaper: ServerShaper,
     readonly kind: 'client' | 'server',
@@ -146,7 +152,25 @@ class Bucket {
     readonly index: number,
     /** Client table line, or -1 (a private bucket, or an aggregate). */
     readonly line: number,
-  ) {}
+  ) {
+    // The overflow slot is shared by unknown clients: it has no limits of its own.
+    this.#ownLimit = kind === 'client' && line > kOverflowSlot ? overrideRateInt32(line) : -1;
+  }
+
+  /** The rate this bucket runs at now: the client's own (set at runtime) or the level's. */
+  rate(limits: Limits): number {
+    if (this.#ownLimit >= 0) {
+      const own = Atomics.load(this.shaper.words32, this.#ownLimit);
+      if (own > 0) return own;
+    }
+    return this.kind === 'client' ? limits.clientRate : limits.serverRate;
+  }
+
+  /** The burst that goes with rate(). */
+  burst(limits: Limits): number {
+    if (this.#ownLimit >= 0 && Atomics.load(this.shaper.words32, this.#ownLimit) > 0) return Atomics.load(this.shaper.words32, this.#ownLimit + 1);
+    return this.kind === 'client' ? limits.clientBurst : limits.serverBurst;
+  }
 
   /**
    * How late a chunk this bucket made wait may go without costing bandwidth, in ms: lateness is
@@ -219,7 +243,7 @@ class Flow implements TokenGate {
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
     this.#buckets.forEach((bucket, i) => {
       const unsent = this.#prepaid + (i < this.#passed ? this.#pending : 0);
-      if (unsent > 0) refund(bucket.view, bucket.index, unsent, rateOf(bucket, bucket.shaper.limits()), bucket.tat);
+      if (unsent > 0) refund(bucket.view, bucket.index, unsent, bucket.rate(bucket.shaper.limits()), bucket.tat);
     });
     this.#prepaid = 0;
     this.#pending = 0;
@@ -240,7 +264,7 @@ class Flow implements TokenGate {
       const limits = client.shaper.limits();
       const clientFlows = client.line < 0 ? 1 : activeFlows(client.view, client.line);
       const serverFlows = Number(Atomics.load(client.shaper.view, kServerActiveFlows));
-      bytes = Math.min(bytes, chunkBytes(limits.clientRate, clientFlows, limits.serverRate, serverFlows));
+      bytes = Math.min(bytes, chunkBytes(client.rate(limits), clientFlows, limits.serverRate, serverFlows));
     }
     return bytes;
   }
@@ -254,10 +278,10 @@ class Flow implements TokenGate {
     while (this.#passed < buckets.length) {
       const bucket = buckets[this.#passed]!;
       const limits = bucket.shaper.limits();
-      const rate = rateOf(bucket, limits);
+      const rate = bucket.rate(limits);
       this.#passed++;
       if (rate === 0) continue;
-      const burst = bucket.kind === 'client' ? limits.clientBurst : limits.serverBurst;
+      const burst = bucket.burst(limits);
       now ??= this.#first.now();
       const waitNanos = bucket.reserve(this.#pending, rate, burst, now);
       if (waitNanos > SLACK_NANOS) {
@@ -281,9 +305,4 @@ class Flow implements TokenGate {
     if (this.#closed || !this.#reserveOnward(null)) return;
     this.onOpen?.();
   }
-}
-
-/** The rate of the level a bucket stands for (bytes per second, 0 = unlimited). */
-function rateOf(bucket: Bucket, limits: Limits): number {
-  return bucket.kind === 'client' ? limits.clientRate : limits.serverRate;
 }

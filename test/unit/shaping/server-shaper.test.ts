@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ShapeLimits } from '../../../src/config/shape-spec.js';
 import { keyFromAddress } from '../../../src/shaping/client-key.js';
+import { clearClientLimit, clientLimits, setClientLimit } from '../../../src/shaping/client-limits.js';
 import { kServerActiveFlows } from '../../../src/shaping/layout.js';
 import { PacingScheduler } from '../../../src/shaping/scheduler.js';
 import { openNestedFlow, ServerShaper, type TokenGate } from '../../../src/shaping/server-shaper.js';
@@ -151,4 +152,29 @@ test('on the 2-ms grid, slow flows share coarser firings and keep their rate; wi
   const flow = drain(strict.shaper.openFlow(ip(2)), 1e9);
   strict.clock.advance(10_000);
   assert.ok(flow.sent() >= 0.96 * 160_000, `sent ${flow.sent()} of 160,000`);
+});
+
+test('a client limit set at runtime reaches its running flows, leaves other clients alone, and is cleared; one set before the client comes applies when it does', () => {
+  const { clock, shaper } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 100_000, burst: 0 } });
+  const a = drain(shaper.openFlow(ip(2)), 1e9);
+  const b = drain(shaper.openFlow(ip(3)), 1e9);
+  clock.advance(1000);
+  const [a1, b1] = [a.sent(), b.sent()];
+  setClientLimit(shaper.view, ip(2), { rate: 20_000, burst: 0 });
+  clock.advance(2000);
+  const [a2, b2] = [a.sent(), b.sent()];
+  assert.ok(Math.abs(a2 - a1 - 20_000) <= 2048, `A sent ${a2 - a1} in the second at its own 20 kB/s`);
+  assert.ok(Math.abs(b2 - b1 - 100_000) <= 2048, `B sent ${b2 - b1}, untouched`);
+  assert.equal(clearClientLimit(shaper.view, ip(2)), true);
+  assert.equal(clearClientLimit(shaper.view, ip(2)), false, 'nothing left to clear');
+  clock.advance(3000);
+  // The chunk reserved at 20 kB/s still waits out its 51 ms: up to one such chunk's worth late.
+  assert.ok(Math.abs(a.sent() - a2 - 100_000) <= 2048 + 5120, `A back at the server's 100 kB/s: ${a.sent() - a2}`);
+  // Not connected yet: the limit waits for the client's slot.
+  setClientLimit(shaper.view, ip(9), { rate: 10_000, burst: 0 });
+  const late = drain(shaper.openFlow(ip(9)), 1e9);
+  clock.advance(5000);
+  assert.ok(Math.abs(late.sent() - 20_000) <= 2048, `the late client got ${late.sent()} in 2 s at 10 kB/s`);
+  assert.deepEqual(clientLimits(shaper.view).map((entry) => entry.limit), [{ rate: 10_000, burst: 0 }]);
+  assert.throws(() => setClientLimit(shaper.view, ip(2), { rate: 0, burst: 0 }), /a rate from 1/);
 });

@@ -9,6 +9,7 @@ import { parseArgv } from './getopt.js';
 import { EXIT_USAGE, ServeCommand } from './serve-command.js';
 import { LoadCommand } from './load-command.js';
 import { BenchCommand } from './bench-command.js';
+import { CtlCommand } from './ctl-command.js';
 
 
 /** `--help` only (the original server uses `-h` for --host): the manual made from the option table. */
@@ -36,6 +37,7 @@ export function createCli(): Cli {
   cli.register(ServeCommand);
   cli.register(LoadCommand);
   cli.register(BenchCommand);
+  cli.register(CtlCommand);
   cli.register(HelpCommand);
   cli.register(VersionCommand);
   return cli;
@@ -44,7 +46,7 @@ export function createCli(): Cli {
 async function main(argv: string[]): Promise<number> {
   const cli = createCli();
   // Subcommands other than serve take their own options, read by clipanion as they are.
-  const parsed = argv[0] === 'load' || argv[0] === 'bench' ? { ok: true as const, argv } : parseArgv(argv);
+  const parsed = argv[0] === 'load' || argv[0] === 'bench' || argv[0] === 'ctl' ? { ok: true as const, argv } : parseArgv(argv);
   let command;
   try {
     if (!parsed.ok) throw new Error(parsed.message);

@@ -37,6 +37,7 @@ import {
   parseHeaderSize,
   parseHostname,
   parseInteger,
+  parseAdminToken,
   parseRunAs,
   parseSeconds,
   parseTrustProxy,
@@ -173,6 +174,12 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
       return true;
     case '--proxy-insecure':
       draft.proxyInsecure = given.value === true;
+      return true;
+    case '--admin':
+      draft.admin = absoluteListenPaths(parseStrport(value, where), cwd);
+      return true;
+    case '--admin-token':
+      draft.adminToken = parseAdminToken(value, where);
       return true;
     default:
       return false;

@@ -25,6 +25,7 @@ import { DEFAULT_PASSWD_FILE } from './plan.js';
 import { parseShapeSpec, shapeFromParts, type ShapeLimits, type ShapeParts } from './shape-spec.js';
 import { absoluteListenPaths, parseStrport } from './strport.js';
 import {
+  parseAdminToken,
   checkExtension,
   checkFileName,
   checkMimeType,
@@ -112,6 +113,8 @@ const isConfig = t.isObject({
   proxyTimeout: t.isOptional(t.isNumber()),
   proxyCheckInterval: t.isOptional(t.isNumber()),
   proxyInsecure: t.isOptional(t.isBoolean()),
+  admin: t.isOptional(t.isString()),
+  adminToken: t.isOptional(t.isString()),
   servers: t.isOptional(t.isArray(isServer)),
 });
 
@@ -173,6 +176,8 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.proxyTimeout !== undefined) draft.proxyTimeoutMs = parseProxyTimeout(String(config.proxyTimeout), at('proxyTimeout'));
   if (config.proxyCheckInterval !== undefined) draft.proxyCheckMs = parseSeconds(String(config.proxyCheckInterval), at('proxyCheckInterval'));
   if (config.proxyInsecure !== undefined) draft.proxyInsecure = config.proxyInsecure;
+  if (config.admin !== undefined) draft.admin = absoluteListenPaths(parseStrport(config.admin, at('admin')), base);
+  if (config.adminToken !== undefined) draft.adminToken = parseAdminToken(config.adminToken, at('adminToken'));
   if (config.servers?.length === 0) {
     throw new ConfigError(ConfigErrorCode.BadValue, at('servers'), 'is empty: nothing would listen (give at least one server, e.g. servers: [{ listen: 8080 }])');
   }

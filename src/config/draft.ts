@@ -18,6 +18,7 @@ import {
   DEFAULT_PROXY_CHECK_MS,
   DEFAULT_PROXY_TIMEOUT_MS,
   freezePlan,
+  type AdminPlan,
   type AliasPlan,
   type ListenSpec,
   type RunAsPlan,
@@ -29,6 +30,7 @@ import {
   type VhostPlan,
 } from './plan.js';
 import { describeReverse, type ReverseSpec } from './proxy-spec.js';
+import { describeListen } from './strport.js';
 import { isUnlimited, type ShapeLimits } from './shape-spec.js';
 import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';
 
@@ -130,6 +132,8 @@ export interface Draft {
   proxyTimeoutMs?: number;
   proxyInsecure?: boolean;
   proxyCheckMs?: number;
+  admin?: ListenSpec;
+  adminToken?: string;
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -180,7 +184,26 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
     maxConnections: draft.maxConnections ?? null,
     maxHeaderBytes: draft.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
     bonjourInterfaces: draft.bonjourInterfaces,
+    admin: buildAdmin(draft),
   });
+}
+
+/** Loopback needs no token; anything wider does (the API changes what every client gets). */
+function buildAdmin(draft: Draft): AdminPlan | null {
+  if (draft.admin === undefined) {
+    if (draft.adminToken !== undefined) throw new ConfigError(ConfigErrorCode.BadValue, '--admin-token', 'is given without --admin (the control plane is off)');
+    return null;
+  }
+  const listen = draft.admin;
+  const loopback = listen.kind === 'unix' || (listen.host !== undefined && isLoopbackHost(listen.host));
+  if (!loopback && draft.adminToken === undefined) {
+    throw new ConfigError(ConfigErrorCode.BadValue, '--admin', `${describeListen(listen)} is reachable beyond this machine: give --admin-token too, or listen on interface=127.0.0.1`);
+  }
+  return { listen, token: draft.adminToken ?? null };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
 }
 
 /** The listen spec a server gets when none was given. */

@@ -17,6 +17,7 @@ export const OPTION_GROUPS = {
   servers: 'Servers, sites and paths',
   shaping: 'Bandwidth shaping',
   proxy: 'Reverse proxy and vhost monster',
+  control: 'Control plane',
   responses: 'Responses',
   process: 'Logging and the process',
   config: 'Configuration files',
@@ -190,6 +191,24 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description:
       'How often each upstream is checked for accepting connections (default 5; 0: never); while one is down ' +
       'its requests get a 502 at once. Example: `--proxy-check-interval 2`',
+  },
+  {
+    names: ['--admin'],
+    takesValue: true,
+    valueName: 'DESC',
+    group: 'control',
+    scope: 'global',
+    description:
+      'Start the control plane (a JSON API to change limits at runtime; off by default) on this strports address; ' +
+      'beyond loopback it needs --admin-token. Example: `--admin tcp:9090:interface=127.0.0.1`',
+  },
+  {
+    names: ['--admin-token'],
+    takesValue: true,
+    valueName: 'TOKEN',
+    group: 'control',
+    scope: 'global',
+    description: 'Every control-plane request must carry `Authorization: Bearer TOKEN`. Example: `--admin-token s3cret`',
   },
   {
     names: ['--proxy-insecure'],

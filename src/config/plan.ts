@@ -177,6 +177,15 @@ export interface Plan {
   readonly maxHeaderBytes: number;
   /** The account to switch to once listening (started as root), or null to stay as started. */
   readonly runAs: RunAsPlan | null;
+  /** The control plane (`--admin`), or null: off. */
+  readonly admin: AdminPlan | null;
+}
+
+/** `--admin DESC` and `--admin-token`: the JSON API that changes limits at runtime. */
+export interface AdminPlan {
+  readonly listen: ListenSpec;
+  /** Bearer token every request must carry, or null (loopback only). */
+  readonly token: string | null;
 }
 
 /** `--run-as USER[:GROUP]`: names or numeric ids. */

@@ -93,6 +93,12 @@ export function parseHeaderName(value: string, where: string): string {
   return value.toLowerCase();
 }
 
+/** A bearer token: visible ASCII, at least 8 characters (RFC 6750's token68 and more). */
+export function parseAdminToken(value: string, where: string): string {
+  if (!/^[\x21-\x7e]{8,}$/.test(value)) bad(where, 'expected at least 8 visible ASCII characters (no spaces)');
+  return value;
+}
+
 const ACCOUNT = /^(?:\d+|[a-z_][a-z0-9_.-]{0,31}\$?)$/i;
 
 /** `USER[:GROUP]`, names or numeric ids. */

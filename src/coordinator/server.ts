@@ -29,6 +29,7 @@ import { defaultMaxConnections, LOW_DESCRIPTOR_LIMIT, readDescriptorLimit } from
 import { WorkerPool } from './worker-pool.js';
 import { createUpstreamStates } from '../handlers/proxy/upstream-states.js';
 import { upstreamRegistry } from './subsystems/upstream-registry.js';
+import { adminListener } from './subsystems/admin.js';
 import { upstreamOrigin } from '../config/proxy-spec.js';
 
 export interface CoordinatorIo {
@@ -98,6 +99,8 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       ...(plan.upstreams.length > 0 ? [upstreamRegistry(plan.upstreams, plan.proxy.checkIntervalMs, memory.upstreams, io.log)] : []),
       shapingTotals(servers, memory.stats, plan.workers, io.print),
       workers,
+      // Before the switch to --run-as: it may bind what only root can.
+      ...(plan.admin ? [adminListener(plan.admin, servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server })), io)] : []),
       privilegesStep(servers, identity, workers, io.log),
       counterReporting([...overflowReports(servers, memory), shedReport(memory.connections, connections.max)], io.log),
       mdnsAdvertising(servers, plan.bonjourInterfaces, VERSION, io),

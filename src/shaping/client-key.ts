@@ -64,6 +64,12 @@ export function keyFromHeader(value: string, seed = 0): ClientKey {
   return { high, low, fingerprint: tagged(KIND_HEADER, words[0]!, words[1]!), home: words[2]! };
 }
 
+/** What kind of client a fingerprint (kept in a slot's state word) stands for. */
+export function keyKind(fingerprint: bigint): 'ipv4' | 'ipv6' | 'header' | 'local' {
+  const kind = fingerprint >> KIND_SHIFT;
+  return kind === KIND_IPV4 ? 'ipv4' : kind === KIND_IPV6 ? 'ipv6' : kind === KIND_HEADER ? 'header' : 'local';
+}
+
 /** Peers on a unix socket have no address: they are one local client. */
 const LOCAL_KEY: ClientKey = Object.freeze({ high: 0n, low: 0n, fingerprint: KIND_LOCAL << KIND_SHIFT, home: 0x5bd1e995 });
 

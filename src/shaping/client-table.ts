@@ -183,3 +183,25 @@ function lock(view: BigInt64Array): void {
 function unlock(view: BigInt64Array): void {
   Atomics.store(view, kInsertLock, 0n);
 }
+
+/** A client the table holds now: its slot line, key words, fingerprint and flows counted. */
+export interface LiveClient {
+  readonly line: number;
+  readonly high: bigint;
+  readonly low: bigint;
+  readonly fingerprint: bigint;
+  readonly flows: number;
+}
+
+/** Every client slot in use (a consistent-enough snapshot for listings: slots change as it reads). */
+export function liveClients(view: BigInt64Array): LiveClient[] {
+  const out: LiveClient[] = [];
+  for (let i = 0; i < capacity(view); i++) {
+    const line = clientSlot(i);
+    const base = slotBase(line);
+    const state = Atomics.load(view, base + kSlotState);
+    if (state === SLOT_EMPTY || state === SLOT_TOMBSTONE) continue;
+    out.push({ line, high: Atomics.load(view, base + kSlotKeyHigh), low: Atomics.load(view, base + kSlotKeyLow), fingerprint: state >> ACTIVE_BITS, flows: Number(state & ACTIVE_MASK) });
+  }
+  return out;
+}

@@ -37,3 +37,11 @@ export function setLimits(view: BigInt64Array, limits: ShapeLimits): void {
   // Last: a reader that sees the new version reads the new limits.
   Atomics.add(new Int32Array(view.buffer), kLimitsVersionInt32, 1);
 }
+
+/** The limits in force (as setLimits last wrote them). */
+export function readLimits(view: BigInt64Array): ShapeLimits {
+  return {
+    server: { rate: Number(Atomics.load(view, kServerRateBytesPerSec)), burst: Number(Atomics.load(view, kServerBurstBytes)) },
+    client: { rate: Number(Atomics.load(view, kClientRateBytesPerSec)), burst: Number(Atomics.load(view, kClientBurstBytes)) },
+  };
+}

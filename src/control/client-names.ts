@@ -1,0 +1,38 @@
+/**
+ * Clients as the control plane names them: an IPv4 or IPv6 address (an IPv6 one grouped by the
+ * server's prefix, as its buckets are), or `id:VALUE` for a --client-id-header value; and the
+ * names of the clients a table holds (an id is stored hashed: it shows as `id#` and its hash).
+ * Pure.
+ */
+import ipaddr from 'ipaddr.js';
+import { keyFromAddress, keyFromHeader, keyKind, type ClientKey } from '../shaping/client-key.js';
+
+export class ClientNameError extends Error {}
+
+/** The bucket key of `name` in a shaper seeded with `seed`. */
+export function clientKeyOf(name: string, ipv6PrefixBits: number, seed: number): ClientKey {
+  if (name.startsWith('id:')) {
+    if (name.length === 3) throw new ClientNameError('"id:" needs the client id after it (id:VALUE)');
+    return keyFromHeader(name.slice(3), seed);
+  }
+  if (!ipaddr.isValid(name)) throw new ClientNameError(`"${name}" is neither an IP address nor id:VALUE (a --client-id-header value)`);
+  return keyFromAddress(Uint8Array.from(ipaddr.parse(name).toByteArray()), ipv6PrefixBits, seed);
+}
+
+/** How a client held in a table is shown: its address, `id#HASH`, or `local` (unix-socket peers). */
+export function clientName(high: bigint, low: bigint, fingerprint: bigint): string {
+  switch (keyKind(fingerprint)) {
+    case 'ipv4':
+      return ipaddr.fromByteArray(bytesOf(low & 0xffffffffn, 4)).toString();
+    case 'ipv6':
+      return ipaddr.fromByteArray([...bytesOf(high, 8), ...bytesOf(low, 8)]).toString();
+    case 'header':
+      return `id#${(high >> 32n).toString(16).padStart(8, '0')}`;
+    case 'local':
+      return 'local';
+  }
+}
+
+function bytesOf(value: bigint, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Number((value >> BigInt(8 * (count - 1 - i))) & 0xffn));
+}

@@ -1,0 +1,142 @@
+/**
+ * The control plane's JSON API over the shapers' shared memory: list servers and their clients,
+ * set a server's rate or one client's, clear a client's. Every change is a write to the memory
+ * the workers' flows read with each chunk, so it reaches responses already running. Transport
+ * free: the admin subsystem feeds it requests.
+ *
+ *   GET    /servers                               the servers, their limits and flows
+ *   GET    /servers/N/clients                     the clients of server N
+ *   PUT    /servers/N/rate          {rate, burst}  server N's server-wide limit
+ *   PUT    /servers/N/clients/C/rate {rate, burst} client C's own limit
+ *   DELETE /servers/N/clients/C/rate              back to the server's client limit
+ */
+import type { ShapeLimits } from '../config/shape-spec.js';
+import type { ServerPlan } from '../config/plan.js';
+import { parseQuantity } from '../config/rate-units.js';
+import { describeListen } from '../config/strport.js';
+import { ClientLimitsFull, clearClientLimit, clientLimits, MAX_CLIENT_LIMIT, setClientLimit } from '../shaping/client-limits.js';
+import { liveClients, overflowFlows } from '../shaping/client-table.js';
+import { kHashSeedInt32, kServerActiveFlows } from '../shaping/layout.js';
+import { readLimits, setLimits } from '../shaping/shaper-memory.js';
+import { clientKeyOf, clientName, ClientNameError } from './client-names.js';
+
+export interface ControlResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A server the control plane acts on: its plan and its shaper memory (null: not shaped). */
+export interface ControlledServer {
+  readonly plan: ServerPlan;
+  readonly shaper: SharedArrayBuffer | null;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function handleControl(servers: readonly ControlledServer[], method: string, path: string, body: string): ControlResponse {
+  try {
+    return { status: 200, body: route(servers, method, path.split('?')[0]!, body) };
+  } catch (error) {
+    if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+    if (error instanceof ClientNameError || error instanceof RangeError) return { status: 400, body: { error: error.message } };
+    if (error instanceof ClientLimitsFull) return { status: 409, body: { error: error.message } };
+    throw error;
+  }
+}
+
+function route(servers: readonly ControlledServer[], method: string, path: string, body: string): unknown {
+  const parts = path.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
+  if (parts[0] !== 'servers') throw new ApiError(404, `no such resource: ${path} (try GET /servers)`);
+  if (parts.length === 1) return only(method, 'GET', () => servers.map(describeServer));
+  const server = servers[Number(parts[1])];
+  if (server === undefined || !/^\d+$/.test(parts[1]!)) throw new ApiError(404, `no server ${parts[1]} (servers are numbered from 0: GET /servers)`);
+  if (parts.length === 2) return only(method, 'GET', () => describeServer(server));
+  if (parts[2] === 'rate' && parts.length === 3) return only(method, 'PUT', () => setServerRate(server, body));
+  if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server));
+  if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'rate') {
+    const view = shapedView(server);
+    const key = clientKeyOf(parts[3]!, server.plan.shape!.ipv6PrefixBits, Atomics.load(new Int32Array(view.buffer), kHashSeedInt32));
+    if (method === 'PUT') {
+      const limits = readLimits(view);
+      const requested = parseLimitBody(body, limits.client.burst);
+      if (requested.rate === 0) throw new ApiError(400, 'a client rate must be above 0 (DELETE the client\'s rate to go back to the server\'s)');
+      if (requested.rate > MAX_CLIENT_LIMIT || requested.burst > MAX_CLIENT_LIMIT) throw new ApiError(400, `a client's rate and burst are at most ${MAX_CLIENT_LIMIT}`);
+      setClientLimit(view, key, requested);
+      return { client: parts[3], limit: requested };
+    }
+    if (method === 'DELETE') {
+      if (!clearClientLimit(view, key)) throw new ApiError(404, `${parts[3]} has no limit of its own`);
+      return { client: parts[3], limit: null };
+    }
+    throw new ApiError(405, `${method} ${path}: expected PUT or DELETE`);
+  }
+  throw new ApiError(404, `no such resource: ${path}`);
+}
+
+function only<T>(method: string, allowed: string, answer: () => T): T {
+  if (method !== allowed) throw new ApiError(405, `expected ${allowed}`);
+  return answer();
+}
+
+function shapedView(server: ControlledServer): BigInt64Array {
+  if (server.shaper === null || server.plan.shape === null) throw new ApiError(409, `${describeListen(server.plan.listen)} is not shaped: start it with --shape to change its rates at runtime`);
+  if (server.plan.shape.by === 'connection') throw new ApiError(409, `${describeListen(server.plan.listen)} shapes per connection (--shape-by connection): it has no clients to limit`);
+  return new BigInt64Array(server.shaper);
+}
+
+function describeServer(server: ControlledServer): unknown {
+  const base = { id: server.plan.id, address: describeListen(server.plan.listen), shaped: server.shaper !== null };
+  if (server.shaper === null) return base;
+  const view = new BigInt64Array(server.shaper);
+  return { ...base, limits: readLimits(view), responses: Number(Atomics.load(view, kServerActiveFlows)), overflowFlows: overflowFlows(view) };
+}
+
+function listClients(server: ControlledServer): unknown {
+  const view = shapedView(server);
+  const own = new Map(clientLimits(view).map((entry) => [`${entry.high}:${entry.low}`, entry.limit]));
+  const live = liveClients(view).map((client) => {
+    const key = `${client.high}:${client.low}`;
+    const limit = own.get(key) ?? null;
+    own.delete(key);
+    return { client: clientName(client.high, client.low, client.fingerprint), responses: client.flows, limit };
+  });
+  // Limits set for clients not connected now (their names need the key kind: addresses only).
+  return { clients: live, waiting: own.size };
+}
+
+function setServerRate(server: ControlledServer, body: string): unknown {
+  const view = shapedView(server);
+  const limits = readLimits(view);
+  const requested = parseLimitBody(body, limits.server.burst);
+  const next: ShapeLimits = { server: requested, client: limits.client };
+  setLimits(view, next);
+  return { limits: next };
+}
+
+/** `{"rate": "60kB" | 60000, "burst": "16kB" | 16000}` (burst optional: `defaultBurst`); units as --shape. */
+function parseLimitBody(body: string, defaultBurst: number): { rate: number; burst: number } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new ApiError(400, 'the body is not JSON (expected {"rate": "60kB", "burst": "16kB"})');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new ApiError(400, 'expected an object {"rate": ..., "burst": ...}');
+  const { rate, burst } = parsed as { rate?: unknown; burst?: unknown };
+  const quantity = (value: unknown, field: string, kind: 'rate' | 'size'): number => {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+    if (typeof value !== 'string') throw new ApiError(400, `${field}: expected a ${kind} such as ${kind === 'rate' ? '"60kB" or "4Mbit"' : '"16kB"'}`);
+    const result = parseQuantity(value, kind);
+    if (!result.ok) throw new ApiError(400, `${field}: ${result.message}`);
+    return result.bytes;
+  };
+  if (rate === undefined) throw new ApiError(400, 'rate: missing (expected e.g. {"rate": "60kB"})');
+  return { rate: quantity(rate, 'rate', 'rate'), burst: burst === undefined ? defaultBurst : quantity(burst, 'burst', 'size') };
+}

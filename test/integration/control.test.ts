@@ -1,0 +1,136 @@
+/**
+ * The control plane (`--admin`, `mediacast ctl`) against a running server over real sockets: off
+ * by default, the token enforced, a client's own rate reaching its download in flight within
+ * 200 ms while another client keeps the server's, and cleared again; a server-wide rate; bad
+ * commands.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type ClientRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, startCli } from '../helpers/server-process.js';
+
+/** A download that timestamps every chunk, for rates over chosen windows. */
+function timedDownload(url: string, localAddress: string): { bytesBetween(fromMs: number, toMs: number): number; stop(): void } {
+  const samples: Array<[number, number]> = [];
+  let total = 0;
+  const req: ClientRequest = request(url, { localAddress, agent: false }, (res) => {
+    res.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      samples.push([performance.now(), total]);
+    });
+  });
+  req.on('error', () => {});
+  req.end();
+  const at = (ms: number): number => {
+    let bytes = 0;
+    for (const [t, cumulative] of samples) {
+      if (t > ms) break;
+      bytes = cumulative;
+    }
+    return bytes;
+  };
+  return { bytesBetween: (fromMs, toMs) => at(toMs) - at(fromMs), stop: () => req.destroy() };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('control plane', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mediacast-control-'));
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(16 * 1024 * 1024, 7));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('off by default; --admin beyond loopback needs a token; --admin-token needs --admin', async () => {
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB']);
+    try {
+      assert.doesNotMatch(server.stdout(), /control plane/);
+    } finally {
+      await server.stop();
+    }
+    const open = await runCli(['--path', dir, '--admin', 'tcp:0', '--shape', '-,100kB'], { timeoutMs: 10_000 });
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /--admin: .* is reachable beyond this machine: give --admin-token too/);
+    const lone = await runCli(['--path', dir, '--admin-token', 'abcdefgh12'], { timeoutMs: 10_000 });
+    assert.equal(lone.code, 2);
+    assert.match(lone.stderr, /--admin-token: is given without --admin/);
+  });
+
+  test('a client limit reaches its download in flight within 200 ms, leaves another client alone, and is cleared; the token is enforced', async () => {
+    const token = 'test-token-0123';
+    // 100 kB/s per client, a small burst; the admin listener on a free loopback port.
+    const server = await startCli(['--path', dir, '--workers', '2', '--shape', '-,100kB,-,10kB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1];
+    assert.ok(admin, server.stdout());
+    const a = timedDownload(`${server.url}big.bin`, '127.0.0.60');
+    const b = timedDownload(`${server.url}big.bin`, '127.0.0.61');
+    try {
+      const refused = await runCli(['ctl', '--admin', admin, 'rate', '127.0.0.60', '20kB'], { timeoutMs: 10_000 });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /401: expected Authorization: Bearer TOKEN/);
+      await sleep(1500);
+      const put = await fetch(new URL('servers/0/clients/127.0.0.60/rate', admin), { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ rate: '20kB', burst: 0 }) });
+      const changedAt = performance.now();
+      assert.equal(put.status, 200, await put.text());
+      await sleep(1300);
+      // Had the change come later than 200 ms, A's second would hold more than 26 kB.
+      const slowed = a.bytesBetween(changedAt + 200, changedAt + 1200);
+      const untouched = b.bytesBetween(changedAt + 200, changedAt + 1200);
+      assert.ok(slowed >= 14_000 && slowed <= 26_000, `A got ${slowed} B in the second after its 20 kB/s limit`);
+      assert.ok(untouched >= 85_000 && untouched <= 115_000, `B got ${untouched} B in that second`);
+      const listed = await runCli(['ctl', '--admin', admin, '--token', token, 'clients'], { timeoutMs: 10_000 });
+      assert.equal(listed.code, 0, listed.stderr);
+      const clients = (JSON.parse(listed.stdout) as { clients: Array<{ client: string; responses: number; limit: { rate: number } | null }> }).clients;
+      assert.deepEqual(clients.find((c) => c.client === '127.0.0.60')?.limit?.rate, 20_000);
+      assert.equal(clients.find((c) => c.client === '127.0.0.61')?.limit, null);
+      const cleared = await runCli(['ctl', '--admin', admin, '--token', token, 'clear', '127.0.0.60'], { timeoutMs: 10_000 });
+      const clearedAt = performance.now();
+      assert.equal(cleared.code, 0, cleared.stderr);
+      await sleep(1300);
+      const restored = a.bytesBetween(clearedAt + 200, clearedAt + 1200);
+      assert.ok(restored >= 80_000 && restored <= 115_000, `A got ${restored} B in the second after its limit was cleared`);
+      const again = await runCli(['ctl', '--admin', admin, '--token', token, 'clear', '127.0.0.60'], { timeoutMs: 10_000 });
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /404: 127\.0\.0\.60 has no limit of its own/);
+    } finally {
+      a.stop();
+      b.stop();
+      await server.stop();
+    }
+  });
+
+  test('a server-wide rate set at runtime; bad commands exit 2 or say what the server refused', async () => {
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB,-,10kB', '--admin', 'tcp:0:interface=127.0.0.1']);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const a = timedDownload(`${server.url}big.bin`, '127.0.0.62');
+    try {
+      await sleep(800);
+      const set = await runCli(['ctl', '--admin', admin, 'rate', 'server', '30kB,0'], { timeoutMs: 10_000 });
+      const setAt = performance.now();
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stdout, /"rate": 30000/);
+      await sleep(1300);
+      const got = a.bytesBetween(setAt + 200, setAt + 1200);
+      assert.ok(got >= 20_000 && got <= 40_000, `got ${got} B in the second after a 30 kB/s server limit`);
+      for (const [args, code, message] of [
+        [['ctl', '--admin', admin, 'rate', '127.0.0.62'], 2, /rate: expected TARGET RATE\[,BURST\]/],
+        [['ctl', '--admin', admin, 'fly'], 2, /"fly" is not a command/],
+        [['ctl', '--admin', admin, 'rate', 'example.com', '10kB'], 1, /400: "example.com" is neither an IP address nor id:VALUE/],
+        [['ctl', '--admin', admin, 'rate', '127.0.0.62', '10kbits'], 1, /400: rate: /],
+        [['ctl', '--admin', admin, '--server', '3', 'clients'], 1, /404: no server 3/],
+        [['ctl', '--admin', 'http://127.0.0.1:1', 'servers'], 1, /cannot reach the control plane/],
+      ] as const) {
+        const result = await runCli([...args], { timeoutMs: 10_000 });
+        assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, message);
+      }
+    } finally {
+      a.stop();
+      await server.stop();
+    }
+  });
+});

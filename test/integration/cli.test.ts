@@ -140,11 +140,12 @@ describe('--print-config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mediacast-print-'));
     mkdirSync(join(dir, 'videos'));
     try {
-      const printed = await runCli(['--path', dir, '-s', '4Mbit', '-v', 'one.local', '--path', dir, '-a', 'media,videos', '-h', '8081', '--print-config'], { cwd: dir });
+      const printed = await runCli(['--path', dir, '-s', '4Mbit', '-v', 'one.local', '--path', dir, '-a', 'media,videos', '-h', '8081', '--admin', 'tcp:9091:interface=127.0.0.1', '--print-config'], { cwd: dir });
       assert.equal(printed.code, 0, printed.stderr);
       const document = JSON.parse(printed.stdout);
       assert.equal(document.servers.length, 2);
       assert.deepEqual(document.servers[0].vhosts[0].aliases, [{ path: 'media', target: 'videos' }]);
+      assert.equal(document.admin, 'tcp:9091:interface=127.0.0.1');
       writeFileSync(join(dir, 'printed.json'), printed.stdout);
       const again = await runCli(['--config', 'printed.json', '--print-config'], { cwd: dir });
       assert.equal(again.code, 0, again.stderr);

@@ -44,6 +44,12 @@ export const hrClock: NanoClock = () => process.hrtime.bigint();
 const SLACK_NANOS = 1_000_000;
 /** Chunks between two readings of the flow counts that size them (they change slowly). */
 const RESIZE_EVERY = 8;
+/**
+ * A longer wait is looked at again meanwhile: a limit changed at runtime (the control plane, a
+ * schedule) then reaches a flow waiting at the old one within this time. Above the wait between
+ * 1-KiB chunks at 10 kB/s, so steady slow flows wake no more often for it.
+ */
+const RECHECK_NANOS = 150_000_000;
 
 export interface ShaperHooks {
   readonly clock?: NanoClock;
@@ -180,6 +186,16 @@ class Bucket {
     return this.#tolerance / 1e6;
   }
 
+  /** The rate or burst in force differs from the ones the last reservation was made at. */
+  changedSince(limits: Limits): boolean {
+    return this.rate(limits) !== this.#costRate || this.burst(limits) !== this.#toleranceBurst;
+  }
+
+  /** Gives back the last reservation of `bytes` (at the rate it was made at), if nothing was reserved after it. */
+  refundLast(bytes: number): boolean {
+    return refund(this.view, this.index, bytes, this.#costRate, this.tat);
+  }
+
   /** Reserves `bytes` at `rate` (not 0) with `burst`; the wait in nanoseconds. */
   reserve(bytes: number, rate: number, burst: number, now: bigint): number {
     if (bytes !== this.#costBytes || rate !== this.#costRate) {
@@ -211,6 +227,9 @@ class Flow implements TokenGate {
   #chunkBytes = 0;
   #chunksUntilResize = 0;
   #ticket: Ticket | null = null;
+  /** While waiting: the bucket that made the chunk wait, and when (clock nanoseconds) it is due. */
+  #waitBucket: Bucket | null = null;
+  #waitDue = 0n;
   /** Allocated once: the scheduler calls it when the current wait is over. */
   readonly #onTimer = (): void => this.#waitOver();
 
@@ -286,10 +305,9 @@ class Flow implements TokenGate {
       const waitNanos = bucket.reserve(this.#pending, rate, burst, now);
       if (waitNanos > SLACK_NANOS) {
         this.#waiting = true;
-        // A flow waiting long between chunks may be a little late (an eighth of the wait, and
-        // never more than its burst gives back): it then shares its timer firing with others.
-        const waitMs = waitNanos / 1e6;
-        this.#ticket = this.#first.scheduler.after(waitMs, this.#onTimer, Math.min(waitMs / 8, bucket.toleranceMs));
+        this.#waitBucket = bucket;
+        this.#waitDue = now + BigInt(Math.ceil(waitNanos));
+        this.#sleep(waitNanos);
         return false;
       }
     }
@@ -298,11 +316,40 @@ class Flow implements TokenGate {
     return true;
   }
 
-  /** A bucket released the pending chunk: ask the next ones. */
+  /**
+   * Sleeps `waitNanos` (at most RECHECK_NANOS at a time). A flow waiting long between chunks may
+   * be a little late (an eighth of the wait, never more than its burst gives back): it then
+   * shares its timer firing with others.
+   */
+  #sleep(waitNanos: number): void {
+    const sleepMs = Math.min(waitNanos, RECHECK_NANOS) / 1e6;
+    this.#ticket = this.#first.scheduler.after(sleepMs, this.#onTimer, Math.min(sleepMs / 8, this.#waitBucket!.toleranceMs));
+  }
+
+  /** A wait is over (or due for a look): the chunk goes on to the next buckets, or waits on. */
   #waitOver(): void {
     this.#ticket = null;
+    if (this.#closed) return;
+    const bucket = this.#waitBucket!;
+    const now = this.#first.now();
+    const left = Number(this.#waitDue - now);
+    if (left > SLACK_NANOS) {
+      // Not due yet: if the limit changed, the chunk is reserved again at the new one (when
+      // nothing was reserved after it, so its turn can be given back).
+      if (bucket.changedSince(bucket.shaper.limits()) && bucket.refundLast(this.#pending)) {
+        this.#passed--;
+        // The first bucket holds nothing before it: the chunk may shrink to the new rate's size.
+        if (this.#passed === 0) this.#pending = Math.min(this.#pending, this.#sizeChunks());
+        this.#chunksUntilResize = 0;
+        this.#waiting = false;
+        if (this.#reserveOnward(now)) this.onOpen?.();
+        return;
+      }
+      this.#sleep(left);
+      return;
+    }
     this.#waiting = false;
-    if (this.#closed || !this.#reserveOnward(null)) return;
+    if (!this.#reserveOnward(null)) return;
     this.onOpen?.();
   }
 }

@@ -178,3 +178,17 @@ test('a client limit set at runtime reaches its running flows, leaves other clie
   assert.deepEqual(clientLimits(shaper.view).map((entry) => entry.limit), [{ rate: 10_000, burst: 0 }]);
   assert.throws(() => setClientLimit(shaper.view, ip(2), { rate: 0, burst: 0 }), /a rate from 1/);
 });
+
+test('a flow waiting long at a low limit takes a raised one within the recheck time, not at the end of its wait', () => {
+  const { clock, shaper } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 100_000, burst: 0 } }, 2);
+  const flow = drain(shaper.openFlow(ip(2)), 1e9);
+  clock.advance(1000);
+  // 500 B/s: the next 1-KiB chunk would wait two seconds.
+  setClientLimit(shaper.view, ip(2), { rate: 500, burst: 0 });
+  clock.advance(1100);
+  setClientLimit(shaper.view, ip(2), { rate: 100_000, burst: 0 });
+  const before = flow.sent();
+  clock.advance(2100);
+  // Taken up within the 150-ms recheck: at least 0.75 s of the second at 100 kB/s (without it, about 5 kB).
+  assert.ok(flow.sent() - before >= 75_000, `sent ${flow.sent() - before} B in the second after the limit went back up`);
+});

@@ -3,6 +3,7 @@
  * Exit status: 0, 1 when the server refused the request or could not be reached, 2 for a bad
  * command line.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
 import { request } from 'undici';
 import { CommandOptionError, wholeNumber } from '../config/command-values.js';
@@ -14,17 +15,21 @@ export class CtlCommand extends Command {
     description: 'Change limits of a running server (its --admin control plane).',
     details:
       'Commands: `servers`; `clients`; `rate TARGET RATE[,BURST]`, TARGET `server` (the server-wide limit) or a client ' +
-      '(an IP address, or id:VALUE for a --client-id-header value), RATE and BURST in --shape units; `clear CLIENT`.',
+      '(an IP address, or id:VALUE for a --client-id-header value), RATE and BURST in --shape units; `clear CLIENT`; ' +
+      '`schedule TARGET SCHEDULE` (steps such as 0s:4Mbit,30s:1Mbit,60s~4Mbit, or a file: a mahimahi, time_s Mbit/s or Sabre trace; ' +
+      'looping unless --once); `unschedule TARGET`; `schedules`.',
     examples: [
       ['A client down to 60 kB/s', 'mediacast ctl rate 127.0.0.2 60kB'],
       ['Back to the server limit', 'mediacast ctl clear 127.0.0.2'],
       ['The server to 4 Mbit/s', 'mediacast ctl rate server 4Mbit'],
+      ['A client follows a cellular trace', 'mediacast ctl schedule 127.0.0.2 traces/Verizon-LTE-short.down'],
     ],
   });
 
   admin = Option.String('--admin', 'http://127.0.0.1:9090', { description: 'The control plane URL. Example: `--admin http://127.0.0.1:9090`' });
   token = Option.String('--token', { description: 'Bearer token (--admin-token of the server). Example: `--token s3cret`' });
   server = Option.String('--server', '0', { description: 'Which server, numbered from 0 as in `ctl servers`. Example: `--server 1`' });
+  once = Option.Boolean('--once', false, { description: 'A schedule runs once (its last rate then holds) instead of looping. Example: `--once`' });
   words = Option.Rest();
 
   async execute(): Promise<number> {
@@ -79,6 +84,7 @@ export class CtlCommand extends Command {
       if (args.length !== n) throw new CommandOptionError(`${command}: expected ${usage}`);
     };
     const client = (name: string): string => `servers/${server}/clients/${encodeURIComponent(name)}/rate`;
+    const scheduled = (target: string): string => (target === 'server' ? `servers/${server}/schedule` : `servers/${server}/clients/${encodeURIComponent(target)}/schedule`);
     switch (command) {
       case 'servers':
         arity(0, 'no arguments');
@@ -97,10 +103,29 @@ export class CtlCommand extends Command {
       case 'clear':
         arity(1, 'CLIENT (an IP address or id:VALUE)');
         return { method: 'DELETE', path: client(args[0]!) };
+      case 'schedule': {
+        arity(2, 'TARGET SCHEDULE (steps such as 0s:4Mbit,30s:1Mbit, or a trace file)');
+        const [target, given] = args as [string, string];
+        let text = given;
+        if (existsSync(given)) {
+          try {
+            text = readFileSync(given, 'utf8');
+          } catch (error) {
+            throw new CommandOptionError(`schedule: cannot read ${given} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+          }
+        }
+        return { method: 'PUT', path: scheduled(target), body: { schedule: text, loop: !this.once } };
+      }
+      case 'unschedule':
+        arity(1, 'TARGET (server, or a client)');
+        return { method: 'DELETE', path: scheduled(args[0]!) };
+      case 'schedules':
+        arity(0, 'no arguments');
+        return { method: 'GET', path: 'schedules' };
       case undefined:
-        throw new CommandOptionError('expected a command: servers, clients, rate TARGET RATE[,BURST] or clear CLIENT');
+        throw new CommandOptionError('expected a command: servers, clients, rate TARGET RATE[,BURST], clear CLIENT, schedule TARGET SCHEDULE, unschedule TARGET or schedules');
       default:
-        throw new CommandOptionError(`"${command}" is not a command (expected servers, clients, rate or clear)`);
+        throw new CommandOptionError(`"${command}" is not a command (expected servers, clients, rate, clear, schedule, unschedule or schedules)`);
     }
   }
 }

@@ -9,26 +9,29 @@
  *   PUT    /servers/N/rate          {rate, burst}  server N's server-wide limit
  *   PUT    /servers/N/clients/C/rate {rate, burst} client C's own limit
  *   DELETE /servers/N/clients/C/rate              back to the server's client limit
+ *   GET    /schedules                             the schedules running
+ *   PUT    /servers/N/schedule      {schedule, loop}  a schedule for server N's limit
+ *   PUT    /servers/N/clients/C/schedule {schedule, loop}  a schedule for client C's own limit
+ *   DELETE /servers/N/schedule, /servers/N/clients/C/schedule  stop it
+ * A rate set by hand replaces a schedule of the same target.
  */
 import type { ShapeLimits } from '../config/shape-spec.js';
-import type { ServerPlan } from '../config/plan.js';
 import { parseQuantity } from '../config/rate-units.js';
 import { describeListen } from '../config/strport.js';
 import { ClientLimitsFull, clearClientLimit, clientLimits, MAX_CLIENT_LIMIT, setClientLimit } from '../shaping/client-limits.js';
 import { liveClients, overflowFlows } from '../shaping/client-table.js';
-import { kHashSeedInt32, kServerActiveFlows } from '../shaping/layout.js';
+import { kServerActiveFlows } from '../shaping/layout.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
-import { clientKeyOf, clientName, ClientNameError } from './client-names.js';
+import { clientName, ClientNameError } from './client-names.js';
+import { clientKeyIn, type ControlledServer } from './controlled-server.js';
+import { parseSchedule, ScheduleError } from './rate-schedule.js';
+import type { ScheduleRunner, ScheduleTarget } from './schedule-runner.js';
+
+export type { ControlledServer } from './controlled-server.js';
 
 export interface ControlResponse {
   readonly status: number;
   readonly body: unknown;
-}
-
-/** A server the control plane acts on: its plan and its shaper memory (null: not shaped). */
-export interface ControlledServer {
-  readonly plan: ServerPlan;
-  readonly shaper: SharedArrayBuffer | null;
 }
 
 class ApiError extends Error {
@@ -40,29 +43,44 @@ class ApiError extends Error {
   }
 }
 
-export function handleControl(servers: readonly ControlledServer[], method: string, path: string, body: string): ControlResponse {
+export function handleControl(servers: readonly ControlledServer[], schedules: ScheduleRunner, method: string, path: string, body: string): ControlResponse {
   try {
-    return { status: 200, body: route(servers, method, path.split('?')[0]!, body) };
+    return { status: 200, body: route(servers, schedules, method, path.split('?')[0]!, body) };
   } catch (error) {
     if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
-    if (error instanceof ClientNameError || error instanceof RangeError) return { status: 400, body: { error: error.message } };
+    if (error instanceof URIError) return { status: 400, body: { error: `${path}: a malformed %-escape` } };
+    if (error instanceof ClientNameError || error instanceof RangeError || error instanceof ScheduleError) return { status: 400, body: { error: error.message } };
     if (error instanceof ClientLimitsFull) return { status: 409, body: { error: error.message } };
     throw error;
   }
 }
 
-function route(servers: readonly ControlledServer[], method: string, path: string, body: string): unknown {
+function route(servers: readonly ControlledServer[], schedules: ScheduleRunner, method: string, path: string, body: string): unknown {
   const parts = path.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
+  if (parts[0] === 'schedules' && parts.length === 1) return only(method, 'GET', () => schedules.list());
   if (parts[0] !== 'servers') throw new ApiError(404, `no such resource: ${path} (try GET /servers)`);
   if (parts.length === 1) return only(method, 'GET', () => servers.map(describeServer));
   const server = servers[Number(parts[1])];
   if (server === undefined || !/^\d+$/.test(parts[1]!)) throw new ApiError(404, `no server ${parts[1]} (servers are numbered from 0: GET /servers)`);
   if (parts.length === 2) return only(method, 'GET', () => describeServer(server));
-  if (parts[2] === 'rate' && parts.length === 3) return only(method, 'PUT', () => setServerRate(server, body));
+  if (parts[2] === 'rate' && parts.length === 3) {
+    return only(method, 'PUT', () => {
+      const answer = setServerRate(server, body);
+      schedules.forget(server.plan.id, 'server');
+      return answer;
+    });
+  }
+  if (parts[2] === 'schedule' && parts.length === 3) return schedule(server, schedules, 'server', method, body);
+  if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'schedule') {
+    shapedView(server);
+    clientKeyIn(server, parts[3]!);
+    return schedule(server, schedules, { client: parts[3]! }, method, body);
+  }
   if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server));
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'rate') {
     const view = shapedView(server);
-    const key = clientKeyOf(parts[3]!, server.plan.shape!.ipv6PrefixBits, Atomics.load(new Int32Array(view.buffer), kHashSeedInt32));
+    const key = clientKeyIn(server, parts[3]!);
+    if (method === 'PUT' || method === 'DELETE') schedules.forget(server.plan.id, { client: parts[3]! });
     if (method === 'PUT') {
       const limits = readLimits(view);
       const requested = parseLimitBody(body, limits.client.burst);
@@ -78,6 +96,31 @@ function route(servers: readonly ControlledServer[], method: string, path: strin
     throw new ApiError(405, `${method} ${path}: expected PUT or DELETE`);
   }
   throw new ApiError(404, `no such resource: ${path}`);
+}
+
+/** PUT starts a schedule on `target` (replacing one there), DELETE stops it. */
+function schedule(server: ControlledServer, schedules: ScheduleRunner, target: ScheduleTarget, method: string, body: string): unknown {
+  shapedView(server);
+  if (method === 'DELETE') {
+    if (!schedules.clear(server.plan.id, target)) throw new ApiError(404, `${target === 'server' ? 'the server' : target.client} has no schedule`);
+    return { stopped: target === 'server' ? 'server' : target.client };
+  }
+  if (method !== 'PUT') throw new ApiError(405, 'expected PUT or DELETE');
+  const parsed = parseJson(body, '{"schedule": "0s:4Mbit,30s:1Mbit", "loop": true}') as { schedule?: unknown; loop?: unknown };
+  if (typeof parsed.schedule !== 'string') throw new ApiError(400, 'schedule: expected the steps or the trace as a string');
+  if (parsed.loop !== undefined && typeof parsed.loop !== 'boolean') throw new ApiError(400, 'loop: expected true or false');
+  return schedules.set(server.plan.id, target, parseSchedule(parsed.schedule), parsed.loop ?? true);
+}
+
+function parseJson(body: string, example: string): object {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new ApiError(400, `the body is not JSON (expected ${example})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, `expected an object, e.g. ${example}`);
+  return parsed;
 }
 
 function only<T>(method: string, allowed: string, answer: () => T): T {
@@ -122,14 +165,7 @@ function setServerRate(server: ControlledServer, body: string): unknown {
 
 /** `{"rate": "60kB" | 60000, "burst": "16kB" | 16000}` (burst optional: `defaultBurst`); units as --shape. */
 function parseLimitBody(body: string, defaultBurst: number): { rate: number; burst: number } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new ApiError(400, 'the body is not JSON (expected {"rate": "60kB", "burst": "16kB"})');
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw new ApiError(400, 'expected an object {"rate": ..., "burst": ...}');
-  const { rate, burst } = parsed as { rate?: unknown; burst?: unknown };
+  const { rate, burst } = parseJson(body, '{"rate": "60kB", "burst": "16kB"}') as { rate?: unknown; burst?: unknown };
   const quantity = (value: unknown, field: string, kind: 'rate' | 'size'): number => {
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
     if (typeof value !== 'string') throw new ApiError(400, `${field}: expected a ${kind} such as ${kind === 'rate' ? '"60kB" or "4Mbit"' : '"16kB"'}`);

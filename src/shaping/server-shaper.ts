@@ -226,6 +226,8 @@ class Flow implements TokenGate {
   #pending = 0;
   #chunkBytes = 0;
   #chunksUntilResize = 0;
+  /** The rates (added up) the chunk size was worked out for. */
+  #sizedFor = -1;
   #ticket: Ticket | null = null;
   /** While waiting: the bucket that made the chunk wait, and when (clock nanoseconds) it is due. */
   #waitBucket: Bucket | null = null;
@@ -241,8 +243,12 @@ class Flow implements TokenGate {
   admit(available: number): number {
     if (this.#prepaid > 0) return Math.min(this.#prepaid, available);
     if (this.#waiting || this.#closed) return 0;
-    if (--this.#chunksUntilResize < 0) {
+    // Sized again every few chunks, and at once when a rate changed (a chunk sized for a fast
+    // rate would take seconds at a slow one).
+    const rates = this.#rates();
+    if (--this.#chunksUntilResize < 0 || rates !== this.#sizedFor) {
       this.#chunkBytes = this.#sizeChunks();
+      this.#sizedFor = rates;
       this.#chunksUntilResize = RESIZE_EVERY;
     }
     this.#pending = Math.min(available, this.#chunkBytes);
@@ -271,6 +277,13 @@ class Flow implements TokenGate {
       if (bucket.kind === 'client' && bucket.line >= 0) releaseSlot(bucket.view, bucket.line);
       if (bucket.kind === 'server') Atomics.sub(bucket.view, kServerActiveFlows, 1n);
     }
+  }
+
+  /** The rates of every bucket, added up: changes when any of them does. */
+  #rates(): number {
+    let sum = 0;
+    for (const bucket of this.#buckets) sum += bucket.rate(bucket.shaper.limits());
+    return sum;
   }
 
   /** The chunk size: about PACE_MS of the tightest share among the scopes. */

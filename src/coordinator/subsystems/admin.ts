@@ -11,12 +11,18 @@ import { StartupError, StartupErrorCode } from '../../config/errors.js';
 import type { AdminPlan } from '../../config/plan.js';
 import { describeListen } from '../../config/strport.js';
 import { handleControl, type ControlledServer } from '../../control/control-api.js';
+import { ScheduleRunner } from '../../control/schedule-runner.js';
 import type { Subsystem } from '../lifecycle.js';
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** Schedules (a step, a ramp, a trace's 100-ms bins) are applied this often. */
+const SCHEDULE_TICK_MS = 50;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+// (Traces are large: ten minutes of a mahimahi trace at 10 Mbit/s is some 3 MB.)
 
 export function adminListener(plan: AdminPlan, servers: readonly ControlledServer[], io: { print(line: string): void; log(line: string): void }): Subsystem {
   let server: Server | null = null;
+  const schedules = new ScheduleRunner(servers);
+  let ticker: NodeJS.Timeout | null = null;
   const expected = plan.token === null ? null : digest(`Bearer ${plan.token}`);
   const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = `${JSON.stringify(body, null, 2)}\n`;
@@ -42,7 +48,7 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
     req.on('end', () => {
       if (res.headersSent) return;
       try {
-        const { status, body } = handleControl(servers, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
+        const { status, body } = handleControl(servers, schedules, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
         answer(res, status, body);
       } catch (error) {
         io.log(`control plane: ${req.method} ${req.url}: ${(error as Error).message}`);
@@ -67,11 +73,20 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
       });
       created.on('error', (error) => io.log(`control plane: ${error.message}`));
       server = created;
+      ticker = setInterval(() => {
+        try {
+          schedules.tick();
+        } catch (error) {
+          io.log(`control plane: applying schedules: ${(error as Error).message}`);
+        }
+      }, SCHEDULE_TICK_MS);
       const address = created.address();
       const port = typeof address === 'object' && address !== null ? address.port : undefined;
       io.print(`control plane at ${describeListen(listen, port)}${plan.token === null ? '' : ' (bearer token required)'}`);
     },
     async stop() {
+      if (ticker !== null) clearInterval(ticker);
+      ticker = null;
       const running = server;
       if (running === null) return;
       server = null;

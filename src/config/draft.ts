@@ -5,6 +5,7 @@
  * so a problem found late still points at its origin. Paths are absolute by the time they land
  * here (each source resolves its own relative paths).
  */
+import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import {
@@ -195,15 +196,17 @@ function buildAdmin(draft: Draft): AdminPlan | null {
     return null;
   }
   const listen = draft.admin;
-  const loopback = listen.kind === 'unix' || (listen.host !== undefined && isLoopbackHost(listen.host));
-  if (!loopback && draft.adminToken === undefined) {
-    throw new ConfigError(ConfigErrorCode.BadValue, '--admin', `${describeListen(listen)} is reachable beyond this machine: give --admin-token too, or listen on interface=127.0.0.1`);
+  // A unix socket is private when others get nothing from its mode.
+  const local = listen.kind === 'unix' ? (listen.mode & 0o007) === 0 : listen.host !== undefined && isLoopbackHost(listen.host);
+  if (!local && draft.adminToken === undefined) {
+    const where = listen.kind === 'unix' ? `${describeListen(listen)} with mode ${listen.mode.toString(8)} lets any local user in` : `${describeListen(listen)} is reachable beyond this machine`;
+    throw new ConfigError(ConfigErrorCode.BadValue, '--admin', `${where}: give --admin-token too, or listen on interface=127.0.0.1 (a unix socket: mode=600)`);
   }
   return { listen, token: draft.adminToken ?? null };
 }
 
 function isLoopbackHost(host: string): boolean {
-  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
+  return (isIPv4(host) && host.startsWith('127.')) || host === '::1';
 }
 
 /** The listen spec a server gets when none was given. */

@@ -15,7 +15,10 @@ export function clientKeyOf(name: string, ipv6PrefixBits: number, seed: number):
     if (name.length === 3) throw new ClientNameError('"id:" needs the client id after it (id:VALUE)');
     return keyFromHeader(name.slice(3), seed);
   }
-  if (!ipaddr.isValid(name)) throw new ClientNameError(`"${name}" is neither an IP address nor id:VALUE (a --client-id-header value)`);
+  // Four decimal parts or a real IPv6 address: not ipaddr's lenient forms (`127.1`, octal parts), which would name another client.
+  if (!ipaddr.IPv4.isValidFourPartDecimal(name) && !(name.includes(':') && ipaddr.IPv6.isValid(name))) {
+    throw new ClientNameError(`"${name}" is neither an IP address (a.b.c.d or IPv6) nor id:VALUE (a --client-id-header value)`);
+  }
   return keyFromAddress(Uint8Array.from(ipaddr.parse(name).toByteArray()), ipv6PrefixBits, seed);
 }
 

@@ -83,7 +83,7 @@ function route(servers: readonly ControlledServer[], schedules: ScheduleRunner, 
     if (method === 'PUT' || method === 'DELETE') schedules.forget(server.plan.id, { client: parts[3]! });
     if (method === 'PUT') {
       const limits = readLimits(view);
-      const requested = parseLimitBody(body, limits.client.burst);
+      const requested = parseLimitBody(body, limits.client);
       if (requested.rate === 0) throw new ApiError(400, 'a client rate must be above 0 (DELETE the client\'s rate to go back to the server\'s)');
       if (requested.rate > MAX_CLIENT_LIMIT || requested.burst > MAX_CLIENT_LIMIT) throw new ApiError(400, `a client's rate and burst are at most ${MAX_CLIENT_LIMIT}`);
       setClientLimit(view, key, requested);
@@ -157,14 +157,17 @@ function listClients(server: ControlledServer): unknown {
 function setServerRate(server: ControlledServer, body: string): unknown {
   const view = shapedView(server);
   const limits = readLimits(view);
-  const requested = parseLimitBody(body, limits.server.burst);
+  const requested = parseLimitBody(body, limits.server);
   const next: ShapeLimits = { server: requested, client: limits.client };
   setLimits(view, next);
   return { limits: next };
 }
 
-/** `{"rate": "60kB" | 60000, "burst": "16kB" | 16000}` (burst optional: `defaultBurst`); units as --shape. */
-function parseLimitBody(body: string, defaultBurst: number): { rate: number; burst: number } {
+/**
+ * `{"rate": "60kB" | 60000, "burst": "16kB" | 16000}`, units as --shape. Without a burst: the
+ * same time of the new rate as the level's burst is of its rate now (one second when it has none).
+ */
+function parseLimitBody(body: string, level: { rate: number; burst: number }): { rate: number; burst: number } {
   const { rate, burst } = parseJson(body, '{"rate": "60kB", "burst": "16kB"}') as { rate?: unknown; burst?: unknown };
   const quantity = (value: unknown, field: string, kind: 'rate' | 'size'): number => {
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
@@ -174,5 +177,7 @@ function parseLimitBody(body: string, defaultBurst: number): { rate: number; bur
     return result.bytes;
   };
   if (rate === undefined) throw new ApiError(400, 'rate: missing (expected e.g. {"rate": "60kB"})');
-  return { rate: quantity(rate, 'rate', 'rate'), burst: burst === undefined ? defaultBurst : quantity(burst, 'burst', 'size') };
+  const bytesPerSecond = quantity(rate, 'rate', 'rate');
+  const seconds = level.rate > 0 ? level.burst / level.rate : 1;
+  return { rate: bytesPerSecond, burst: burst === undefined ? Math.min(2 ** 31 - 1, Math.round(bytesPerSecond * seconds)) : quantity(burst, 'burst', 'size') };
 }

@@ -191,7 +191,7 @@ class Bucket {
     return this.rate(limits) !== this.#costRate || this.burst(limits) !== this.#toleranceBurst;
   }
 
-  /** Gives back the last reservation of `bytes` (at the rate it was made at), if nothing was reserved after it. */
+  /** Gives back `bytes` of the last reservation (at the rate it was made at), if nothing was reserved after it. */
   refundLast(bytes: number): boolean {
     return refund(this.view, this.index, bytes, this.#costRate, this.tat);
   }
@@ -268,7 +268,7 @@ class Flow implements TokenGate {
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
     this.#buckets.forEach((bucket, i) => {
       const unsent = this.#prepaid + (i < this.#passed ? this.#pending : 0);
-      if (unsent > 0) refund(bucket.view, bucket.index, unsent, bucket.rate(bucket.shaper.limits()), bucket.tat);
+      if (unsent > 0) bucket.refundLast(unsent);
     });
     this.#prepaid = 0;
     this.#pending = 0;

@@ -35,6 +35,18 @@ function timedDownload(url: string, localAddress: string): { bytesBetween(fromMs
   return { bytesBetween: (fromMs, toMs) => at(toMs) - at(fromMs), stop: () => req.destroy() };
 }
 
+/** The status of a GET with these headers (node:http: fetch will not send another Host). */
+function statusOf(url: URL, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('control plane', () => {
@@ -72,6 +84,9 @@ describe('control plane', () => {
       const refused = await runCli(['ctl', '--admin', admin, 'rate', '127.0.0.60', '20kB'], { timeoutMs: 10_000 });
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /401: expected Authorization: Bearer TOKEN/);
+      const wrong = await runCli(['ctl', '--admin', admin, '--token', 'not-the-token', 'servers'], { timeoutMs: 10_000 });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /401/);
       await sleep(1500);
       const put = await fetch(new URL('servers/0/clients/127.0.0.60/rate', admin), { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ rate: '20kB', burst: 0 }) });
       const changedAt = performance.now();
@@ -116,10 +131,16 @@ describe('control plane', () => {
       await sleep(1300);
       const got = a.bytesBetween(setAt + 200, setAt + 1200);
       assert.ok(got >= 20_000 && got <= 40_000, `got ${got} B in the second after a 30 kB/s server limit`);
-      for (const [args, code, message] of [
+      // No token: a request naming another host (a rebound name) is refused.
+      assert.equal(await statusOf(new URL('servers', admin), { host: 'attacker.example' }), 403);
+      assert.equal(await statusOf(new URL('servers', admin), { origin: 'http://attacker.example' }), 403);
+      assert.equal(await statusOf(new URL('servers', admin), {}), 200);
+            for (const [args, code, message] of [
         [['ctl', '--admin', admin, 'rate', '127.0.0.62'], 2, /rate: expected TARGET RATE\[,BURST\]/],
         [['ctl', '--admin', admin, 'fly'], 2, /"fly" is not a command/],
-        [['ctl', '--admin', admin, 'rate', 'example.com', '10kB'], 1, /400: "example.com" is neither an IP address nor id:VALUE/],
+        [['ctl', '--admin', admin, 'rate', 'example.com', '10kB'], 1, /400: "example.com" is neither an IP address/],
+        // ipaddr's lenient forms would name another client (127.1 is 127.0.0.1).
+        [['ctl', '--admin', admin, 'rate', '127.1', '10kB'], 1, /400: "127.1" is neither an IP address/],
         [['ctl', '--admin', admin, 'rate', '127.0.0.62', '10kbits'], 1, /400: rate: /],
         [['ctl', '--admin', admin, '--server', '3', 'clients'], 1, /404: no server 3/],
         [['ctl', '--admin', 'http://127.0.0.1:1', 'servers'], 1, /cannot reach the control plane/],

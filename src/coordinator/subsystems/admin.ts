@@ -3,7 +3,7 @@
  * a few requests a second at most, never on the media path) that checks the bearer token and
  * hands each request to control/control-api.ts. Bodies are capped; answers are JSON.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { timingSafeEqual, createHash } from 'node:crypto';
@@ -23,24 +23,33 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
   let server: Server | null = null;
   const schedules = new ScheduleRunner(servers);
   let ticker: NodeJS.Timeout | null = null;
-  const expected = plan.token === null ? null : digest(`Bearer ${plan.token}`);
+  const expected = plan.token === null ? null : digest(plan.token);
   const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = `${JSON.stringify(body, null, 2)}\n`;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
     res.end(text);
   };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    // Compared as digests: equal length, constant time.
-    if (expected !== null && !timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
-      return answer(res, 401, { error: 'expected Authorization: Bearer TOKEN (--admin-token)' }, { 'www-authenticate': 'Bearer realm="mediacast"' });
+    if (expected !== null) {
+      // The scheme in any case (RFC 7235); the token compared as digests: equal length, constant time.
+      const [scheme, token] = (req.headers.authorization ?? '').split(' ', 2);
+      if (scheme?.toLowerCase() !== 'bearer' || !timingSafeEqual(digest(token ?? ''), expected)) {
+        return answer(res, 401, { error: 'expected Authorization: Bearer TOKEN (--admin-token)' }, { 'www-authenticate': 'Bearer realm="mediacast"', connection: 'close' });
+      }
+    } else if (!isLoopbackHost(req.headers.host) || (req.headers.origin !== undefined && !isLoopbackOrigin(req.headers.origin))) {
+      // No token, so loopback only: a page in a local browser must not reach it through a name
+      // rebound to 127.0.0.1 (its Host is that name) or by a cross-origin request.
+      return answer(res, 403, { error: 'without --admin-token the control plane answers only Host 127.0.0.1, [::1] or localhost, and no other origin' }, { connection: 'close' });
     }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        answer(res, 413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
-        req.destroy();
+        if (!res.headersSent) answer(res, 413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
+        // Stop reading once the answer is out (destroying at once would lose it).
+        res.once('finish', () => req.destroy());
+        req.pause();
         return;
       }
       chunks.push(chunk);
@@ -61,15 +70,30 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
     name: 'control plane',
     async start() {
       const listen = plan.listen;
-      const created = listen.kind === 'ssl' ? createHttpsServer({ key: readFileSync(listen.privateKey), cert: readFileSync(listen.certKey) }, handle) : createHttpServer(handle);
+      // Timeouts are swept every second (Node's default is 30 s).
+      const options = { connectionsCheckingInterval: 1000 };
+      let created: Server;
+      try {
+        created = listen.kind === 'ssl' ? createHttpsServer({ ...options, key: readFileSync(listen.privateKey), cert: readFileSync(listen.certKey) }, handle) : createHttpServer(options, handle);
+      } catch (error) {
+        throw new StartupError(StartupErrorCode.CertificateMissing, `--admin ${describeListen(listen)}: ${(error as Error).message}`);
+      }
       created.headersTimeout = 10_000;
-      created.requestTimeout = 10_000;
+      created.requestTimeout = 60_000;
+      // A few control clients at most: descriptors are shared with the media workers.
+      created.maxConnections = 32;
       await new Promise<void>((resolve, reject) => {
         created.once('error', (error: NodeJS.ErrnoException) =>
           reject(new StartupError(error.code === 'EADDRINUSE' ? StartupErrorCode.PortInUse : StartupErrorCode.ListenFailed, `--admin ${describeListen(listen)}: ${error.message}`)),
         );
-        if (listen.kind === 'unix') created.listen(listen.path, resolve);
-        else created.listen(listen.port, listen.host, resolve);
+        if (listen.kind === 'unix') {
+          removeStaleSocket(listen.path);
+          created.listen(listen.path, () => {
+            // Its mode decides who may talk to it (a token is needed unless only its owner and group can).
+            chmodSync(listen.path, listen.mode);
+            resolve();
+          });
+        } else created.listen(listen.port, listen.host, resolve);
       });
       created.on('error', (error) => io.log(`control plane: ${error.message}`));
       server = created;
@@ -94,6 +118,29 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
       await new Promise<void>((resolve) => running.close(() => resolve()));
     },
   };
+}
+
+/** A socket file left by a server that died: in the way of listening again. Anything else stays. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Not there: nothing to remove.
+  }
+}
+
+const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)(?::\d+)?$/i;
+
+function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && LOOPBACK_HOST.test(host);
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    return isLoopbackHost(new URL(origin).host);
+  } catch {
+    return false;
+  }
 }
 
 function digest(text: string): Buffer {

@@ -17,7 +17,7 @@ export class CtlCommand extends Command {
       'Commands: `servers`; `clients`; `rate TARGET RATE[,BURST]`, TARGET `server` (the server-wide limit) or a client ' +
       '(an IP address, or id:VALUE for a --client-id-header value), RATE and BURST in --shape units; `clear CLIENT`; ' +
       '`schedule TARGET SCHEDULE` (steps such as 0s:4Mbit,30s:1Mbit,60s~4Mbit, or a file: a mahimahi, time_s Mbit/s or Sabre trace; ' +
-      'looping unless --once); `unschedule TARGET`; `schedules`.',
+      'looping unless --once); `unschedule TARGET`; `schedules`; `pause CLIENT MS` (holds a connected client back).',
     examples: [
       ['A client down to 60 kB/s', 'mediacast ctl rate 127.0.0.2 60kB'],
       ['Back to the server limit', 'mediacast ctl clear 127.0.0.2'],
@@ -122,10 +122,14 @@ export class CtlCommand extends Command {
       case 'schedules':
         arity(0, 'no arguments');
         return { method: 'GET', path: 'schedules' };
+      case 'pause': {
+        arity(2, 'CLIENT MS (e.g. pause 127.0.0.2 2000)');
+        return { method: 'POST', path: `servers/${server}/clients/${encodeURIComponent(args[0]!)}/pause`, body: { ms: Number(args[1]) } };
+      }
       case undefined:
-        throw new CommandOptionError('expected a command: servers, clients, rate TARGET RATE[,BURST], clear CLIENT, schedule TARGET SCHEDULE, unschedule TARGET or schedules');
+        throw new CommandOptionError('expected a command: servers, clients, rate TARGET RATE[,BURST], clear CLIENT, schedule TARGET SCHEDULE, unschedule TARGET, schedules or pause CLIENT MS');
       default:
-        throw new CommandOptionError(`"${command}" is not a command (expected servers, clients, rate, clear, schedule, unschedule or schedules)`);
+        throw new CommandOptionError(`"${command}" is not a command (expected servers, clients, rate, clear, schedule, unschedule, schedules or pause)`);
     }
   }
 }

@@ -9,6 +9,7 @@
  *   PUT    /servers/N/rate          {rate, burst}  server N's server-wide limit
  *   PUT    /servers/N/clients/C/rate {rate, burst} client C's own limit
  *   DELETE /servers/N/clients/C/rate              back to the server's client limit
+ *   POST   /servers/N/clients/C/pause {ms}         hold a connected client back for ms
  *   GET    /schedules                             the schedules running
  *   PUT    /servers/N/schedule      {schedule, loop}  a schedule for server N's limit
  *   PUT    /servers/N/clients/C/schedule {schedule, loop}  a schedule for client C's own limit
@@ -19,13 +20,16 @@ import type { ShapeLimits } from '../config/shape-spec.js';
 import { parseQuantity } from '../config/rate-units.js';
 import { describeListen } from '../config/strport.js';
 import { ClientLimitsFull, clearClientLimit, clientLimits, MAX_CLIENT_LIMIT, setClientLimit } from '../shaping/client-limits.js';
-import { liveClients, overflowFlows } from '../shaping/client-table.js';
-import { kServerActiveFlows } from '../shaping/layout.js';
+import { findSlot, liveClients, overflowFlows } from '../shaping/client-table.js';
+import { costNanos, delay } from '../shaping/gcra.js';
+import { kServerActiveFlows, kSlotTatNanos, overrideRateInt32, slotBase } from '../shaping/layout.js';
+import { hrClock } from '../shaping/server-shaper.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
 import { clientName, ClientNameError } from './client-names.js';
 import { clientKeyIn, type ControlledServer } from './controlled-server.js';
 import { parseSchedule, ScheduleError } from './rate-schedule.js';
 import type { ScheduleRunner, ScheduleTarget } from './schedule-runner.js';
+import { sampleKey, type ClientRates } from './client-rates.js';
 
 export type { ControlledServer } from './controlled-server.js';
 
@@ -43,9 +47,16 @@ class ApiError extends Error {
   }
 }
 
-export function handleControl(servers: readonly ControlledServer[], schedules: ScheduleRunner, method: string, path: string, body: string): ControlResponse {
+/** What the control plane works with: the servers, the schedules running, the sampled rates. */
+export interface ControlState {
+  readonly servers: readonly ControlledServer[];
+  readonly schedules: ScheduleRunner;
+  readonly rates: ClientRates;
+}
+
+export function handleControl(state: ControlState, method: string, path: string, body: string): ControlResponse {
   try {
-    return { status: 200, body: route(servers, schedules, method, path.split('?')[0]!, body) };
+    return { status: 200, body: route(state, method, path.split('?')[0]!, body) };
   } catch (error) {
     if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
     if (error instanceof URIError) return { status: 400, body: { error: `${path}: a malformed %-escape` } };
@@ -55,7 +66,8 @@ export function handleControl(servers: readonly ControlledServer[], schedules: S
   }
 }
 
-function route(servers: readonly ControlledServer[], schedules: ScheduleRunner, method: string, path: string, body: string): unknown {
+function route(state: ControlState, method: string, path: string, body: string): unknown {
+  const { servers, schedules } = state;
   const parts = path.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
   if (parts[0] === 'schedules' && parts.length === 1) return only(method, 'GET', () => schedules.list());
   if (parts[0] !== 'servers') throw new ApiError(404, `no such resource: ${path} (try GET /servers)`);
@@ -76,7 +88,8 @@ function route(servers: readonly ControlledServer[], schedules: ScheduleRunner, 
     clientKeyIn(server, parts[3]!);
     return schedule(server, schedules, { client: parts[3]! }, method, body);
   }
-  if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server));
+  if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server, state.rates));
+  if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'pause') return only(method, 'POST', () => pauseClient(server, parts[3]!, body));
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'rate') {
     const view = shapedView(server);
     const key = clientKeyIn(server, parts[3]!);
@@ -96,6 +109,25 @@ function route(servers: readonly ControlledServer[], schedules: ScheduleRunner, 
     throw new ApiError(405, `${method} ${path}: expected PUT or DELETE`);
   }
   throw new ApiError(404, `no such resource: ${path}`);
+}
+
+/**
+ * Holds a connected client back for `{"ms": N}`: its bucket's TAT moves on by N ms, so its
+ * downloads stop (after the chunk each has in hand) and go on afterwards at their rate.
+ */
+function pauseClient(server: ControlledServer, name: string, body: string): unknown {
+  const view = shapedView(server);
+  const { ms } = parseJson(body, '{"ms": 2000}') as { ms?: unknown };
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 3_600_000) throw new ApiError(400, 'ms: expected a whole number of milliseconds from 1 to 3600000');
+  const line = findSlot(view, clientKeyIn(server, name));
+  if (line < 0) throw new ApiError(404, `${name} is not connected (a pause holds a connected client)`);
+  const words = new Int32Array(view.buffer);
+  const own = Atomics.load(words, overrideRateInt32(line));
+  const limits = readLimits(view);
+  const [rate, burst] = own > 0 ? [own, Atomics.load(words, overrideRateInt32(line) + 1)] : [limits.client.rate, limits.client.burst];
+  if (rate === 0) throw new ApiError(409, `${name} has no rate limit to pause it through (give it one: PUT its rate)`);
+  delay(view, slotBase(line) + kSlotTatNanos, BigInt(ms) * 1_000_000n, costNanos(burst, rate), hrClock());
+  return { client: name, pausedMs: ms };
 }
 
 /** PUT starts a schedule on `target` (replacing one there), DELETE stops it. */
@@ -141,14 +173,19 @@ function describeServer(server: ControlledServer): unknown {
   return { ...base, limits: readLimits(view), responses: Number(Atomics.load(view, kServerActiveFlows)), overflowFlows: overflowFlows(view) };
 }
 
-function listClients(server: ControlledServer): unknown {
+function listClients(server: ControlledServer, rates: ClientRates): unknown {
   const view = shapedView(server);
   const own = new Map(clientLimits(view).map((entry) => [`${entry.high}:${entry.low}`, entry.limit]));
   const live = liveClients(view).map((client) => {
     const key = `${client.high}:${client.low}`;
     const limit = own.get(key) ?? null;
     own.delete(key);
-    return { client: clientName(client.high, client.low, client.fingerprint), responses: client.flows, limit };
+    return {
+      client: clientName(client.high, client.low, client.fingerprint),
+      responses: client.flows,
+      limit,
+      ...rates.rate(sampleKey(server.plan.id, client.line, client.high, client.low)),
+    };
   });
   // Limits set for clients not connected now (their names need the key kind: addresses only).
   return { clients: live, waiting: own.size };

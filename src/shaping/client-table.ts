@@ -22,6 +22,7 @@ import {
   kSlotTatNanos,
   kTableCapacity,
   overrideRateInt32,
+  sentBytesInt32,
   SLOT_EMPTY,
   SLOT_TOMBSTONE,
   slotBase,
@@ -135,6 +136,7 @@ function claimFreeSlot(view: BigInt64Array, key: ClientKey, now: bigint): number
     // The client's own limits, if the control plane set any (we hold the lock they are set under).
     const limit = clientLimitOf(view, key);
     const words = new Int32Array(view.buffer);
+    Atomics.store(words, sentBytesInt32(line), 0);
     Atomics.store(words, overrideRateInt32(line) + 1, limit?.burst ?? 0);
     Atomics.store(words, overrideRateInt32(line), limit?.rate ?? 0);
     // Publish last: lookups compare the fingerprint before reading the key words.
@@ -191,17 +193,27 @@ export interface LiveClient {
   readonly low: bigint;
   readonly fingerprint: bigint;
   readonly flows: number;
+  /** Body bytes sent since the slot was claimed, modulo 2^32. */
+  readonly sent: number;
 }
 
 /** Every client slot in use (a consistent-enough snapshot for listings: slots change as it reads). */
 export function liveClients(view: BigInt64Array): LiveClient[] {
   const out: LiveClient[] = [];
+  const words = new Int32Array(view.buffer);
   for (let i = 0; i < capacity(view); i++) {
     const line = clientSlot(i);
     const base = slotBase(line);
     const state = Atomics.load(view, base + kSlotState);
     if (state === SLOT_EMPTY || state === SLOT_TOMBSTONE) continue;
-    out.push({ line, high: Atomics.load(view, base + kSlotKeyHigh), low: Atomics.load(view, base + kSlotKeyLow), fingerprint: state >> ACTIVE_BITS, flows: Number(state & ACTIVE_MASK) });
+    out.push({
+      line,
+      high: Atomics.load(view, base + kSlotKeyHigh),
+      low: Atomics.load(view, base + kSlotKeyLow),
+      fingerprint: state >> ACTIVE_BITS,
+      flows: Number(state & ACTIVE_MASK),
+      sent: Atomics.load(words, sentBytesInt32(line)) >>> 0,
+    });
   }
   return out;
 }

@@ -45,6 +45,19 @@ export function refund(view: BigInt64Array, index: number, bytes: number, rate: 
   return Atomics.compareExchange(view, index, tat, tat - costNanos(bytes, rate)) === tat;
 }
 
+/**
+ * Holds the bucket back by `nanos` from `now` (a pause): its TAT moves to at least now + burst
+ * tolerance + nanos, so nothing more leaves until then; what was owed stays owed.
+ */
+export function delay(view: BigInt64Array, index: number, nanos: bigint, toleranceNanos: bigint, now: bigint): void {
+  for (;;) {
+    const tat = Atomics.load(view, index);
+    const held = now + toleranceNanos + nanos;
+    const next = tat > now ? tat + nanos : held;
+    if (Atomics.compareExchange(view, index, tat, next > held ? next : held) === tat) return;
+  }
+}
+
 /** True when the bucket has refilled to its full burst at `now` (its state can be forgotten). */
 export function isFull(view: BigInt64Array, index: number, now: bigint): boolean {
   return Atomics.load(view, index) <= now;

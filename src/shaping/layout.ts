@@ -61,6 +61,17 @@ export const kSlotTatNanos = 3;
  */
 export const kSlotOverride = 4;
 
+/**
+ * Body bytes this client was sent since its slot was claimed, modulo 2^32 (the low Int32 half of
+ * the word; a 32-bit atomic add allocates nothing): the control plane samples it every second.
+ */
+export const kSlotSentBytes = 5;
+
+/** The Int32 index of a slot's sent-bytes counter. */
+export function sentBytesInt32(line: number): number {
+  return (slotBase(line) + kSlotSentBytes) * 2;
+}
+
 /** The Int32 index of a slot's override rate (the burst is the next one). */
 export function overrideRateInt32(line: number): number {
   return (slotBase(line) + kSlotOverride) * 2;

@@ -20,6 +20,7 @@ import {
   kServerTatNanos,
   kSlotTatNanos,
   overrideRateInt32,
+  sentBytesInt32,
   slotBase,
 } from './layout.js';
 import type { PacingScheduler, Ticket } from './scheduler.js';
@@ -159,9 +160,14 @@ class Bucket {
     /** Client table line, or -1 (a private bucket, or an aggregate). */
     readonly line: number,
   ) {
-    // The overflow slot is shared by unknown clients: it has no limits of its own.
-    this.#ownLimit = kind === 'client' && line > kOverflowSlot ? overrideRateInt32(line) : -1;
+    // The overflow slot is shared by unknown clients: it has no limits or counts of its own.
+    const ownSlot = kind === 'client' && line > kOverflowSlot;
+    this.#ownLimit = ownSlot ? overrideRateInt32(line) : -1;
+    this.sentCounter = ownSlot ? sentBytesInt32(line) : -1;
   }
+
+  /** Int32 index of the slot's sent-bytes counter, or -1. */
+  readonly sentCounter: number;
 
   /** The rate this bucket runs at now: the client's own (set at runtime) or the level's. */
   rate(limits: Limits): number {
@@ -226,6 +232,8 @@ class Flow implements TokenGate {
   #pending = 0;
   #chunkBytes = 0;
   #chunksUntilResize = 0;
+  /** The client buckets whose slots count the bytes sent. */
+  readonly #counted: readonly Bucket[];
   /** The rates (added up) the chunk size was worked out for. */
   #sizedFor = -1;
   #ticket: Ticket | null = null;
@@ -238,6 +246,8 @@ class Flow implements TokenGate {
   constructor(first: ServerShaper, buckets: readonly Bucket[]) {
     this.#first = first;
     this.#buckets = buckets;
+    // Each scope's client slot counts what its client was sent (the overflow slot does not).
+    this.#counted = buckets.filter((bucket) => bucket.sentCounter >= 0);
   }
 
   admit(available: number): number {
@@ -259,6 +269,7 @@ class Flow implements TokenGate {
   spent(bytes: number): void {
     this.#prepaid -= bytes;
     this.#first.onWrite(bytes);
+    for (const bucket of this.#counted) Atomics.add(bucket.shaper.words32, bucket.sentCounter, bytes);
   }
 
   close(): void {

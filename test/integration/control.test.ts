@@ -202,4 +202,31 @@ describe('control plane', () => {
       await server.stop();
     }
   });
+
+  test('a pause holds a connected client back for its time, then it goes on; the listing shows what each client got', async () => {
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB,-,4kB', '--admin', 'tcp:0:interface=127.0.0.1']);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const a = timedDownload(`${server.url}big.bin`, '127.0.0.90');
+    try {
+      await sleep(2500);
+      const listed = await runCli(['ctl', '--admin', admin, 'clients'], { timeoutMs: 10_000 });
+      const client = (JSON.parse(listed.stdout) as { clients: Array<{ client: string; rate1s: number; rate10s: number }> }).clients.find((c) => c.client === '127.0.0.90');
+      assert.ok(client && Math.abs(client.rate1s - 100_000) <= 15_000, `listed ${JSON.stringify(client)}`);
+      const paused = await runCli(['ctl', '--admin', admin, 'pause', '127.0.0.90', '1000'], { timeoutMs: 10_000 });
+      const pausedAt = performance.now();
+      assert.equal(paused.code, 0, paused.stderr);
+      await sleep(2200);
+      // Held from its next chunk on (a chunk is about 10 ms of the rate).
+      const held = a.bytesBetween(pausedAt + 100, pausedAt + 900);
+      const after = a.bytesBetween(pausedAt + 1100, pausedAt + 2100);
+      assert.ok(held <= 3000, `${held} B during the pause`);
+      assert.ok(after >= 85_000 && after <= 115_000, `${after} B in the second after it`);
+      const absent = await runCli(['ctl', '--admin', admin, 'pause', '127.0.0.99', '1000'], { timeoutMs: 10_000 });
+      assert.equal(absent.code, 1);
+      assert.match(absent.stderr, /404: 127\.0\.0\.99 is not connected/);
+    } finally {
+      a.stop();
+      await server.stop();
+    }
+  });
 });

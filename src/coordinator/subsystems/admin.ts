@@ -12,6 +12,7 @@ import type { AdminPlan } from '../../config/plan.js';
 import { describeListen } from '../../config/strport.js';
 import { handleControl, type ControlledServer } from '../../control/control-api.js';
 import { ScheduleRunner } from '../../control/schedule-runner.js';
+import { ClientRates } from '../../control/client-rates.js';
 import type { Subsystem } from '../lifecycle.js';
 
 /** Schedules (a step, a ramp, a trace's 100-ms bins) are applied this often. */
@@ -21,8 +22,9 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function adminListener(plan: AdminPlan, servers: readonly ControlledServer[], io: { print(line: string): void; log(line: string): void }): Subsystem {
   let server: Server | null = null;
-  const schedules = new ScheduleRunner(servers);
+  const state = { servers, schedules: new ScheduleRunner(servers), rates: new ClientRates(servers) };
   let ticker: NodeJS.Timeout | null = null;
+  let sampler: NodeJS.Timeout | null = null;
   const expected = plan.token === null ? null : digest(plan.token);
   const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = `${JSON.stringify(body, null, 2)}\n`;
@@ -57,7 +59,7 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
     req.on('end', () => {
       if (res.headersSent) return;
       try {
-        const { status, body } = handleControl(servers, schedules, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
+        const { status, body } = handleControl(state, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
         answer(res, status, body);
       } catch (error) {
         io.log(`control plane: ${req.method} ${req.url}: ${(error as Error).message}`);
@@ -99,18 +101,22 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
       server = created;
       ticker = setInterval(() => {
         try {
-          schedules.tick();
+          state.schedules.tick();
         } catch (error) {
           io.log(`control plane: applying schedules: ${(error as Error).message}`);
         }
       }, SCHEDULE_TICK_MS);
+      sampler = setInterval(() => state.rates.sample(), 1000);
+      state.rates.sample();
       const address = created.address();
       const port = typeof address === 'object' && address !== null ? address.port : undefined;
       io.print(`control plane at ${describeListen(listen, port)}${plan.token === null ? '' : ' (bearer token required)'}`);
     },
     async stop() {
       if (ticker !== null) clearInterval(ticker);
+      if (sampler !== null) clearInterval(sampler);
       ticker = null;
+      sampler = null;
       const running = server;
       if (running === null) return;
       server = null;

@@ -11,6 +11,7 @@
  *   DELETE /servers/N/clients/C/rate              back to the server's client limit
  *   POST   /servers/N/clients/C/pause {ms}         hold a connected client back for ms
  *   GET    /schedules                             the schedules running
+ *   GET    /metrics                               Prometheus text format (metrics-text.ts)
  *   PUT    /servers/N/schedule      {schedule, loop}  a schedule for server N's limit
  *   PUT    /servers/N/clients/C/schedule {schedule, loop}  a schedule for client C's own limit
  *   DELETE /servers/N/schedule, /servers/N/clients/C/schedule  stop it
@@ -30,12 +31,15 @@ import { clientKeyIn, type ControlledServer } from './controlled-server.js';
 import { parseSchedule, ScheduleError } from './rate-schedule.js';
 import type { ScheduleRunner, ScheduleTarget } from './schedule-runner.js';
 import { sampleKey, type ClientRates } from './client-rates.js';
+import { metricsText, type MetricsMemory } from './metrics-text.js';
 
 export type { ControlledServer } from './controlled-server.js';
 
 export interface ControlResponse {
   readonly status: number;
+  /** JSON to send; or, with `text`, the answer as it is (/metrics). */
   readonly body: unknown;
+  readonly text?: string;
 }
 
 class ApiError extends Error {
@@ -52,11 +56,14 @@ export interface ControlState {
   readonly servers: readonly ControlledServer[];
   readonly schedules: ScheduleRunner;
   readonly rates: ClientRates;
+  readonly metrics: MetricsMemory;
 }
 
 export function handleControl(state: ControlState, method: string, path: string, body: string): ControlResponse {
   try {
-    return { status: 200, body: route(state, method, path.split('?')[0]!, body) };
+    const bare = path.split('?')[0]!;
+    if (bare === '/metrics') return only(method, 'GET', () => ({ status: 200, body: null, text: metricsText(state.servers, state.metrics) }));
+    return { status: 200, body: route(state, method, bare, body) };
   } catch (error) {
     if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
     if (error instanceof URIError) return { status: 400, body: { error: `${path}: a malformed %-escape` } };

@@ -30,6 +30,7 @@ import { WorkerPool } from './worker-pool.js';
 import { createUpstreamStates } from '../handlers/proxy/upstream-states.js';
 import { upstreamRegistry } from './subsystems/upstream-registry.js';
 import { adminListener } from './subsystems/admin.js';
+import { createResponseStats } from '../stats/response-stats.js';
 import { upstreamOrigin } from '../config/proxy-spec.js';
 
 export interface CoordinatorIo {
@@ -83,6 +84,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       vhosts: server.vhosts.map((vhost) => shaperFor(vhost.shape)),
     })),
     stats: createStatsMemory(servers.length, plan.workers),
+    responses: createResponseStats(servers.length, plan.workers),
     bodyBudget: createBodyBudget(plan.workers),
     upstreams: createUpstreamStates(plan.upstreams.length),
   };
@@ -100,7 +102,16 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       shapingTotals(servers, memory.stats, plan.workers, io.print),
       workers,
       // Before the switch to --run-as: it may bind what only root can.
-      ...(plan.admin ? [adminListener(plan.admin, servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server })), io)] : []),
+      ...(plan.admin
+        ? [
+            adminListener(
+              plan.admin,
+              servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server })),
+              { shaping: memory.stats, responses: memory.responses, workers: plan.workers },
+              io,
+            ),
+          ]
+        : []),
       privilegesStep(servers, identity, workers, io.log),
       counterReporting([...overflowReports(servers, memory), shedReport(memory.connections, connections.max)], io.log),
       mdnsAdvertising(servers, plan.bonjourInterfaces, VERSION, io),

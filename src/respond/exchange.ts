@@ -79,6 +79,8 @@ export class Exchange {
   readonly referer: string = '';
   readonly userAgent: string = '';
   readonly time: number = 0;
+  /** When the request arrived (performance.now()), for response times. */
+  readonly startedAt = performance.now();
   /** Status sent (0 until headers are written). */
   status = 0;
   /** The connection was lost before the response completed. */

@@ -11,6 +11,8 @@ export interface SharedMemory {
   readonly shapers: ReadonlyArray<ServerShaperMemory>;
   /** Shaping counters, one line per (server, worker slot). */
   readonly stats: SharedArrayBuffer;
+  /** Response counters per (server, worker slot) (stats/response-stats.ts). */
+  readonly responses: SharedArrayBuffer;
   /** Connections open and connections shed at the cap, all workers together. */
   readonly connections: SharedArrayBuffer;
   /** Bytes of small-file bodies all workers keep in memory (one budget per process). */

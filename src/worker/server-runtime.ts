@@ -14,6 +14,7 @@ import { SiteRuntime } from '../handlers/static/site-runtime.js';
 import { StaticHandler } from '../handlers/static/static-handler.js';
 import type { ProxyHandler } from '../handlers/proxy/proxy-handler.js';
 import { formatCombined } from '../http/access-log-line.js';
+import type { ResponseCounters } from '../stats/response-stats.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { CORS_RESPONSE_HEADERS } from '../http/cors.js';
 import { formatAddress } from '../http/ip-text.js';
@@ -44,6 +45,8 @@ export interface ServerRuntimeOptions {
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
+  /** This server's response counters in this worker (stats/response-stats.ts). */
+  readonly responses: ResponseCounters;
   /** Its virtual hosts' own shapers (by vhost index), where the plan shapes them. */
   readonly vhostShapers: ReadonlyArray<ServerShaper | null>;
 }
@@ -66,6 +69,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #static: StaticHandler;
   readonly #proxy: ProxyHandler | null;
   readonly #accessLog: AccessLogBuffer | null;
+  readonly #responses: ResponseCounters;
   /** How clients are told apart (the server's shape settings, shared by its virtual hosts). */
   readonly #shape: ShapePlan | null;
   readonly #shaper: ServerShaper | null;
@@ -103,6 +107,7 @@ export class ServerRuntime implements ExchangeHost {
     this.#proxy = options.proxy;
     this.#scheme = server.listen.kind === 'ssl' ? 'https' : 'http';
     this.#accessLog = options.accessLog;
+    this.#responses = options.responses;
     this.logsAccess = this.#accessLog !== null;
     this.#log = options.log;
   }
@@ -198,6 +203,7 @@ export class ServerRuntime implements ExchangeHost {
   exchangeEnded(exchange: Exchange): void {
     this.#active--;
     this.#lastEndedAt = performance.now();
+    this.#responses.ended(exchange.status, exchange.bodyBytes, (this.#lastEndedAt - exchange.startedAt) / 1000);
     if (this.#accessLog !== null) this.#logExchange(this.#accessLog, exchange);
     if (this.#active === 0 && this.#onIdle) {
       const callback = this.#onIdle;

@@ -16,6 +16,7 @@ import { DEFAULT_BODY_BUDGET_BYTES } from '../files/file-cache.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
 import { ShapingCounters } from '../stats/shaping-stats.js';
+import { PUBLISH_MS, ResponseCounters } from '../stats/response-stats.js';
 import { connectionLimiter } from './connection-limit.js';
 import { openListener, stopListening, type Listener } from './listeners.js';
 import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
@@ -33,7 +34,7 @@ const log = (line: string): void => {
 
 const listeners: Listener[] = [];
 const accessLog = init.plan.logfile === null ? null : new AccessLogBuffer((lines) => post({ type: 'access-log', lines }));
-const counterSets: ShapingCounters[] = [];
+const counterSets: Array<{ publish(): void }> = [];
 let uws: Uws | undefined;
 let closed = false;
 
@@ -84,7 +85,8 @@ function start(): void {
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id]!;
     const counters = new ShapingCounters(init.memory.stats, server.id, init.slot, init.plan.workers);
-    counterSets.push(counters);
+    const responses = new ResponseCounters(init.memory.responses, server.id, init.slot, init.plan.workers);
+    counterSets.push(counters, responses);
     // A server's and its virtual hosts' flows count into the server's counters.
     const shaperOf = (sab: SharedArrayBuffer | null): ServerShaper | null =>
       sab === null ? null : new ServerShaper(sab, scheduler, { onWrite: (bytes) => counters.wrote(bytes) });
@@ -98,10 +100,15 @@ function start(): void {
       proxy,
       log,
       shaper: shaperOf(memory.server),
+      responses,
       vhostShapers: memory.vhosts.map(shaperOf),
     });
   });
   for (const runtime of runtimes) runtime.holding = init.held;
+  // Counters reach shared memory a few times a second, so the control plane's metrics stay fresh.
+  setInterval(() => {
+    for (const counters of counterSets) counters.publish();
+  }, PUBLISH_MS).unref();
   const limiter = connectionLimiter(init.memory.connections, init.plan.maxConnections ?? Number.MAX_SAFE_INTEGER);
   for (const server of init.plan.servers) {
     // A unix socket cannot be shared by several listeners: the first worker serves it.

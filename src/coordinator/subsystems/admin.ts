@@ -13,6 +13,7 @@ import { describeListen } from '../../config/strport.js';
 import { handleControl, type ControlledServer } from '../../control/control-api.js';
 import { ScheduleRunner } from '../../control/schedule-runner.js';
 import { ClientRates } from '../../control/client-rates.js';
+import type { MetricsMemory } from '../../control/metrics-text.js';
 import type { Subsystem } from '../lifecycle.js';
 
 /** Schedules (a step, a ramp, a trace's 100-ms bins) are applied this often. */
@@ -20,9 +21,9 @@ const SCHEDULE_TICK_MS = 50;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // (Traces are large: ten minutes of a mahimahi trace at 10 Mbit/s is some 3 MB.)
 
-export function adminListener(plan: AdminPlan, servers: readonly ControlledServer[], io: { print(line: string): void; log(line: string): void }): Subsystem {
+export function adminListener(plan: AdminPlan, servers: readonly ControlledServer[], metrics: MetricsMemory, io: { print(line: string): void; log(line: string): void }): Subsystem {
   let server: Server | null = null;
-  const state = { servers, schedules: new ScheduleRunner(servers), rates: new ClientRates(servers) };
+  const state = { servers, schedules: new ScheduleRunner(servers), rates: new ClientRates(servers), metrics };
   let ticker: NodeJS.Timeout | null = null;
   let sampler: NodeJS.Timeout | null = null;
   const expected = plan.token === null ? null : digest(plan.token);
@@ -59,8 +60,10 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
     req.on('end', () => {
       if (res.headersSent) return;
       try {
-        const { status, body } = handleControl(state, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
-        answer(res, status, body);
+        const { status, body, text } = handleControl(state, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
+        if (text === undefined) return answer(res, status, body);
+        res.writeHead(status, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+        res.end(text);
       } catch (error) {
         io.log(`control plane: ${req.method} ${req.url}: ${(error as Error).message}`);
         answer(res, 500, { error: 'internal error (see the server log)' });

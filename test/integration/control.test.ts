@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { launchChromium } from '../helpers/browser.js';
 import { runCli, startCli } from '../helpers/server-process.js';
 
 /** A download that timestamps every chunk, for rates over chosen windows. */
@@ -260,6 +261,41 @@ describe('control plane', () => {
       assert.deepEqual(limits, { server: 0, client: 2_000_000 });
       assert.equal((await fetch(new URL('metrics', admin))).status, 401, 'the token covers /metrics too');
     } finally {
+      await server.stop();
+    }
+  });
+
+  test('the dashboard renders in headless Chromium, draws a running download, its graph moves, and its controls set a client\'s rate', async (t) => {
+    const token = 'dashboard-token-1';
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,200kB,-,8kB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const a = timedDownload(`${server.url}big.bin`, '127.0.0.95');
+    const browser = await launchChromium();
+    try {
+      if (browser === null) return t.skip('no Chromium installed');
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+      const problems: string[] = [];
+      page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
+      page.on('pageerror', (error) => problems.push(String(error)));
+      await page.goto(`${new URL('dashboard', admin).href}#token=${token}`);
+      // Locators run in Playwright's own isolated world: the page's CSP (no eval) stays in force.
+      await page.locator('#aggregate canvas').waitFor({ timeout: 10_000 });
+      await page.locator('#clients canvas').waitFor({ timeout: 10_000 });
+      const row = page.locator('#table tbody tr', { hasText: '127.0.0.95' });
+      await row.waitFor({ timeout: 10_000 });
+      const first = await page.screenshot();
+      await sleep(2000);
+      const second = await page.screenshot();
+      assert.notDeepEqual(first, second, 'the graph moved between two screenshots');
+      const rate = Number(/^([\d.]+) Mbit\/s$/.exec((await row.locator('td').nth(3).textContent()) ?? '')?.[1]);
+      assert.ok(rate > 1 && rate < 2, `the client's last 10 s shown as ${rate} Mbit/s (it gets 1.6)`);
+      await row.locator('input').fill('20kB');
+      await row.locator('button', { hasText: 'set' }).click();
+      await page.locator('#table tbody tr', { hasText: '0.160 Mbit/s' }).waitFor({ timeout: 5000 });
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser?.close();
+      a.stop();
       await server.stop();
     }
   });

@@ -14,6 +14,8 @@ import { handleControl, type ControlledServer } from '../../control/control-api.
 import { ScheduleRunner } from '../../control/schedule-runner.js';
 import { ClientRates } from '../../control/client-rates.js';
 import type { MetricsMemory } from '../../control/metrics-text.js';
+import { dashboardPage } from '../../control/dashboard-page.js';
+import { readReportAssets } from '../../load/html-report.js';
 import type { Subsystem } from '../lifecycle.js';
 
 /** Schedules (a step, a ramp, a trace's 100-ms bins) are applied this often. */
@@ -32,14 +34,27 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
     res.end(text);
   };
+  // The page holds no data (it asks the API, with the token, for all it shows): served to anyone
+  // who may reach the listener.
+  const dashboard = dashboardPage(readReportAssets());
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const local = isLoopbackHost(req.headers.host) && (req.headers.origin === undefined || isLoopbackOrigin(req.headers.origin));
+    if (req.method === 'GET' && (req.url === '/dashboard' || req.url === '/') && (expected !== null || local)) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(dashboard), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
+        // Its own inline scripts and the API only; no framing (its buttons change limits).
+        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
+      });
+      res.end(dashboard);
+      return;
+    }
     if (expected !== null) {
       // The scheme in any case (RFC 7235); the token compared as digests: equal length, constant time.
       const [scheme, token] = (req.headers.authorization ?? '').split(' ', 2);
       if (scheme?.toLowerCase() !== 'bearer' || !timingSafeEqual(digest(token ?? ''), expected)) {
         return answer(res, 401, { error: 'expected Authorization: Bearer TOKEN (--admin-token)' }, { 'www-authenticate': 'Bearer realm="mediacast"', connection: 'close' });
       }
-    } else if (!isLoopbackHost(req.headers.host) || (req.headers.origin !== undefined && !isLoopbackOrigin(req.headers.origin))) {
+    } else if (!local) {
       // No token, so loopback only: a page in a local browser must not reach it through a name
       // rebound to 127.0.0.1 (its Host is that name) or by a cross-origin request.
       return answer(res, 403, { error: 'without --admin-token the control plane answers only Host 127.0.0.1, [::1] or localhost, and no other origin' }, { connection: 'close' });

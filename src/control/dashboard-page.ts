@@ -1,0 +1,152 @@
+/**
+ * The control plane's live dashboard (`GET /dashboard`): one self-contained page (uPlot inlined,
+ * nothing fetched from elsewhere) that polls the API four times a second and draws, per server,
+ * the throughput of all its clients against its limits and the top clients' throughput, with a
+ * table of clients and controls to set or clear a client's rate and the server's. With a token,
+ * open it as `/dashboard#token=TOKEN`: the fragment never leaves the browser, and the page sends
+ * it as a bearer token.
+ */
+import type { ReportAssets } from '../load/html-report.js';
+
+/** Clients drawn one line each; the rest are added up as "others". */
+const TOP_CLIENTS = 8;
+
+export function dashboardPage(assets: ReportAssets): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mediacast control</title>
+<!-- Charts by uPlot, inlined:
+${assets.licence.replace(/--/g, '- -')}
+-->
+<style>${assets.style}</style>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; background: #fff; }
+h1 { font-size: 20px; margin: 0 0 8px; } h2 { font-size: 16px; margin: 24px 0 6px; }
+table { border-collapse: collapse; } th, td { padding: 2px 10px 2px 0; text-align: left; border-bottom: 1px solid #eee; }
+input { width: 7em; } .status { color: #666; } .error { color: #b00; }
+</style>
+</head>
+<body>
+<h1>mediacast control</h1>
+<div class="status" id="status">connecting</div>
+<div>server <select id="server"></select>
+ limit <input id="server-rate" placeholder="4Mbit"> <button id="set-server">set server rate</button></div>
+<h2>Throughput and the limits</h2>
+<div id="aggregate"></div>
+<h2>Top clients</h2>
+<div id="clients"></div>
+<h2>Clients</h2>
+<table id="table"><thead><tr><th>client</th><th>responses</th><th>last 1 s</th><th>last 10 s</th><th>own limit</th><th></th></tr></thead><tbody></tbody></table>
+<script>${assets.script}</script>
+<script>const TOP_CLIENTS = ${TOP_CLIENTS};${DASHBOARD_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+const DASHBOARD_SCRIPT = `
+(() => {
+'use strict';
+const token = new URLSearchParams(location.hash.slice(1)).get('token');
+const headers = token ? { authorization: 'Bearer ' + token } : {};
+const api = (path, options = {}) => fetch(path, { ...options, headers: { ...headers, 'content-type': 'application/json' } }).then(async (r) => {
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.status);
+  return body;
+});
+const $ = (id) => document.getElementById(id);
+const status = (text, error) => { $('status').textContent = text; $('status').className = error ? 'error' : 'status'; };
+const mbit = (bytes) => (bytes * 8) / 1e6;
+const KEEP = 240;
+const width = () => Math.max(320, Math.min(1100, document.body.clientWidth - 20));
+const hue = (i, n) => 'hsl(' + Math.round((360 * i) / Math.max(1, n)) + ', 65%, 45%)';
+let server = 0;
+const series = { t: [], total: [], serverLimit: [], clientLimit: [] };
+const perClient = new Map();
+let aggregate = null;
+let clientsChart = null;
+let drawnNames = '';
+const started = performance.now();
+
+function drawAggregate() {
+  const data = [series.t, series.total, series.serverLimit, series.clientLimit];
+  if (aggregate === null) {
+    aggregate = new uPlot({ width: width(), height: 260, scales: { x: { time: false } }, axes: [{ label: 'seconds' }, { label: 'Mbit/s' }],
+      series: [{ label: 's' }, { label: 'all clients', stroke: '#2471a3' }, { label: 'server limit', stroke: '#000', dash: [6, 4] }, { label: 'client limit', stroke: '#888', dash: [2, 4] }] }, data, $('aggregate'));
+  } else aggregate.setData(data);
+}
+
+function drawClients(names) {
+  const data = [series.t, ...names.map((name) => perClient.get(name) ?? [])];
+  const key = names.join(',');
+  if (clientsChart === null || key !== drawnNames) {
+    clientsChart?.destroy();
+    clientsChart = new uPlot({ width: width(), height: 260, scales: { x: { time: false } }, axes: [{ label: 'seconds' }, { label: 'Mbit/s' }],
+      series: [{ label: 's' }, ...names.map((name, i) => ({ label: name, stroke: hue(i, names.length), points: { show: false } }))] }, data, $('clients'));
+    drawnNames = key;
+  } else clientsChart.setData(data);
+}
+
+function renderTable(clients) {
+  const body = $('table').tBodies[0];
+  body.replaceChildren(...clients.map((client) => {
+    const row = document.createElement('tr');
+    const cells = [client.client, String(client.responses), (mbit(client.rate1s)).toFixed(3) + ' Mbit/s', (mbit(client.rate10s)).toFixed(3) + ' Mbit/s', client.limit ? (mbit(client.limit.rate)).toFixed(3) + ' Mbit/s' : '-'];
+    for (const text of cells) { const cell = document.createElement('td'); cell.textContent = text; row.append(cell); }
+    const controls = document.createElement('td');
+    const input = document.createElement('input'); input.placeholder = '60kB';
+    const set = document.createElement('button'); set.textContent = 'set';
+    set.onclick = () => api('/servers/' + server + '/clients/' + encodeURIComponent(client.client) + '/rate', { method: 'PUT', body: JSON.stringify({ rate: input.value }) }).catch((e) => status(e.message, true));
+    const clear = document.createElement('button'); clear.textContent = 'clear';
+    clear.onclick = () => api('/servers/' + server + '/clients/' + encodeURIComponent(client.client) + '/rate', { method: 'DELETE' }).catch((e) => status(e.message, true));
+    controls.append(input, set, clear);
+    row.append(controls);
+    return row;
+  }));
+}
+
+async function poll() {
+  try {
+    const servers = await api('/servers');
+    const select = $('server');
+    if (select.options.length !== servers.length) {
+      select.replaceChildren(...servers.map((s) => { const o = document.createElement('option'); o.value = s.id; o.textContent = s.id + ': ' + s.address; return o; }));
+      select.value = String(server);
+    }
+    const info = servers[server];
+    if (!info || !info.shaped) { status('server ' + server + ' is not shaped: nothing to show', true); return; }
+    const { clients } = await api('/servers/' + server + '/clients');
+    const now = (performance.now() - started) / 1000;
+    series.t.push(now);
+    series.total.push(mbit(clients.reduce((sum, c) => sum + c.rate1s, 0)));
+    series.serverLimit.push(info.limits.server.rate ? mbit(info.limits.server.rate) : null);
+    series.clientLimit.push(info.limits.client.rate ? mbit(info.limits.client.rate) : null);
+    const ranked = [...clients].sort((a, b) => b.rate1s - a.rate1s);
+    const top = ranked.slice(0, TOP_CLIENTS).map((c) => c.client);
+    const others = ranked.slice(TOP_CLIENTS).reduce((sum, c) => sum + c.rate1s, 0);
+    for (const c of clients) if (!perClient.has(c.client)) perClient.set(c.client, series.t.slice(0, -1).map(() => null));
+    for (const [name, values] of perClient) values.push(mbit(clients.find((c) => c.client === name)?.rate1s ?? 0));
+    if (!perClient.has('others')) perClient.set('others', series.t.slice(0, -1).map(() => null));
+    perClient.get('others').push(mbit(others));
+    if (series.t.length > KEEP) { for (const list of [series.t, series.total, series.serverLimit, series.clientLimit, ...perClient.values()]) list.shift(); }
+    drawAggregate();
+    drawClients(ranked.length > TOP_CLIENTS ? [...top, 'others'] : top);
+    renderTable(ranked);
+    status(clients.length + ' clients, polled ' + new Date().toLocaleTimeString(), false);
+  } catch (error) {
+    status('the control plane: ' + error.message, true);
+  }
+}
+
+$('server').onchange = (e) => { server = Number(e.target.value); perClient.clear(); for (const list of Object.values(series)) list.length = 0; };
+$('set-server').onclick = () => api('/servers/' + server + '/rate', { method: 'PUT', body: JSON.stringify({ rate: $('server-rate').value }) }).catch((e) => status(e.message, true));
+window.addEventListener('resize', () => { aggregate?.setSize({ width: width(), height: 260 }); clientsChart?.setSize({ width: width(), height: 260 }); });
+// For a test (or a console) to see what is drawn.
+window.mediacastDashboard = { series, perClient };
+poll();
+setInterval(poll, 250);
+})();
+`;

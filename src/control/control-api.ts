@@ -100,16 +100,17 @@ function route(state: ControlState, method: string, path: string, body: string):
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'rate') {
     const view = shapedView(server);
     const key = clientKeyIn(server, parts[3]!);
-    if (method === 'PUT' || method === 'DELETE') schedules.forget(server.plan.id, { client: parts[3]! });
     if (method === 'PUT') {
       const limits = readLimits(view);
       const requested = parseLimitBody(body, limits.client);
       if (requested.rate === 0) throw new ApiError(400, 'a client rate must be above 0 (DELETE the client\'s rate to go back to the server\'s)');
       if (requested.rate > MAX_CLIENT_LIMIT || requested.burst > MAX_CLIENT_LIMIT) throw new ApiError(400, `a client's rate and burst are at most ${MAX_CLIENT_LIMIT}`);
       setClientLimit(view, key, requested);
+      schedules.forget(server.plan.id, { client: parts[3]! });
       return { client: parts[3], limit: requested };
     }
     if (method === 'DELETE') {
+      schedules.forget(server.plan.id, { client: parts[3]! });
       if (!clearClientLimit(view, key)) throw new ApiError(404, `${parts[3]} has no limit of its own`);
       return { client: parts[3], limit: null };
     }

@@ -31,6 +31,8 @@ const MAHIMAHI_PACKET_BYTES = 1500;
 /** Longest schedule accepted (a day) and most segments (a day of 100-ms bins is 864,000). */
 const MAX_LENGTH_MS = 24 * 3_600_000;
 const MAX_SEGMENTS = 1_000_000;
+/** The highest rate a schedule may name (a terabyte a second: what the shared words hold, with room). */
+export const MAX_SCHEDULE_RATE = 1e12;
 
 /** The rate (bytes/s) `elapsedMs` after the schedule started. */
 export function rateAt(schedule: RateSchedule, elapsedMs: number, loop: boolean): number {
@@ -72,6 +74,7 @@ function steps(text: string): RateSchedule {
     const at = Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
     const parsed = parseQuantity(match[4]!, 'rate');
     if (!parsed.ok) throw new ScheduleError(`"${point}": the rate ${parsed.message}`);
+    checkRate(parsed.bytes, `"${point}"`);
     if (at <= previousAt) throw new ScheduleError(`"${point}": times must increase (the point before is at ${previousAt / 1000} s)`);
     if (segments.length === 0 && at !== 0) throw new ScheduleError(`"${point}": the first point is at 0s`);
     if (match[3] === '~') {
@@ -85,20 +88,29 @@ function steps(text: string): RateSchedule {
     previousRate = parsed.bytes;
   }
   if (segments.length === 0) throw new ScheduleError('the schedule has no points');
-  return finish(segments, previousAt, 'steps');
+  // The last point holds as long as the gap before it (so a looping 0s:4Mbit,30s:1Mbit is 30 s
+  // of each), then the schedule starts over; run once, it holds for good.
+  const lastGap = segments.length > 1 ? previousAt - segments.at(-2)!.at : 0;
+  return finish(segments, previousAt + lastGap, 'steps');
 }
 
 function mahimahi(lines: readonly string[]): RateSchedule {
+  if (lines.length > 50_000_000) throw new ScheduleError(`the mahimahi trace has ${lines.length} lines: at most 50,000,000`);
   const times = lines.map(Number);
   for (let i = 1; i < times.length; i++) if (times[i]! < times[i - 1]!) throw new ScheduleError(`mahimahi trace, line ${i + 1}: ${times[i]} ms is before the line above (${times[i - 1]} ms)`);
-  // The trace repeats with the period of its last timestamp (as mahimahi replays it).
-  const lengthMs = Math.max(MAHIMAHI_BIN_MS, Math.ceil(times.at(-1)! / MAHIMAHI_BIN_MS) * MAHIMAHI_BIN_MS);
-  const bins = new Array<number>(lengthMs / MAHIMAHI_BIN_MS).fill(0);
-  // A timestamp equal to the period belongs to the next period's start, so its first bin.
-  for (const t of times) bins[t >= lengthMs ? 0 : Math.floor(t / MAHIMAHI_BIN_MS)]! += 1;
+  // The trace repeats with the period of its last timestamp, as mahimahi replays it.
+  const lengthMs = times.at(-1)!;
+  if (lengthMs < 1) throw new ScheduleError('the mahimahi trace ends at 0 ms: its last line is its period, at least 1');
+  if (lengthMs > MAX_LENGTH_MS) throw new ScheduleError(`the mahimahi trace lasts ${Math.round(lengthMs / 1000)} s: at most a day`);
+  const binMs = Math.min(MAHIMAHI_BIN_MS, lengthMs);
+  const bins = new Array<number>(Math.ceil(lengthMs / binMs)).fill(0);
+  // A line at the period itself is its last delivery, in the last bin.
+  for (const t of times) bins[Math.min(bins.length - 1, Math.floor(t / binMs))]! += 1;
   const segments = bins.map((count, i) => {
-    const rate = (count * MAHIMAHI_PACKET_BYTES * 1000) / MAHIMAHI_BIN_MS;
-    return { at: i * MAHIMAHI_BIN_MS, until: i * MAHIMAHI_BIN_MS, from: rate, to: rate };
+    // The last bin may be shorter than the others.
+    const width = Math.min(binMs, lengthMs - i * binMs);
+    const rate = (count * MAHIMAHI_PACKET_BYTES * 1000) / width;
+    return { at: i * binMs, until: i * binMs, from: rate, to: rate };
   });
   return finish(segments, lengthMs, 'mahimahi');
 }
@@ -111,6 +123,7 @@ function mbps(lines: readonly string[]): RateSchedule {
     const at = Math.round((time - start) * 1000);
     if (i > 0 && at <= segments.at(-1)!.at) throw new ScheduleError(`time_s Mbit/s trace, line ${i + 1}: times must increase`);
     const bytes = Math.round((rate * 1e6) / 8);
+    checkRate(bytes, `time_s Mbit/s trace, line ${i + 1}`);
     segments.push({ at, until: at, from: bytes, to: bytes });
   });
   // The last sample holds as long as the one before it did.
@@ -136,10 +149,16 @@ function sabre(text: string): RateSchedule {
       throw new ScheduleError(`Sabre trace, entry ${i}: expected "duration_ms" above 0 and "bandwidth_kbps" of 0 or more`);
     }
     const bytes = Math.round((kbps * 1000) / 8);
+    checkRate(bytes, `Sabre trace, entry ${i}`);
     segments.push({ at, until: at, from: bytes, to: bytes });
     at += duration;
+    if (at > MAX_LENGTH_MS) throw new ScheduleError('the Sabre trace lasts more than a day');
   });
   return finish(segments, at, 'sabre');
+}
+
+function checkRate(bytes: number, where: string): void {
+  if (!Number.isFinite(bytes) || bytes > MAX_SCHEDULE_RATE) throw new ScheduleError(`${where}: a rate above ${MAX_SCHEDULE_RATE} B/s`);
 }
 
 function finish(segments: ScheduleSegment[], lengthMs: number, format: RateSchedule['format']): RateSchedule {

@@ -2,17 +2,25 @@
  * Runs rate schedules (rate-schedule.ts) against the shapers: every tick, each schedule's rate
  * for now is written where the flows read it (a server's limit, or a client's own), when it
  * changed. A schedule runs from the moment it is set; looping or once (then its last rate holds
- * until cleared). An outage in a trace (rate 0) is applied as 1 B/s: a server rate of 0 means no
- * limit, and a client's own limit is at least 1. The burst follows the rate, as the same time
+ * until cleared). An outage (a rate of 0: a trace's empty bins) holds the bucket back from one
+ * tick to the next at the rate before it: a near-zero rate would leave chunks reserved at it
+ * waiting for minutes after the outage, and a server rate of 0 means no limit. The burst follows the rate, as the same time
  * of it (the configured burst over the configured rate): a burst fixed in bytes would hold a
  * flow back at every step up (its bucket's lead, allowed at the low rate, is more than the high
  * rate allows), which costs a trace that changes every 100 ms a tenth of its mean.
  */
 import type { ShapeLimits } from '../config/shape-spec.js';
-import { clearClientLimit, setClientLimit } from '../shaping/client-limits.js';
+import { clearClientLimit, MAX_CLIENT_LIMIT, setClientLimit } from '../shaping/client-limits.js';
+import { findSlot } from '../shaping/client-table.js';
+import { costNanos, holdUntil } from '../shaping/gcra.js';
+import { kServerTatNanos, kSlotTatNanos, slotBase } from '../shaping/layout.js';
+import { hrClock } from '../shaping/server-shaper.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
 import { clientKeyIn, type ControlledServer } from './controlled-server.js';
 import { meanRate, rateAt, type RateSchedule } from './rate-schedule.js';
+
+/** An outage holds the bucket this far ahead at each tick (a little more than a tick apart). */
+const OUTAGE_HOLD_NANOS = 80_000_000n;
 
 /** `server`, or a client by name (an address or id:VALUE). */
 export type ScheduleTarget = 'server' | { readonly client: string };
@@ -69,13 +77,14 @@ export class ScheduleRunner {
       schedule,
       loop,
       startedAt: this.#now(),
-      // A schedule replacing another keeps the limits from before the first.
+      // A schedule replacing another keeps the limits (and the burst) from before the first.
       before: previous?.before ?? before,
-      burstSeconds: burstSeconds(target === 'server' ? before.server : before.client),
+      burstSeconds: previous?.burstSeconds ?? burstSeconds(target === 'server' ? before.server : before.client),
       applied: -1,
     };
-    this.#running.set(key, running);
+    // Running only once its first rate applied (a client limit refused, a full table...).
     this.#apply(running);
+    this.#running.set(key, running);
     return this.#info(running);
   }
 
@@ -106,13 +115,29 @@ export class ScheduleRunner {
   }
 
   #apply(running: Running): void {
-    const rate = Math.max(1, rateAt(running.schedule, this.#now() - running.startedAt, running.loop));
-    if (rate === running.applied) return;
-    running.applied = rate;
+    const scheduled = rateAt(running.schedule, this.#now() - running.startedAt, running.loop);
     const view = this.#view(running.server);
-    const burst = Math.min(2 ** 31 - 1, Math.round(rate * running.burstSeconds));
+    if (scheduled === 0) return this.#hold(running, view);
+    const rate = running.target === 'server' ? scheduled : Math.min(MAX_CLIENT_LIMIT, scheduled);
+    if (rate === running.applied) return;
+    const burst = Math.min(MAX_CLIENT_LIMIT, Math.round(rate * running.burstSeconds));
     if (running.target === 'server') setLimits(view, { server: { rate, burst }, client: readLimits(view).client });
     else setClientLimit(view, this.#key(running.server, running.target.client), { rate, burst });
+    running.applied = rate;
+  }
+
+  /** An outage: nothing leaves the target's bucket until the next tick (the rate stays as it was). */
+  #hold(running: Running, view: BigInt64Array): void {
+    const limits = readLimits(view);
+    const until = hrClock() + OUTAGE_HOLD_NANOS;
+    if (running.target === 'server') {
+      if (limits.server.rate > 0) holdUntil(view, kServerTatNanos, until, costNanos(limits.server.burst, limits.server.rate));
+      return;
+    }
+    // Only a connected client has a bucket to hold.
+    const line = findSlot(view, this.#key(running.server, running.target.client));
+    const rate = running.applied > 0 ? running.applied : limits.client.rate;
+    if (line >= 0 && rate > 0) holdUntil(view, slotBase(line) + kSlotTatNanos, until, costNanos(Math.round(rate * running.burstSeconds), rate));
   }
 
   #info(running: Running): ScheduleInfo {

@@ -41,7 +41,7 @@ export function reserve(view: BigInt64Array, index: number, cost: bigint, tolera
  * after it (otherwise the bytes stay spent: refunding would let a later reservation jump ahead).
  */
 export function refund(view: BigInt64Array, index: number, bytes: number, rate: number, tat: bigint): boolean {
-  if (rate === 0 || bytes <= 0) return false;
+  if (!(rate > 0) || bytes <= 0) return false;
   return Atomics.compareExchange(view, index, tat, tat - costNanos(bytes, rate)) === tat;
 }
 
@@ -55,6 +55,15 @@ export function delay(view: BigInt64Array, index: number, nanos: bigint, toleran
     const held = now + toleranceNanos + nanos;
     const next = tat > now ? tat + nanos : held;
     if (Atomics.compareExchange(view, index, tat, next > held ? next : held) === tat) return;
+  }
+}
+
+/** Lets nothing leave the bucket before `until` (an outage): its TAT is at least until + tolerance. */
+export function holdUntil(view: BigInt64Array, index: number, until: bigint, toleranceNanos: bigint): void {
+  for (;;) {
+    const tat = Atomics.load(view, index);
+    const held = until + toleranceNanos;
+    if (tat >= held || Atomics.compareExchange(view, index, tat, held) === tat) return;
   }
 }
 

@@ -197,10 +197,20 @@ class Bucket {
     return this.rate(limits) !== this.#costRate || this.burst(limits) !== this.#toleranceBurst;
   }
 
-  /** Gives back `bytes` of the last reservation (at the rate it was made at), if nothing was reserved after it. */
+  /**
+   * The chunk in hand was reserved here (a bucket whose level has no rate is passed without
+   * one): only then may it be given back.
+   */
+  holds = false;
+
+  /** Gives back `bytes` of the chunk in hand (at the rate it was reserved at), if nothing was reserved after it. */
   refundLast(bytes: number): boolean {
+    if (!this.holds) return false;
+    this.holds = false;
     return refund(this.view, this.index, bytes, this.#costRate, this.tat);
   }
+
+
 
   /** Reserves `bytes` at `rate` (not 0) with `burst`; the wait in nanoseconds. */
   reserve(bytes: number, rate: number, burst: number, now: bigint): number {
@@ -214,6 +224,7 @@ class Bucket {
       this.#toleranceRate = rate;
       this.#toleranceBurst = burst;
     }
+    this.holds = true;
     return reserve(this.view, this.index, this.#cost, this.#tolerance, now, this);
   }
 }
@@ -263,6 +274,7 @@ class Flow implements TokenGate {
     }
     this.#pending = Math.min(available, this.#chunkBytes);
     this.#passed = 0;
+    for (const bucket of this.#buckets) bucket.holds = false;
     return this.#reserveOnward(this.#first.now()) ? Math.min(this.#prepaid, available) : 0;
   }
 
@@ -358,9 +370,12 @@ class Flow implements TokenGate {
     const now = this.#first.now();
     const left = Number(this.#waitDue - now);
     if (left > SLACK_NANOS) {
-      // Not due yet: if the limit changed, the chunk is reserved again at the new one (when
-      // nothing was reserved after it, so its turn can be given back).
-      if (bucket.changedSince(bucket.shaper.limits()) && bucket.refundLast(this.#pending)) {
+      // Not due yet: if the limit changed so that the chunk would go sooner at the new one, it
+      // is reserved again (when nothing was reserved after it, so its turn can be given back).
+      // A slower limit leaves it: it applies to the next chunk (a chunk reserved again from
+      // now would lose the time waited, and a ramp changing every tick would never send).
+      const limits = bucket.shaper.limits();
+      if (bucket.changedSince(limits) && bucket.rate(limits) > 0 && Number(costNanos(this.#pending, bucket.rate(limits))) < left && bucket.refundLast(this.#pending)) {
         this.#passed--;
         // The first bucket holds nothing before it: the chunk may shrink to the new rate's size.
         if (this.#passed === 0) this.#pending = Math.min(this.#pending, this.#sizeChunks());

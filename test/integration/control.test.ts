@@ -168,7 +168,8 @@ describe('control plane', () => {
       const packets = bin % 2 === 0 ? 5 : 15;
       for (let p = 0; p < packets; p++) lines.push(bin * 100 + Math.floor((p * 100) / packets));
     }
-    // No line at 1000: mahimahi would count it as a delivery too (the period ends at the last line, rounded up to 100 ms here).
+    // The period is the last line's time: the last delivery moves to 1000 ms (still 100 in all).
+    lines[lines.length - 1] = 1000;
     const trace = join(dir, 'trace.down');
     writeFileSync(trace, `${lines.join('\n')}\n`);
     try {

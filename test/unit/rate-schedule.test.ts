@@ -13,9 +13,13 @@ test('steps and ramps: TIME:RATE holds, TIME~RATE ramps from the point before; l
   assert.equal(rateAt(schedule, 45_000, false), 312_500);
   assert.equal(rateAt(schedule, 60_000, false), 500_000);
   assert.equal(rateAt(schedule, 500_000, false), 500_000, 'once: the last rate holds');
-  assert.equal(rateAt(schedule, 90_000 + 30_000, true), 125_000, 'looping: starts over at its last point');
-  assert.equal(meanRate(parseSchedule('0s:100kB,1s:300kB,2s:300kB')), 200_000);
-  assert.equal(meanRate(parseSchedule('0s:0,10s~100kB')), 50_000);
+  // Looping: the last point holds as long as the gap before it (30 s), then it starts over.
+  assert.equal(schedule.lengthMs, 120_000);
+  assert.equal(rateAt(schedule, 100_000, true), 500_000);
+  assert.equal(rateAt(schedule, 120_000 + 30_000, true), 125_000);
+  assert.equal(meanRate(parseSchedule('0s:100kB,1s:300kB')), 200_000);
+  assert.equal(rateAt(parseSchedule('0s:4Mbit,30s:1Mbit'), 45_000, true), 125_000, 'the API example loops through both steps');
+  assert.equal(meanRate(parseSchedule('0s:0,10s~100kB')), 75_000);
   assert.throws(() => parseSchedule('5s:1Mbit'), /the first point is at 0s/);
   assert.throws(() => parseSchedule('0s:1Mbit,0s:2Mbit'), /times must increase/);
   assert.throws(() => parseSchedule('0s:1Mbit,10s:fast'), /"10s:fast": the rate/);
@@ -31,7 +35,15 @@ test('a mahimahi trace: 1500-byte opportunities per millisecond line, counted pe
   assert.equal(schedule.format, 'mahimahi');
   assert.equal(schedule.lengthMs, 1000);
   assert.equal(rateAt(schedule, 150, true), 60_000);
-  assert.equal(rateAt(schedule, 1050, true), 6 * 15_000, 'the line at 0, 0 and 1000 (the next period) share bin 0');
+  assert.equal(rateAt(schedule, 1050, true), 5 * 15_000, 'two lines at 0 in the first bin');
+  assert.equal(rateAt(schedule, 950, true), 5 * 15_000, 'the line at the period itself in the last bin');
+  // mahimahi's constant 12 Mbit/s trace: one line, "1".
+  assert.equal(rateAt(parseSchedule('1'), 0, true), 1_500_000);
+  // A period that is not a multiple of 100 ms: the last bin is shorter and its rate counts its width.
+  const odd = parseSchedule('10\n120\n150');
+  assert.equal(odd.lengthMs, 150);
+  assert.equal(rateAt(odd, 120, true), 2 * 1500 * 1000 / 50);
+  assert.throws(() => parseSchedule('0\n8640000000'), /lasts 8640000 s: at most a day/);
   // Mean: 42 packets of 1500 B in 1 s.
   assert.equal(meanRate(schedule), 63_000);
   assert.throws(() => parseSchedule('10\n5'), /line 2: 5 ms is before/);
@@ -48,4 +60,6 @@ test('time_s Mbit/s and Sabre traces', () => {
   assert.equal(rateAt(sabre, 3500, true), 100_000);
   assert.throws(() => parseSchedule('[{"duration_ms": 0, "bandwidth_kbps": 1}]'), /entry 0: expected "duration_ms" above 0/);
   assert.throws(() => parseSchedule('[oops'), /not JSON/);
+  assert.throws(() => parseSchedule('[{"duration_ms": 10, "bandwidth_kbps": 1e400}]'), /entry 0: a rate above/);
+  assert.throws(() => parseSchedule('0 99999999999999999'), /line 1: a rate above/);
 });

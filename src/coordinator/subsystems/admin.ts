@@ -38,7 +38,9 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
   // who may reach the listener.
   const dashboard = dashboardPage(readReportAssets());
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const local = isLoopbackHost(req.headers.host) && (req.headers.origin === undefined || isLoopbackOrigin(req.headers.origin));
+    // Loopback Host, and no other origin (another loopback port is another site: a page served
+    // by the media server itself must not drive the API).
+    const local = isLoopbackHost(req.headers.host) && (req.headers.origin === undefined || sameOrigin(req.headers.origin, req.headers.host));
     if (req.method === 'GET' && (req.url === '/dashboard' || req.url === '/') && (expected !== null || local)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(dashboard), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
         // Its own inline scripts and the API only; no framing (its buttons change limits).
@@ -159,9 +161,9 @@ function isLoopbackHost(host: string | undefined): boolean {
   return host !== undefined && LOOPBACK_HOST.test(host);
 }
 
-function isLoopbackOrigin(origin: string): boolean {
+function sameOrigin(origin: string, host: string | undefined): boolean {
   try {
-    return isLoopbackHost(new URL(origin).host);
+    return new URL(origin).host === host;
   } catch {
     return false;
   }

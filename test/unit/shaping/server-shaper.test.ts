@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { ShapeLimits } from '../../../src/config/shape-spec.js';
 import { keyFromAddress } from '../../../src/shaping/client-key.js';
 import { clearClientLimit, clientLimits, setClientLimit } from '../../../src/shaping/client-limits.js';
-import { kServerActiveFlows } from '../../../src/shaping/layout.js';
+import { kServerActiveFlows, kServerTatNanos } from '../../../src/shaping/layout.js';
 import { PacingScheduler } from '../../../src/shaping/scheduler.js';
 import { openNestedFlow, ServerShaper, type TokenGate } from '../../../src/shaping/server-shaper.js';
 import { createShaperMemory, setLimits } from '../../../src/shaping/shaper-memory.js';
@@ -191,4 +191,33 @@ test('a flow waiting long at a low limit takes a raised one within the recheck t
   clock.advance(2100);
   // Taken up within the 150-ms recheck: at least 0.75 s of the second at 100 kB/s (without it, about 5 kB).
   assert.ok(flow.sent() - before >= 75_000, `sent ${flow.sent() - before} B in the second after the limit went back up`);
+});
+
+test('closing a flow gives nothing back to a bucket it passed without a rate (an unlimited server stays unlimited, then limits normally)', () => {
+  const { clock, shaper } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 100_000, burst: 100_000 } }, 2);
+  const gate = shaper.openFlow(ip(2));
+  // A chunk admitted but only partly written, then the client goes.
+  const admitted = gate.admit(64 * 1024);
+  assert.ok(admitted > 0);
+  gate.spent(100);
+  gate.close();
+  assert.equal(Atomics.load(shaper.view, kServerTatNanos), 0n, 'the server bucket was never reserved from');
+  setLimits(shaper.view, { server: { rate: 100_000, burst: 10_000 }, client: { rate: 1_000_000, burst: 10_000 } });
+  const next = drain(shaper.openFlow(ip(3)), 1e9);
+  clock.advance(2000);
+  // Had the close pushed the server's TAT ahead by a 64-KiB chunk's cost at the old -1 "rate", nothing would pass.
+  assert.ok(next.sent() >= 190_000, `a later client got ${next.sent()} B in 2 s at the new server limit`);
+});
+
+test('a limit ramping down every 50 ms does not keep restarting a slow flow\'s wait', () => {
+  const { clock, shaper } = setup({ server: { rate: 0, burst: 0 }, client: { rate: 3000, burst: 0 } }, 2);
+  const flow = drain(shaper.openFlow(ip(2)), 1e9);
+  let rate = 3000;
+  for (let t = 50; t <= 10_000; t += 50) {
+    clock.advance(t);
+    rate -= 5;
+    setClientLimit(shaper.view, ip(2), { rate, burst: 0 });
+  }
+  // From 3 kB/s down to 2 kB/s: about 25 kB in 10 s.
+  assert.ok(flow.sent() >= 20_000, `sent ${flow.sent()} B in 10 s`);
 });

@@ -90,22 +90,34 @@ function drawClients(names) {
   } else clientsChart.setData(data);
 }
 
+// Rows are kept per client and their cells updated in place, so a rate being typed survives the polls.
+const rows = new Map();
 function renderTable(clients) {
   const body = $('table').tBodies[0];
-  body.replaceChildren(...clients.map((client) => {
-    const row = document.createElement('tr');
-    const cells = [client.client, String(client.responses), (mbit(client.rate1s)).toFixed(3) + ' Mbit/s', (mbit(client.rate10s)).toFixed(3) + ' Mbit/s', client.limit ? (mbit(client.limit.rate)).toFixed(3) + ' Mbit/s' : '-'];
-    for (const text of cells) { const cell = document.createElement('td'); cell.textContent = text; row.append(cell); }
-    const controls = document.createElement('td');
-    const input = document.createElement('input'); input.placeholder = '60kB';
-    const set = document.createElement('button'); set.textContent = 'set';
-    set.onclick = () => api('/servers/' + server + '/clients/' + encodeURIComponent(client.client) + '/rate', { method: 'PUT', body: JSON.stringify({ rate: input.value }) }).catch((e) => status(e.message, true));
-    const clear = document.createElement('button'); clear.textContent = 'clear';
-    clear.onclick = () => api('/servers/' + server + '/clients/' + encodeURIComponent(client.client) + '/rate', { method: 'DELETE' }).catch((e) => status(e.message, true));
-    controls.append(input, set, clear);
-    row.append(controls);
-    return row;
-  }));
+  const seen = new Set();
+  clients.forEach((client, index) => {
+    seen.add(client.client);
+    let row = rows.get(client.client);
+    if (!row) {
+      row = document.createElement('tr');
+      for (let i = 0; i < 5; i++) row.append(document.createElement('td'));
+      const controls = document.createElement('td');
+      const input = document.createElement('input'); input.placeholder = '60kB';
+      const set = document.createElement('button'); set.textContent = 'set';
+      const path = '/servers/' + server + '/clients/' + encodeURIComponent(client.client) + '/rate';
+      set.onclick = () => api(path, { method: 'PUT', body: JSON.stringify({ rate: input.value }) }).catch((e) => status(e.message, true));
+      const clear = document.createElement('button'); clear.textContent = 'clear';
+      clear.onclick = () => api(path, { method: 'DELETE' }).catch((e) => status(e.message, true));
+      controls.append(input, set, clear);
+      row.append(controls);
+      rows.set(client.client, row);
+    }
+    const cells = [client.client, String(client.responses), mbit(client.rate1s).toFixed(3) + ' Mbit/s', mbit(client.rate10s).toFixed(3) + ' Mbit/s', client.limit ? mbit(client.limit.rate).toFixed(3) + ' Mbit/s' : '-'];
+    cells.forEach((text, i) => { if (row.cells[i].textContent !== text) row.cells[i].textContent = text; });
+    // Moved only when the ranking changed (moving a row would take the focus from its input).
+    if (body.rows[index] !== row) body.insertBefore(row, body.rows[index] ?? null);
+  });
+  for (const [name, row] of rows) if (!seen.has(name)) { row.remove(); rows.delete(name); }
 }
 
 async function poll() {
@@ -141,7 +153,7 @@ async function poll() {
   }
 }
 
-$('server').onchange = (e) => { server = Number(e.target.value); perClient.clear(); for (const list of Object.values(series)) list.length = 0; };
+$('server').onchange = (e) => { server = Number(e.target.value); perClient.clear(); for (const row of rows.values()) row.remove(); rows.clear(); for (const list of Object.values(series)) list.length = 0; };
 $('set-server').onclick = () => api('/servers/' + server + '/rate', { method: 'PUT', body: JSON.stringify({ rate: $('server-rate').value }) }).catch((e) => status(e.message, true));
 window.addEventListener('resize', () => { aggregate?.setSize({ width: width(), height: 260 }); clientsChart?.setSize({ width: width(), height: 260 }); });
 // For a test (or a console) to see what is drawn.

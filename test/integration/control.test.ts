@@ -162,8 +162,6 @@ describe('control plane', { concurrency: true }, () => {
   test('schedules: a step schedule is followed within 5 % per second; a looping mahimahi trace that swings 3:1 every 100 ms gives its mean rate within 5 % over 10 s', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--admin', 'tcp:0:interface=127.0.0.1']);
     const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
-    const stepped = timedDownload(`${server.url}big.bin`, '127.0.0.70');
-    const traced = timedDownload(`${server.url}big.bin`, '127.0.0.71');
     // A one-second trace looped: 100-ms bins of 5 and 15 packets in turn, 150 kB/s on average.
     const lines: number[] = [];
     for (let bin = 0; bin < 10; bin++) {
@@ -172,19 +170,25 @@ describe('control plane', { concurrency: true }, () => {
     }
     // The period is the last line's time: the last delivery moves to 1000 ms (still 100 in all).
     lines[lines.length - 1] = 1000;
+    let stepped: ReturnType<typeof timedDownload> | undefined;
+    let traced: ReturnType<typeof timedDownload> | undefined;
     const trace = join(dir, 'trace.down');
     writeFileSync(trace, `${lines.join('\n')}\n`);
     try {
-      await sleep(500);
+      // Set before the clients come (their limits wait for them), then the downloads start: no
+      // bytes at the server's own 500 kB/s sit in socket buffers to blur the first windows.
       const steps = await runCli(['ctl', '--admin', admin, 'schedule', '127.0.0.70', '0s:40kB,2s:80kB,4s:40kB', '--once'], { timeoutMs: 10_000 });
-      const stepsAt = performance.now();
       assert.equal(steps.code, 0, steps.stderr);
+      const stepsAt = performance.now();
+      stepped = timedDownload(`${server.url}big.bin`, '127.0.0.70');
       const replay = await runCli(['ctl', '--admin', admin, 'schedule', '127.0.0.71', trace], { timeoutMs: 10_000 });
-      const replayAt = performance.now();
       assert.equal(replay.code, 0, replay.stderr);
+      const replayAt = performance.now();
+      traced = timedDownload(`${server.url}big.bin`, '127.0.0.71');
       assert.match(replay.stdout, /"format": "mahimahi"/);
       assert.match(replay.stdout, /"meanRate": 150000/);
       await sleep(10_800);
+      // stepsAt is a little after the schedule started (the ctl process's exit): windows start 300 ms into each step.
       for (const [from, expected] of [[300, 40_000], [2300, 80_000], [4300, 40_000], [6300, 40_000]] as const) {
         const got = stepped.bytesBetween(stepsAt + from, stepsAt + from + 1000);
         assert.ok(Math.abs(got - expected) <= expected * 0.05, `steps: ${got} B in the second from ${from} ms, expected ${expected}`);
@@ -202,8 +206,8 @@ describe('control plane', { concurrency: true }, () => {
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /400: "5s:1Mbit": the first point is at 0s/);
     } finally {
-      stepped.stop();
-      traced.stop();
+      stepped?.stop();
+      traced?.stop();
       await server.stop();
     }
   });

@@ -19,6 +19,8 @@ const INTRO = [
   'Load testing: mediacast load URL [options] runs simulated HLS/DASH players against a server and ' +
     'reports what viewers would have seen (startup, stalls, bitrate, switches); mediacast bench [URL] ' +
     'runs the bundled autocannon scenarios against a server (or the bundled demo); each has --help.',
+  'Control: a server started with --admin takes mediacast ctl COMMAND (servers, clients, rate, clear, ' +
+    'schedule, unschedule, schedules, pause) to change its limits while it serves; ctl --help lists them.',
 ];
 
 const EXIT_STATUS: ReadonlyArray<[string, string]> = [

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { DEFAULT_ABR } from '../load/abr.js';
 import { CommandOptionError, parseDuration, parseRate, wholeNumber } from '../config/command-values.js';
-import { readReportAssets } from '../load/html-report.js';
+import { readUplotAssets } from '../charts/uplot-assets.js';
 import { parseAbr, parseBuffer, parseFailOn, parseSourceRange } from '../load/load-options.js';
 import { DEFAULT_BUFFER } from '../load/playback-buffer.js';
 import { formatSummary, runLoad, type LoadPlan } from '../load/run-load.js';
@@ -99,7 +99,8 @@ export class LoadCommand extends Command {
       cmcd: (this.cmcd as 'query' | 'headers' | undefined) ?? null,
       jsonFile: this.json ?? null,
       csvFile: this.csv ?? null,
-      html: this.html === undefined ? null : { file: this.html, assets: readReportAssets(), limit: this.limit === undefined ? null : parseRate(this.limit, '--limit') },
+      // The chart library is read now: a broken install fails at once, not after the run.
+      html: this.html === undefined ? null : { file: this.html, assets: readUplotAssets(), limit: this.limit === undefined ? null : parseRate(this.limit, '--limit') },
       p1203File: this.p1203 ?? null,
       failOn: this.failOn === undefined ? [] : parseFailOn(this.failOn, '--fail-on'),
     };

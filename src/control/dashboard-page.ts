@@ -6,22 +6,19 @@
  * open it as `/dashboard#token=TOKEN`: the fragment never leaves the browser, and the page sends
  * it as a bearer token.
  */
-import type { ReportAssets } from '../load/html-report.js';
+import { uplotHead, type UplotAssets } from '../charts/uplot-assets.js';
 
 /** Clients drawn one line each; the rest are added up as "others". */
 const TOP_CLIENTS = 8;
 
-export function dashboardPage(assets: ReportAssets): string {
+export function dashboardPage(assets: UplotAssets): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mediacast control</title>
-<!-- Charts by uPlot, inlined:
-${assets.licence.replace(/--/g, '- -')}
--->
-<style>${assets.style}</style>
+${uplotHead(assets)}
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 8px; } h2 { font-size: 16px; margin: 24px 0 6px; }

@@ -3,8 +3,8 @@
  * uPlot (inlined, so the file opens anywhere, offline): bitrate over time per player, rendition
  * shares over time, players stalled, throughput next to the shaped limit, and the first stalls.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { uplotHead, type UplotAssets } from '../charts/uplot-assets.js';
+import { escapeHtml } from '../http/html.js';
 import type { PlayerRecord } from './player.js';
 import { reportSeries } from './report-series.js';
 import type { TimelineData } from './run-timeline.js';
@@ -19,25 +19,11 @@ export interface ReportInput {
   /** The per-viewer limit the server shapes to (bytes/s), drawn on the throughput chart; or null. */
   readonly limit: number | null;
   readonly startedAt: Date;
-  readonly assets: ReportAssets;
-}
-
-/** uPlot's script, style and licence, inlined in every report. */
-export interface ReportAssets {
-  readonly script: string;
-  readonly style: string;
-  readonly licence: string;
+  readonly assets: UplotAssets;
 }
 
 /** Stalls listed in the table (the chart counts them all). */
 const LISTED_STALLS = 100;
-
-/** Read before a run, so a broken install fails at once, not after it. */
-export function readReportAssets(): ReportAssets {
-  const require = createRequire(import.meta.url);
-  const read = (path: string): string => readFileSync(require.resolve(path), 'utf8');
-  return { script: read('uplot/dist/uPlot.iife.min.js'), style: read('uplot/dist/uPlot.min.css'), licence: read('uplot/LICENSE') };
-}
 
 interface ListedStall {
   readonly player: number;
@@ -65,7 +51,6 @@ function firstStalls(players: readonly PlayerRecord[], limit: number): ListedSta
   return kept;
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON inside a script element: nothing in it may close the element. */
 const scriptJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028|\u2029/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 
@@ -84,10 +69,7 @@ export function htmlReport(input: ReportInput): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mediacast load: ${escapeHtml(input.url)}</title>
-<!-- Charts by uPlot, inlined:
-${assets.licence.replace(/--/g, '- -')}
--->
-<style>${assets.style}</style>
+${uplotHead(assets)}
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 6px; }

@@ -7,7 +7,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AbrOptions } from './abr.js';
-import { htmlReport, type ReportAssets } from './html-report.js';
+import type { UplotAssets } from '../charts/uplot-assets.js';
+import { htmlReport } from './html-report.js';
 import { summarize, type LoadSummary } from './load-summary.js';
 import { failedConditions, type FailCondition } from './load-options.js';
 import type { LoadTask, LoadTaskResult, PlayerSpec } from './load-worker.js';
@@ -33,7 +34,7 @@ export interface LoadPlan {
   readonly jsonFile: string | null;
   readonly csvFile: string | null;
   /** The HTML report: where, its scripts (read before the run), the per-viewer limit drawn (bytes/s) or null. */
-  readonly html: { readonly file: string; readonly assets: ReportAssets; readonly limit: number | null } | null;
+  readonly html: { readonly file: string; readonly assets: UplotAssets; readonly limit: number | null } | null;
   readonly p1203File: string | null;
   readonly failOn: readonly FailCondition[];
 }

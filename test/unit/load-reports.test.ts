@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { htmlReport, readReportAssets } from '../../src/load/html-report.js';
+import { readUplotAssets } from '../../src/charts/uplot-assets.js';
+import { htmlReport } from '../../src/load/html-report.js';
 import { p1203Codec, p1203Input, p1203Lines } from '../../src/load/p1203-input.js';
 import type { PlayerRecord, SessionRecord } from '../../src/load/player.js';
 import { renditionIntervals, reportSeries } from '../../src/load/report-series.js';
@@ -109,7 +110,7 @@ test('the HTML report: hostile URLs and labels stay text, the stall note counts 
     timeline: new RunTimeline(1000).data(),
     limit: null,
     startedAt: new Date(0),
-    assets: readReportAssets(),
+    assets: readUplotAssets(),
   });
   assert.doesNotMatch(page, /<script>alert|<img src=x/);
   assert.match(page, /1 stalls, all listed below/);

@@ -15,7 +15,7 @@ import { ScheduleRunner } from '../../control/schedule-runner.js';
 import { ClientRates } from '../../control/client-rates.js';
 import type { MetricsMemory } from '../../control/metrics-text.js';
 import { dashboardPage } from '../../control/dashboard-page.js';
-import { readReportAssets } from '../../load/html-report.js';
+import { readUplotAssets } from '../../charts/uplot-assets.js';
 import type { Subsystem } from '../lifecycle.js';
 
 /** Schedules (a step, a ramp, a trace's 100-ms bins) are applied this often. */
@@ -36,7 +36,7 @@ export function adminListener(plan: AdminPlan, servers: readonly ControlledServe
   };
   // The page holds no data (it asks the API, with the token, for all it shows): served to anyone
   // who may reach the listener.
-  const dashboard = dashboardPage(readReportAssets());
+  const dashboard = dashboardPage(readUplotAssets());
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // Loopback Host, and no other origin (another loopback port is another site: a page served
     // by the media server itself must not drive the API).

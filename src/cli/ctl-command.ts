@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
 import { request } from 'undici';
-import { CommandOptionError, wholeNumber } from '../config/command-values.js';
+import { CommandOptionError, readOptions, wholeNumber } from '../config/command-values.js';
 
 export class CtlCommand extends Command {
   static override paths = [['ctl']];
@@ -34,16 +34,8 @@ export class CtlCommand extends Command {
 
   async execute(): Promise<number> {
     const { stdout, stderr } = this.context;
-    let call: { method: string; path: string; body?: unknown };
-    try {
-      call = this.#call();
-    } catch (error) {
-      if (error instanceof CommandOptionError) {
-        stderr.write(`mediacast ctl: ${error.message}\n`);
-        return 2;
-      }
-      throw error;
-    }
+    const call = readOptions('ctl', stderr, () => this.#call());
+    if (call === null) return 2;
     const url = new URL(call.path, this.admin.endsWith('/') ? this.admin : `${this.admin}/`);
     try {
       const response = await request(url, {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { DEFAULT_ABR } from '../load/abr.js';
-import { CommandOptionError, parseDuration, parseRate, wholeNumber } from '../config/command-values.js';
+import { CommandOptionError, parseDuration, parseRate, readOptions, wholeNumber } from '../config/command-values.js';
 import { readUplotAssets } from '../charts/uplot-assets.js';
 import { parseAbr, parseBuffer, parseFailOn, parseSourceRange } from '../load/load-options.js';
 import { DEFAULT_BUFFER } from '../load/playback-buffer.js';
@@ -42,16 +42,8 @@ export class LoadCommand extends Command {
 
   async execute(): Promise<number> {
     const { stdout, stderr } = this.context;
-    let plan: LoadPlan;
-    try {
-      plan = this.#plan();
-    } catch (error) {
-      if (error instanceof CommandOptionError) {
-        stderr.write(`mediacast load: ${error.message}\n`);
-        return 2;
-      }
-      throw error;
-    }
+    const plan = readOptions('load', stderr, () => this.#plan());
+    if (plan === null) return 2;
     const tty = Boolean((stdout as NodeJS.WriteStream).isTTY);
     stdout.write(`mediacast load: ${plan.players} players on ${plan.threads} threads, ${plan.durationMs / 1000} s, ${this.url}\n`);
     const outcome = await runLoad(plan, {

@@ -6,6 +6,20 @@ import { parseQuantity } from './rate-units.js';
 
 export class CommandOptionError extends Error {}
 
+/**
+ * What `read` makes of a command's options; or, for a bad one, null once `mediacast COMMAND:
+ * message` is on stderr (the command then exits 2).
+ */
+export function readOptions<T>(command: string, stderr: { write(text: string): unknown }, read: () => T): T | null {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof CommandOptionError)) throw error;
+    stderr.write(`mediacast ${command}: ${error.message}\n`);
+    return null;
+  }
+}
+
 /** A whole number from `min` to `max`. */
 export function wholeNumber(text: string, option: string, min: number, max: number): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;

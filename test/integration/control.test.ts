@@ -51,8 +51,8 @@ function statusOf(url: URL, headers: Record<string, string>): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Each test has its own server and client addresses: they run side by side (the dashboard's
-// browser test apart, below).
+// Each test has its own server and client addresses: they run side by side (the schedules and
+// the browser test apart, below).
 describe('control plane', { concurrency: true }, () => {
   let dir: string;
   before(() => {
@@ -159,59 +159,6 @@ describe('control plane', { concurrency: true }, () => {
     }
   });
 
-  test('schedules: a step schedule is followed within 5 % per second; a looping mahimahi trace that swings 3:1 every 100 ms gives its mean rate within 5 % over 10 s', async () => {
-    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
-    // A one-second trace looped: 100-ms bins of 5 and 15 packets in turn, 150 kB/s on average.
-    const lines: number[] = [];
-    for (let bin = 0; bin < 10; bin++) {
-      const packets = bin % 2 === 0 ? 5 : 15;
-      for (let p = 0; p < packets; p++) lines.push(bin * 100 + Math.floor((p * 100) / packets));
-    }
-    // The period is the last line's time: the last delivery moves to 1000 ms (still 100 in all).
-    lines[lines.length - 1] = 1000;
-    let stepped: ReturnType<typeof timedDownload> | undefined;
-    let traced: ReturnType<typeof timedDownload> | undefined;
-    const trace = join(dir, 'trace.down');
-    writeFileSync(trace, `${lines.join('\n')}\n`);
-    try {
-      // Set before the clients come (their limits wait for them), then the downloads start: no
-      // bytes at the server's own 500 kB/s sit in socket buffers to blur the first windows.
-      const steps = await runCli(['ctl', '--admin', admin, 'schedule', '127.0.0.70', '0s:40kB,2s:80kB,4s:40kB', '--once'], { timeoutMs: 10_000 });
-      assert.equal(steps.code, 0, steps.stderr);
-      const stepsAt = performance.now();
-      stepped = timedDownload(`${server.url}big.bin`, '127.0.0.70');
-      const replay = await runCli(['ctl', '--admin', admin, 'schedule', '127.0.0.71', trace], { timeoutMs: 10_000 });
-      assert.equal(replay.code, 0, replay.stderr);
-      const replayAt = performance.now();
-      traced = timedDownload(`${server.url}big.bin`, '127.0.0.71');
-      assert.match(replay.stdout, /"format": "mahimahi"/);
-      assert.match(replay.stdout, /"meanRate": 150000/);
-      await sleep(10_800);
-      // stepsAt is a little after the schedule started (the ctl process's exit): windows start 300 ms into each step.
-      for (const [from, expected] of [[300, 40_000], [2300, 80_000], [4300, 40_000], [6300, 40_000]] as const) {
-        const got = stepped.bytesBetween(stepsAt + from, stepsAt + from + 1000);
-        assert.ok(Math.abs(got - expected) <= expected * 0.05, `steps: ${got} B in the second from ${from} ms, expected ${expected}`);
-      }
-      // Each change reaches a flow one chunk late (the chunk already reserved at the old rate):
-      // this trace, changing 10 times a second, comes out a few per cent low.
-      const replayed = traced.bytesBetween(replayAt + 500, replayAt + 10_500);
-      assert.ok(Math.abs(replayed - 1_500_000) <= 75_000, `trace: ${replayed} B in 10 s, expected 1,500,000`);
-      const listed = await runCli(['ctl', '--admin', admin, 'schedules'], { timeoutMs: 10_000 });
-      const list = JSON.parse(listed.stdout) as Array<{ target: string; finished: boolean; loop: boolean }>;
-      assert.deepEqual(list.map((entry) => [entry.target, entry.loop, entry.finished]), [['127.0.0.70', false, true], ['127.0.0.71', true, false]]);
-      const stopped = await runCli(['ctl', '--admin', admin, 'unschedule', '127.0.0.71'], { timeoutMs: 10_000 });
-      assert.equal(stopped.code, 0, stopped.stderr);
-      const bad = await runCli(['ctl', '--admin', admin, 'schedule', 'server', '5s:1Mbit'], { timeoutMs: 10_000 });
-      assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /400: "5s:1Mbit": the first point is at 0s/);
-    } finally {
-      stepped?.stop();
-      traced?.stop();
-      await server.stop();
-    }
-  });
-
   test('a pause holds a connected client back for its time, then it goes on; the listing shows what each client got', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB,-,4kB', '--admin', 'tcp:0:interface=127.0.0.1']);
     const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
@@ -273,13 +220,67 @@ describe('control plane', { concurrency: true }, () => {
   });
 });
 
-describe('control plane dashboard', () => {
+// Apart from the others: per-second windows and a browser want the test process to themselves.
+describe('control plane schedules and dashboard', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mediacast-dashboard-'));
     writeFileSync(join(dir, 'big.bin'), Buffer.alloc(16 * 1024 * 1024, 7));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('schedules: a step schedule is followed within 5 % per second; a looping mahimahi trace that swings 3:1 every 100 ms gives its mean rate within 5 % over 10 s', async () => {
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--admin', 'tcp:0:interface=127.0.0.1']);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    // A one-second trace looped: 100-ms bins of 5 and 15 packets in turn, 150 kB/s on average.
+    const lines: number[] = [];
+    for (let bin = 0; bin < 10; bin++) {
+      const packets = bin % 2 === 0 ? 5 : 15;
+      for (let p = 0; p < packets; p++) lines.push(bin * 100 + Math.floor((p * 100) / packets));
+    }
+    // The period is the last line's time: the last delivery moves to 1000 ms (still 100 in all).
+    lines[lines.length - 1] = 1000;
+    let stepped: ReturnType<typeof timedDownload> | undefined;
+    let traced: ReturnType<typeof timedDownload> | undefined;
+    const trace = join(dir, 'trace.down');
+    writeFileSync(trace, `${lines.join('\n')}\n`);
+    try {
+      // Set before the clients come (their limits wait for them), then the downloads start: no
+      // bytes at the server's own 500 kB/s sit in socket buffers to blur the first windows.
+      const steps = await runCli(['ctl', '--admin', admin, 'schedule', '127.0.0.70', '0s:40kB,2s:80kB,4s:40kB', '--once'], { timeoutMs: 10_000 });
+      assert.equal(steps.code, 0, steps.stderr);
+      const stepsAt = performance.now();
+      stepped = timedDownload(`${server.url}big.bin`, '127.0.0.70');
+      const replay = await runCli(['ctl', '--admin', admin, 'schedule', '127.0.0.71', trace], { timeoutMs: 10_000 });
+      assert.equal(replay.code, 0, replay.stderr);
+      const replayAt = performance.now();
+      traced = timedDownload(`${server.url}big.bin`, '127.0.0.71');
+      assert.match(replay.stdout, /"format": "mahimahi"/);
+      assert.match(replay.stdout, /"meanRate": 150000/);
+      await sleep(10_800);
+      // stepsAt is a little after the schedule started (the ctl process's exit): windows start 300 ms into each step.
+      for (const [from, expected] of [[300, 40_000], [2300, 80_000], [4300, 40_000], [6300, 40_000]] as const) {
+        const got = stepped.bytesBetween(stepsAt + from, stepsAt + from + 1000);
+        assert.ok(Math.abs(got - expected) <= expected * 0.05, `steps: ${got} B in the second from ${from} ms, expected ${expected}`);
+      }
+      // Each change reaches a flow one chunk late (the chunk already reserved at the old rate):
+      // this trace, changing 10 times a second, comes out a few per cent low.
+      const replayed = traced.bytesBetween(replayAt + 500, replayAt + 10_500);
+      assert.ok(Math.abs(replayed - 1_500_000) <= 75_000, `trace: ${replayed} B in 10 s, expected 1,500,000`);
+      const listed = await runCli(['ctl', '--admin', admin, 'schedules'], { timeoutMs: 10_000 });
+      const list = JSON.parse(listed.stdout) as Array<{ target: string; finished: boolean; loop: boolean }>;
+      assert.deepEqual(list.map((entry) => [entry.target, entry.loop, entry.finished]), [['127.0.0.70', false, true], ['127.0.0.71', true, false]]);
+      const stopped = await runCli(['ctl', '--admin', admin, 'unschedule', '127.0.0.71'], { timeoutMs: 10_000 });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      const bad = await runCli(['ctl', '--admin', admin, 'schedule', 'server', '5s:1Mbit'], { timeoutMs: 10_000 });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /400: "5s:1Mbit": the first point is at 0s/);
+    } finally {
+      stepped?.stop();
+      traced?.stop();
+      await server.stop();
+    }
+  });
 
   test('the dashboard renders in headless Chromium, draws a running download, its graph moves, and its controls set a client\'s rate', async (t) => {
     const token = 'dashboard-token-1';

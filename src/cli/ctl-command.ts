@@ -17,12 +17,18 @@ export class CtlCommand extends Command {
       'Commands: `servers`; `clients`; `rate TARGET RATE[,BURST]`, TARGET `server` (the server-wide limit) or a client ' +
       '(an IP address, or id:VALUE for a --client-id-header value), RATE and BURST in --shape units; `clear CLIENT`; ' +
       '`schedule TARGET SCHEDULE` (steps such as 0s:4Mbit,30s:1Mbit,60s~4Mbit, or a file: a mahimahi, time_s Mbit/s or Sabre trace; ' +
-      'looping unless --once); `unschedule TARGET`; `schedules`; `pause CLIENT MS` (holds a connected client back).',
+      'looping unless --once); `unschedule TARGET`; `schedules`; `pause CLIENT MS` (holds a connected client back); ' +
+      '`profile TARGET NAME` (a named network: rate and latency; NAME `off` takes it back); `profiles`; ' +
+      '`fault TARGET FIELD=VALUE...`, TARGET `all` or a client, fields path=GLOB ttfb=MS stall=BYTES:MS cut=BYTES status=CODE share=0..1; ' +
+      '`faults`; `unfault ID` (or `unfault all`).',
     examples: [
       ['A client down to 60 kB/s', 'mediacast ctl rate 127.0.0.2 60kB'],
       ['Back to the server limit', 'mediacast ctl clear 127.0.0.2'],
       ['The server to 4 Mbit/s', 'mediacast ctl rate server 4Mbit'],
       ['A client follows a cellular trace', 'mediacast ctl schedule 127.0.0.2 traces/Verizon-LTE-short.down'],
+      ['Every client on Chrome\'s Slow 4G', 'mediacast ctl profile server slow-4g'],
+      ['One segment in ten fails', "mediacast ctl fault all path='*.ts' status=503 share=0.1"],
+      ['A client\'s segments stall after 64 kB for 3 s', "mediacast ctl fault 127.0.0.2 path='/v2/*' stall=64kB:3000"],
     ],
   });
 
@@ -118,10 +124,70 @@ export class CtlCommand extends Command {
         arity(2, 'CLIENT MS (e.g. pause 127.0.0.2 2000)');
         return { method: 'POST', path: `servers/${server}/clients/${encodeURIComponent(args[0]!)}/pause`, body: { ms: Number(args[1]) } };
       }
+      case 'profile': {
+        arity(2, 'TARGET NAME (e.g. profile 127.0.0.2 slow-3g; NAME off takes it back)');
+        const [target, name] = args as [string, string];
+        const path = target === 'server' ? `servers/${server}/profile` : `servers/${server}/clients/${encodeURIComponent(target)}/profile`;
+        return name === 'off' ? { method: 'DELETE', path } : { method: 'PUT', path, body: { profile: name } };
+      }
+      case 'profiles':
+        arity(0, 'no arguments');
+        return { method: 'GET', path: 'profiles' };
+      case 'fault': {
+        if (args.length < 2) throw new CommandOptionError('fault: expected TARGET FIELD=VALUE... (e.g. fault all path=*.ts status=503 share=0.1)');
+        const [target, ...fields] = args as [string, ...string[]];
+        return { method: 'POST', path: `servers/${server}/faults`, body: { ...(target === 'all' ? {} : { client: target }), ...faultFields(fields) } };
+      }
+      case 'faults':
+        arity(0, 'no arguments');
+        return { method: 'GET', path: `servers/${server}/faults` };
+      case 'unfault':
+        arity(1, 'ID (from ctl faults), or all');
+        return { method: 'DELETE', path: args[0] === 'all' ? `servers/${server}/faults` : `servers/${server}/faults/${encodeURIComponent(args[0]!)}` };
       case undefined:
-        throw new CommandOptionError('expected a command: servers, clients, rate TARGET RATE[,BURST], clear CLIENT, schedule TARGET SCHEDULE, unschedule TARGET, schedules or pause CLIENT MS');
+        throw new CommandOptionError(`expected a command: ${COMMANDS}`);
       default:
-        throw new CommandOptionError(`"${command}" is not a command (expected servers, clients, rate, clear, schedule, unschedule, schedules or pause)`);
+        throw new CommandOptionError(`"${command}" is not a command (expected ${COMMANDS})`);
     }
   }
+}
+
+const COMMANDS = 'servers, clients, rate, clear, schedule, unschedule, schedules, pause, profile, profiles, fault, faults or unfault';
+
+/** `path=GLOB ttfb=MS stall=BYTES:MS cut=BYTES status=CODE share=X` as the API's fault fields (it checks the values). */
+function faultFields(fields: readonly string[]): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const field of fields) {
+    const at = field.indexOf('=');
+    const [name, value] = at < 0 ? [field, ''] : [field.slice(0, at), field.slice(at + 1)];
+    const number = (text: string): number | string => (/^\d+(?:\.\d+)?$/.test(text) ? Number(text) : text);
+    switch (name) {
+      case 'path':
+        body['path'] = value;
+        break;
+      case 'ttfb':
+        body['ttfbMs'] = number(value);
+        break;
+      case 'stall': {
+        const [after, ms, extra] = value.split(':');
+        if (ms === undefined || extra !== undefined) throw new CommandOptionError(`fault: stall=${value}: expected BYTES:MS (e.g. stall=64kB:3000)`);
+        body['stallAfter'] = number(after!);
+        body['stallMs'] = number(ms);
+        break;
+      }
+      case 'cut':
+        body['cutAfter'] = number(value);
+        break;
+      case 'status':
+        body['status'] = number(value);
+        break;
+      case 'share':
+        body['share'] = number(value);
+        break;
+      default:
+        throw new CommandOptionError(`fault: "${field}" is not FIELD=VALUE with FIELD path, ttfb, stall, cut, status or share`);
+    }
+    if (at < 0 || value === '') throw new CommandOptionError(`fault: ${name} needs a value (${name}=...)`);
+  }
+  return body;
 }

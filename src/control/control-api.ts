@@ -15,6 +15,13 @@
  *   PUT    /servers/N/schedule      {schedule, loop}  a schedule for server N's limit
  *   PUT    /servers/N/clients/C/schedule {schedule, loop}  a schedule for client C's own limit
  *   DELETE /servers/N/schedule, /servers/N/clients/C/schedule  stop it
+ *   GET    /profiles                              the named network profiles
+ *   PUT    /servers/N/profile {profile}           every client of server N on a profile (rate and latency)
+ *   PUT    /servers/N/clients/C/profile {profile} client C on a profile
+ *   DELETE /servers/N/profile, /servers/N/clients/C/profile  off again
+ *   GET    /servers/N/faults                      the fault rules of server N
+ *   POST   /servers/N/faults {path, client, ...}  add one (fault-rules.ts)
+ *   DELETE /servers/N/faults, /servers/N/faults/ID  remove all, or one
  * A rate set by hand replaces a schedule of the same target.
  */
 import type { ShapeLimits } from '../config/shape-spec.js';
@@ -32,6 +39,10 @@ import { parseSchedule, ScheduleError } from './rate-schedule.js';
 import type { ScheduleRunner, ScheduleTarget } from './schedule-runner.js';
 import { sampleKey, type ClientRates } from './client-rates.js';
 import { metricsText, type MetricsMemory } from './metrics-text.js';
+import { FaultBoardFull, type FaultBoard } from './fault-board.js';
+import { FaultError, parseFaultSpec } from './fault-rules.js';
+import { clientKeyOf } from './client-names.js';
+import { NETWORK_PROFILES, networkProfile, UnknownProfileError } from './network-profiles.js';
 
 export type { ControlledServer } from './controlled-server.js';
 
@@ -57,6 +68,14 @@ export interface ControlState {
   readonly schedules: ScheduleRunner;
   readonly rates: ClientRates;
   readonly metrics: MetricsMemory;
+  readonly faults: FaultBoard;
+  /** Profiles applied, by `server target`, with the client level before a server-wide one. */
+  readonly profiles: Map<string, AppliedProfile>;
+}
+
+export interface AppliedProfile {
+  readonly name: string;
+  readonly before: { rate: number; burst: number } | null;
 }
 
 export function handleControl(state: ControlState, method: string, path: string, body: string): ControlResponse {
@@ -67,8 +86,10 @@ export function handleControl(state: ControlState, method: string, path: string,
   } catch (error) {
     if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
     if (error instanceof URIError) return { status: 400, body: { error: `${path}: a malformed %-escape` } };
-    if (error instanceof ClientNameError || error instanceof RangeError || error instanceof ScheduleError) return { status: 400, body: { error: error.message } };
-    if (error instanceof ClientLimitsFull) return { status: 409, body: { error: error.message } };
+    if (error instanceof ClientNameError || error instanceof RangeError || error instanceof ScheduleError || error instanceof FaultError || error instanceof UnknownProfileError) {
+      return { status: 400, body: { error: error.message } };
+    }
+    if (error instanceof ClientLimitsFull || error instanceof FaultBoardFull) return { status: 409, body: { error: error.message } };
     throw error;
   }
 }
@@ -77,6 +98,7 @@ function route(state: ControlState, method: string, path: string, body: string):
   const { servers, schedules } = state;
   const parts = path.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
   if (parts[0] === 'schedules' && parts.length === 1) return only(method, 'GET', () => schedules.list());
+  if (parts[0] === 'profiles' && parts.length === 1) return only(method, 'GET', () => NETWORK_PROFILES);
   if (parts[0] !== 'servers') throw new ApiError(404, `no such resource: ${path} (try GET /servers)`);
   if (parts.length === 1) return only(method, 'GET', () => servers.map(describeServer));
   const server = servers[Number(parts[1])];
@@ -90,6 +112,9 @@ function route(state: ControlState, method: string, path: string, body: string):
     });
   }
   if (parts[2] === 'schedule' && parts.length === 3) return schedule(server, schedules, 'server', method, body);
+  if (parts[2] === 'faults') return faults(server, state.faults, method, parts[3], body);
+  if (parts[2] === 'profile' && parts.length === 3) return profile(server, state, null, method, body);
+  if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'profile') return profile(server, state, parts[3]!, method, body);
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'schedule') {
     shapedView(server);
     clientKeyIn(server, parts[3]!);
@@ -152,6 +177,58 @@ function schedule(server: ControlledServer, schedules: ScheduleRunner, target: S
   return schedules.set(server.plan.id, target, parseSchedule(parsed.schedule), parsed.loop ?? true);
 }
 
+/** GET lists the server's fault rules, POST adds one, DELETE removes one (by id) or all. */
+function faults(server: ControlledServer, board: FaultBoard, method: string, id: string | undefined, body: string): unknown {
+  const serverId = server.plan.id;
+  if (id !== undefined) {
+    if (method !== 'DELETE') throw new ApiError(405, 'expected DELETE');
+    if (!/^\d+$/.test(id) || !board.remove(serverId, Number(id))) throw new ApiError(404, `no fault rule ${id} on this server (GET its faults; a profile's goes with the profile)`);
+    return { removed: Number(id) };
+  }
+  if (method === 'GET') return board.list(serverId);
+  if (method === 'DELETE') return { removed: board.clear(serverId) };
+  if (method !== 'POST') throw new ApiError(405, 'expected GET, POST or DELETE');
+  const spec = parseFaultSpec(parseJson(body, '{"path": "/v2/*.ts", "status": 503, "share": 0.2}'));
+  // A name the workers can match (an address, or id:VALUE).
+  if (spec.client !== null) clientKeyOf(spec.client, server.plan.shape?.ipv6PrefixBits ?? 128, 0);
+  return board.add(serverId, spec);
+}
+
+/**
+ * A profile's rate and latency on one client (its own limit, and time before each first byte),
+ * or on every client of the server (the server's client level); DELETE takes both back.
+ */
+function profile(server: ControlledServer, state: ControlState, client: string | null, method: string, body: string): unknown {
+  const view = shapedView(server, client === null);
+  const key = `${server.plan.id} ${client ?? 'server'}`;
+  const target = client === null ? 'server' : { client };
+  if (method === 'DELETE') {
+    const applied = state.profiles.get(key);
+    if (applied === undefined) throw new ApiError(404, `${client ?? 'the server'} has no profile`);
+    state.profiles.delete(key);
+    state.faults.setProfile(server.plan.id, client, null);
+    if (client === null) setLimits(view, { server: readLimits(view).server, client: applied.before! });
+    else clearClientLimit(view, clientKeyIn(server, client));
+    return { target: client ?? 'server', profile: null };
+  }
+  if (method !== 'PUT') throw new ApiError(405, 'expected PUT or DELETE');
+  const { profile: name } = parseJson(body, '{"profile": "slow-3g"}') as { profile?: unknown };
+  if (typeof name !== 'string') throw new ApiError(400, `profile: expected a name (${NETWORK_PROFILES.map((p) => p.name).join(', ')})`);
+  const chosen = networkProfile(name);
+  const limit = { rate: chosen.rate, burst: Math.max(1, Math.round(chosen.rate / 10)) };
+  state.schedules.forget(server.plan.id, target);
+  if (client === null) {
+    const limits = readLimits(view);
+    setLimits(view, { server: limits.server, client: limit });
+    state.profiles.set(key, { name: chosen.name, before: state.profiles.get(key)?.before ?? limits.client });
+  } else {
+    setClientLimit(view, clientKeyIn(server, client), limit);
+    state.profiles.set(key, { name: chosen.name, before: null });
+  }
+  state.faults.setProfile(server.plan.id, client, chosen);
+  return { target: client ?? 'server', profile: chosen, limit };
+}
+
 function parseJson(body: string, example: string): object {
   let parsed: unknown;
   try {
@@ -168,9 +245,10 @@ function only<T>(method: string, allowed: string, answer: () => T): T {
   return answer();
 }
 
-function shapedView(server: ControlledServer): BigInt64Array {
+/** The shaper memory of a server that has clients to limit (or, with `anyShaping`, any shaped one). */
+function shapedView(server: ControlledServer, anyShaping = false): BigInt64Array {
   if (server.shaper === null || server.plan.shape === null) throw new ApiError(409, `${describeListen(server.plan.listen)} is not shaped: start it with --shape to change its rates at runtime`);
-  if (server.plan.shape.by === 'connection') throw new ApiError(409, `${describeListen(server.plan.listen)} shapes per connection (--shape-by connection): it has no clients to limit`);
+  if (server.plan.shape.by === 'connection' && !anyShaping) throw new ApiError(409, `${describeListen(server.plan.listen)} shapes per connection (--shape-by connection): it has no clients to limit`);
   return new BigInt64Array(server.shaper);
 }
 

@@ -108,6 +108,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
               plan.admin,
               servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server })),
               { shaping: memory.stats, responses: memory.responses, workers: plan.workers },
+              workers,
               io,
             ),
           ]

@@ -10,6 +10,7 @@ import { StartupError, StartupErrorCode, type SerializedError } from '../config/
 import type { Plan } from '../config/plan.js';
 import type { CoordinatorToWorker, SharedMemory, WorkerInit, WorkerToCoordinator } from '../worker/messages.js';
 import { remaining, type Subsystem } from './lifecycle.js';
+import type { FaultRule } from '../control/fault-rules.js';
 
 const WORKER_ENTRY = new URL('../worker/worker-main.js', import.meta.url);
 const FIRST_BACKOFF_MS = 100;
@@ -47,6 +48,7 @@ export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem 
   #draining = false;
   /** Workers start answering 503 until release() (requests must wait for --run-as). */
   #held: boolean;
+  #faults: readonly FaultRule[] = [];
   /** Why a dead worker is not replaced, once replacing it became impossible; null while it is. */
   #noRestart: string | null = null;
 
@@ -117,6 +119,12 @@ export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem 
     this.#noRestart = reason;
   }
 
+  /** The control plane's fault rules: to every worker now, and to workers started later. */
+  setFaults(rules: readonly FaultRule[]): void {
+    this.#faults = rules;
+    for (const slot of this.#slots) this.#post(slot, { type: 'faults', rules });
+  }
+
   /** Fault injection: make a worker throw an uncaught error. */
   injectCrash(slot: number): void {
     this.#post(this.#slots[slot], { type: 'inject-crash' });
@@ -157,7 +165,7 @@ export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem 
     slot: Slot,
     startup?: { onReady: () => void; onStartupExit: (slot: Slot, error: SerializedError | null) => void },
   ): void {
-    const init: WorkerInit = { plan: this.#plan, memory: this.#memory, slot: slot.index, held: this.#held };
+    const init: WorkerInit = { plan: this.#plan, memory: this.#memory, slot: slot.index, held: this.#held, faults: this.#faults };
     const worker = new Worker(WORKER_ENTRY, { workerData: init, stdout: false, stderr: false });
     slot.worker = worker;
     slot.ready = false;

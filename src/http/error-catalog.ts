@@ -19,6 +19,7 @@ export const ERROR_CATALOG = {
   'upstream-down': { status: 502, message: 'The upstream server is down (its health check fails).' },
   'upstream-unreachable': { status: 502, message: 'The upstream server could not be reached.' },
   'upstream-failed': { status: 502, message: 'The upstream server sent no valid response.' },
+  'injected-fault': { status: 503, message: 'A fault injected through the control plane answered this request.' },
   'out-of-resources': { status: 503, message: 'The server is out of file descriptors or memory for now; try again.' },
   'upstream-timeout': { status: 504, message: 'The upstream server sent no response headers in time.' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;

@@ -12,8 +12,13 @@
 import type { HttpResponse } from '../../native-bindings/uws.js';
 import type { BodySource } from '../files/body-source.js';
 import type { TokenGate } from '../shaping/server-shaper.js';
+import type { FaultPlan } from './response-faults.js';
 
-type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-tokens' | 'waiting-socket' | 'done' | 'failed';
+type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-tokens' | 'waiting-socket' | 'stalled' | 'cutting' | 'done' | 'failed';
+
+/** A cut waits this long after uWS last drained part of its buffer (it closes only what is sent). */
+const CUT_QUIET_MS = 100;
+const NO_BYTES = new Uint8Array(0);
 
 export type SendOutcome = 'complete' | 'failed';
 
@@ -31,6 +36,13 @@ export class BodySender {
   readonly #onEnd: (outcome: SendOutcome, error: Error | null) => void;
   #state: SenderState = 'idle';
   #sent = 0;
+  /** Injected faults: the body stops at `stallAfter` for a while, or is cut at `cutAfter`. */
+  readonly #faults: FaultPlan | null;
+  /** The stall's end, or the cut once the bytes before it are out. */
+  #faultTimer: NodeJS.Timeout | null = null;
+  #stalled = false;
+  /** The last write went whole into uWS (nothing left behind in its buffer for later). */
+  #lastWriteWhole = true;
   /** Allocated once: resuming from a callback pumps inside res.cork(). */
   readonly #pumpCorked = (): void => {
     this.#pump();
@@ -48,7 +60,9 @@ export class BodySender {
     total: number | null,
     gate: TokenGate | null,
     onEnd: (outcome: SendOutcome, error: Error | null) => void,
+    faults: FaultPlan | null = null,
   ) {
+    this.#faults = faults !== null && (faults.stallAfter !== null || faults.cutAfter !== null) ? faults : null;
     this.#res = res;
     this.#source = source;
     this.#stream = total === null ? (source as StreamSource) : null;
@@ -87,6 +101,11 @@ export class BodySender {
 
   /** uWS asks us to retry: true when nothing is left blocked on the socket. */
   #resumeFromSocket(): boolean {
+    // A cut waits for the bytes before it to be out of uWS's buffer.
+    if (this.#state === 'cutting') {
+      this.#armCut();
+      return true;
+    }
     if (this.#state !== 'waiting-socket') return true;
     this.#state = 'writing';
     return this.#pump();
@@ -105,6 +124,11 @@ export class BodySender {
         else this.#state = 'waiting-source';
         return true;
       }
+      if (this.#faults !== null) {
+        const room = this.#faultRoom(this.#faults);
+        if (room === 0) return true;
+        if (room < chunk.length) chunk = chunk.subarray(0, room);
+      }
       if (gate) {
         const allowed = gate.admit(chunk.length);
         if (allowed === 0) {
@@ -116,6 +140,7 @@ export class BodySender {
       if (this.#stream !== null) {
         // write() takes the whole chunk; `false` means the socket is now behind.
         const ok = res.write(chunk);
+        this.#lastWriteWhole = ok;
         this.#sent += chunk.length;
         source.consume(chunk.length);
         gate?.spent(chunk.length);
@@ -137,6 +162,7 @@ export class BodySender {
       // The write offset counts body bytes, so before this call it equalled #sent; ask uWS
       // only when the write was partial (a native call saved on every complete write).
       const written = ok ? chunk.length : res.getWriteOffset() - this.#sent;
+      this.#lastWriteWhole = ok;
       this.#sent += written;
       source.consume(written);
       gate?.spent(written);
@@ -149,6 +175,59 @@ export class BodySender {
     return true;
   }
 
+  /**
+   * Body bytes that may go before the next injected fault; 0 when it is due now: a stall starts
+   * (the pump resumes after it) or the cut begins (once uWS has sent the bytes before it).
+   */
+  #faultRoom(faults: FaultPlan): number {
+    let room = Number.POSITIVE_INFINITY;
+    if (faults.cutAfter !== null) {
+      if (this.#sent >= faults.cutAfter) {
+        this.#state = 'cutting';
+        // Cut before any byte: the length is announced all the same (uWS writes it with the first tryEnd).
+        if (this.#sent === 0 && this.#total >= 0) this.#res.tryEnd(NO_BYTES, this.#total);
+        this.#armCut();
+        return 0;
+      }
+      room = faults.cutAfter - this.#sent;
+    }
+    if (faults.stallAfter !== null && !this.#stalled) {
+      if (this.#sent >= faults.stallAfter) {
+        this.#stalled = true;
+        this.#state = 'stalled';
+        this.#faultTimer = setTimeout(() => {
+          this.#faultTimer = null;
+          this.#resume('stalled');
+        }, faults.stallMs);
+        return 0;
+      }
+      room = Math.min(room, faults.stallAfter - this.#sent);
+    }
+    return room;
+  }
+
+  /**
+   * Closes once uWS has nothing of the body left to send (closing drops what it holds): after
+   * this tick when the last write went whole, else once writable callbacks (uWS draining its
+   * buffer) have stopped for a while.
+   */
+  #armCut(): void {
+    if (this.#faultTimer !== null) clearTimeout(this.#faultTimer);
+    this.#faultTimer = setTimeout(() => {
+      this.#faultTimer = null;
+      this.#cut();
+    }, this.#lastWriteWhole ? 0 : CUT_QUIET_MS);
+  }
+
+  /** The injected cut: the connection closes after exactly `cutAfter` body bytes. */
+  #cut(): void {
+    if (this.#state !== 'cutting') return;
+    this.#state = 'failed';
+    this.#release();
+    this.#onEnd('failed', null);
+    this.#res.close();
+  }
+
   #complete(end: (() => void) | null): void {
     this.#state = 'done';
     this.#release();
@@ -157,6 +236,8 @@ export class BodySender {
   }
 
   #release(): void {
+    if (this.#faultTimer !== null) clearTimeout(this.#faultTimer);
+    this.#faultTimer = null;
     this.#source.release();
     this.#gate?.close();
   }

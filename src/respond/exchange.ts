@@ -11,6 +11,7 @@ import { ERROR_CATALOG, type ErrorCode } from '../http/error-catalog.js';
 import { errorPage } from '../http/error-page.js';
 import { hostName } from '../http/host-header.js';
 import type { ServerShaper, TokenGate } from '../shaping/server-shaper.js';
+import type { FaultPlan } from './response-faults.js';
 import { BodySender, type SendOutcome, type StreamSource } from './body-sender.js';
 import { CONNECTION_CLOSE, CONTENT_LENGTH, ERROR_CODE, REQUEST_HEADER, statusBytes, type WireHeader } from './wire.js';
 
@@ -44,6 +45,8 @@ export interface ExchangeHost {
 /** An error response: the catalog's sentence unless `message` says more; `detail` only with tracebacks. */
 export interface ErrorOptions {
   readonly message?: string;
+  /** Another status than the catalog's (an injected fault's). */
+  readonly status?: number;
   readonly headers?: readonly WireHeader[];
   readonly detail?: string;
 }
@@ -99,6 +102,13 @@ export class Exchange {
   #bodyBytes = 0;
   /** The request body's socket is paused (pauseBody). */
   #bodyPaused = false;
+  /** Injected faults (control plane) for this response, or null. */
+  #faults: FaultPlan | null = null;
+  /** Injected time to first byte not yet waited. */
+  #ttfbMs = 0;
+  #holdTimer: NodeJS.Timeout | null = null;
+  /** Frees what a held response had ready (its body source) if the client goes first. */
+  #holdRelease: (() => void) | null = null;
 
   constructor(res: HttpResponse, req: HttpRequest, host: ExchangeHost) {
     this.#res = res;
@@ -177,6 +187,12 @@ export class Exchange {
     return this.#host.shaped || this.vhostShaper !== null;
   }
 
+  /** Faults to apply to this response: time to first byte, a stall or a cut of the body. */
+  injectFaults(faults: FaultPlan): void {
+    this.#faults = faults;
+    this.#ttfbMs = faults.ttfbMs;
+  }
+
   /** Must be called before the handler returns without having ended the response. */
   goAsync(): void {
     if (this.#state !== 'sync') return;
@@ -227,6 +243,11 @@ export class Exchange {
    */
   sendBody(status: number, headers: readonly WireHeader[], open: (paced: boolean) => BodySource): void {
     const source = open(this.#paced);
+    if (this.#defer(() => this.#sendSource(status, headers, source), () => source.release())) return;
+    this.#sendSource(status, headers, source);
+  }
+
+  #sendSource(status: number, headers: readonly WireHeader[], source: BodySource): void {
     this.#writeHead(status, headers);
     if (source.length === 0) {
       // Nothing to pace or stream: a token gate would wait forever for a first byte.
@@ -235,17 +256,19 @@ export class Exchange {
       this.#finish();
       return;
     }
-    this.#startSender(new BodySender(this.#res, source, source.length, this.#host.openGate(this), this.#sentCallback));
+    this.#startSender(new BodySender(this.#res, source, source.length, this.#host.openGate(this), this.#sentCallback, this.#faults));
   }
 
   /** Sends headers and a body of unknown length, chunked, paced like any other. */
   sendStream(status: number, headers: readonly WireHeader[], source: StreamSource): void {
+    if (this.#defer(() => this.sendStream(status, headers, source), () => source.release())) return;
     this.#writeHead(status, headers);
-    this.#startSender(new BodySender(this.#res, source, null, this.#host.openGate(this), this.#sentCallback));
+    this.#startSender(new BodySender(this.#res, source, null, this.#host.openGate(this), this.#sentCallback, this.#faults));
   }
 
   /** Answers HEAD: the headers a GET would get, with its Content-Length, and no body. */
   sendHead(status: number, headers: readonly WireHeader[], contentLength: number): void {
+    if (this.#defer(() => this.sendHead(status, headers, contentLength))) return;
     this.#writeHead(status, headers);
     // endWithoutBody(length) misbehaves in the pinned uWS build; announce the length ourselves.
     this.#res.writeHeader(CONTENT_LENGTH, String(contentLength));
@@ -255,6 +278,7 @@ export class Exchange {
 
   /** Sends a status with headers and no body (304, 204). */
   sendEmpty(status: number, headers: readonly WireHeader[]): void {
+    if (this.#defer(() => this.sendEmpty(status, headers))) return;
     this.#writeHead(status, headers);
     this.#res.endWithoutBody();
     this.#finish();
@@ -262,6 +286,7 @@ export class Exchange {
 
   /** Sends a body small enough to hand to uWS in one piece (or its length for HEAD). */
   sendWhole(status: number, headers: readonly WireHeader[], body: Uint8Array): void {
+    if (this.#defer(() => this.sendWhole(status, headers, body))) return;
     if (this.head) return this.sendHead(status, headers, body.length);
     // Every body byte of a shaped server is paced, small ones included; a large body (a big
     // listing) streams under backpressure instead of sitting whole in uWS's buffer.
@@ -279,7 +304,8 @@ export class Exchange {
 
   /** Sends the catalog's HTML error page for `code`. */
   sendError(code: ErrorCode, options: ErrorOptions = {}): void {
-    const { status, message } = ERROR_CATALOG[code];
+    const { message } = ERROR_CATALOG[code];
+    const status = options.status ?? ERROR_CATALOG[code].status;
     const page = errorPage(status, options.message ?? message, this.#host.tracebacks ? options.detail : undefined);
     this.sendSmall(
       status,
@@ -291,6 +317,24 @@ export class Exchange {
       ],
       page,
     );
+  }
+
+  /**
+   * Holds the response back by the injected time to first byte, once: true when it did (then
+   * `send` runs later, corked, unless the client went away first: then `release`).
+   */
+  #defer(send: () => void, release: (() => void) | null = null): boolean {
+    if (this.#ttfbMs === 0) return false;
+    const ms = this.#ttfbMs;
+    this.#ttfbMs = 0;
+    this.goAsync();
+    this.#holdRelease = release;
+    this.#holdTimer = setTimeout(() => {
+      this.#holdTimer = null;
+      this.#holdRelease = null;
+      this.resume(send);
+    }, ms);
+    return true;
   }
 
   #startSender(sender: BodySender): void {
@@ -324,6 +368,12 @@ export class Exchange {
   /** The response will not complete: stop the body and the handler's work, and end. */
   #abandon(): void {
     this.aborted = true;
+    if (this.#holdTimer !== null) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = null;
+      this.#holdRelease?.();
+      this.#holdRelease = null;
+    }
     this.#sender?.abort();
     this.onAbort?.();
     this.#finish();

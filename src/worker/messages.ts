@@ -4,6 +4,7 @@
  */
 import type { SerializedError } from '../config/errors.js';
 import type { Plan } from '../config/plan.js';
+import type { FaultRule } from '../control/fault-rules.js';
 
 /** Shared memory the coordinator allocates once; restarted workers map the same. */
 export interface SharedMemory {
@@ -36,6 +37,8 @@ export interface WorkerInit {
   readonly slot: number;
   /** Answer 503 until a `serve` message: the process has not switched to --run-as yet. */
   readonly held: boolean;
+  /** Fault rules in force (control plane), of every server. */
+  readonly faults: readonly FaultRule[];
 }
 
 export type WorkerToCoordinator =
@@ -56,4 +59,6 @@ export type CoordinatorToWorker =
   /** Fault injection: throw an uncaught error on the next tick (exercises supervision). */
   | { readonly type: 'inject-crash' }
   /** Start answering requests (the process switched to --run-as). */
-  | { readonly type: 'serve' };
+  | { readonly type: 'serve' }
+  /** The fault rules in force now, of every server (they replace the previous ones). */
+  | { readonly type: 'faults'; readonly rules: readonly FaultRule[] };

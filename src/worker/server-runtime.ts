@@ -27,6 +27,8 @@ import { ClientIdQuota } from '../shaping/client-id-quota.js';
 import { addressPrefix, keyFromAddress, keyFromHeader, type ClientKey } from '../shaping/client-key.js';
 import { openNestedFlow, type ServerShaper, type TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
+import { FaultMatcher } from './fault-matcher.js';
+import type { FaultRule } from '../control/fault-rules.js';
 
 export interface ServerRuntimeOptions {
   /** Where access log lines go, or null when there is no access log. */
@@ -61,6 +63,8 @@ export class ServerRuntime implements ExchangeHost {
   readonly readsHost: boolean;
   readonly logsAccess: boolean;
   closing = false;
+  /** The server's id in the plan. */
+  readonly id: number;
   /** Still running as root, before --run-as: requests get 503 (nothing is read as root). */
   holding = false;
   readonly #router: RequestRouter;
@@ -76,12 +80,14 @@ export class ServerRuntime implements ExchangeHost {
   readonly #trust: TrustList;
   readonly #clientIds: ClientIdQuota | null;
   readonly #log: (line: string) => void;
+  readonly #faults: FaultMatcher;
   readonly #scheme: 'http' | 'https';
   #active = 0;
   #lastEndedAt = Number.NEGATIVE_INFINITY;
   #onIdle: (() => void) | null = null;
 
   constructor(server: ServerPlan, http: HttpPolicy, options: ServerRuntimeOptions) {
+    this.id = server.id;
     this.commonHeaders = encodeHeaders(http.cors ? CORS_RESPONSE_HEADERS : []);
     this.generatedCacheControl = cacheControlForGenerated(http.noCache);
     this.tracebacks = http.tracebacks;
@@ -110,6 +116,7 @@ export class ServerRuntime implements ExchangeHost {
     this.#responses = options.responses;
     this.logsAccess = this.#accessLog !== null;
     this.#log = options.log;
+    this.#faults = new FaultMatcher(this.#shape?.ipv6PrefixBits ?? 128);
   }
 
   /** Exchanges not yet ended. */
@@ -152,6 +159,13 @@ export class ServerRuntime implements ExchangeHost {
   };
 
   #dispatch(exchange: Exchange): void {
+    if (!this.#faults.empty) {
+      const faults = this.#faults.plan(exchange.url, () => this.#faultClientKey(exchange));
+      if (faults !== null) {
+        exchange.injectFaults(faults);
+        if (faults.status !== null) return exchange.sendError('injected-fault', { status: faults.status });
+      }
+    }
     const { route, origin } = this.#router.route(exchange.host, exchange.url);
     if (route.kind === 'error') return exchange.sendError(route.code);
     const site = this.#sites[route.site]!;
@@ -183,9 +197,7 @@ export class ServerRuntime implements ExchangeHost {
    */
   #clientKey(exchange: Exchange, shape: ShapePlan): ((seed: number) => ClientKey) | null {
     if (shape.by === 'connection') return null;
-    const peer = new Uint8Array(exchange.remoteAddress());
-    const trusted = this.readsForwardedFor && isTrusted(this.#trust, peer);
-    const client = trusted ? forwardedClient(this.#trust, peer, exchange.forwardedFor) : peer;
+    const { trusted, client } = this.#client(exchange);
     const id = exchange.clientId;
     const quota = this.#clientIds;
     // Only a trusted peer picks the bucket by header, and each client (address, or IPv6 prefix
@@ -198,6 +210,25 @@ export class ServerRuntime implements ExchangeHost {
       }
     }
     return (seed) => keyFromAddress(client, shape.ipv6PrefixBits, seed);
+  }
+
+  /** The client's address: the peer's, or the one a trusted peer forwards for. */
+  #client(exchange: Exchange): { trusted: boolean; client: Uint8Array } {
+    const peer = new Uint8Array(exchange.remoteAddress());
+    const trusted = this.readsForwardedFor && isTrusted(this.#trust, peer);
+    return { trusted, client: trusted ? forwardedClient(this.#trust, peer, exchange.forwardedFor) : peer };
+  }
+
+  /** The client as fault rules name it (seed 0): a trusted peer's client id, else the address. */
+  #faultClientKey(exchange: Exchange): ClientKey {
+    const { trusted, client } = this.#client(exchange);
+    if (trusted && exchange.clientId !== '' && this.#clientIds !== null) return keyFromHeader(exchange.clientId);
+    return keyFromAddress(client, this.#shape?.ipv6PrefixBits ?? 128);
+  }
+
+  /** Replaces this server's fault rules (the control plane sends them whole). */
+  setFaults(rules: readonly FaultRule[]): void {
+    this.#faults.set(rules);
   }
 
   exchangeEnded(exchange: Exchange): void {

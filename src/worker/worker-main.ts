@@ -21,6 +21,7 @@ import { connectionLimiter } from './connection-limit.js';
 import { openListener, stopListening, type Listener } from './listeners.js';
 import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { ServerRuntime } from './server-runtime.js';
+import type { FaultRule } from '../control/fault-rules.js';
 import { ProxyHandler } from '../handlers/proxy/proxy-handler.js';
 import { UpstreamStates } from '../handlers/proxy/upstream-states.js';
 
@@ -104,7 +105,11 @@ function start(): void {
       vhostShapers: memory.vhosts.map(shaperOf),
     });
   });
+  const setFaults = (rules: readonly FaultRule[]): void => {
+    for (const runtime of runtimes) runtime.setFaults(rules.filter((rule) => rule.server === runtime.id));
+  };
   for (const runtime of runtimes) runtime.holding = init.held;
+  setFaults(init.faults);
   // Counters reach shared memory a few times a second, so the control plane's metrics stay fresh.
   setInterval(() => {
     for (const counters of counterSets) counters.publish();
@@ -128,6 +133,8 @@ function start(): void {
       case 'serve':
         for (const runtime of runtimes) runtime.holding = false;
         return;
+      case 'faults':
+        return setFaults(message.rules);
       case 'inject-crash':
         setImmediate(() => {
           throw new Error('injected crash (fault injection)');

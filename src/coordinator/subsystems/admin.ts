@@ -10,7 +10,9 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { StartupError, StartupErrorCode } from '../../config/errors.js';
 import type { AdminPlan } from '../../config/plan.js';
 import { describeListen } from '../../config/strport.js';
-import { handleControl, type ControlledServer } from '../../control/control-api.js';
+import { handleControl, type ControlledServer, type ControlState } from '../../control/control-api.js';
+import { FaultBoard } from '../../control/fault-board.js';
+import type { FaultRule } from '../../control/fault-rules.js';
 import { ScheduleRunner } from '../../control/schedule-runner.js';
 import { ClientRates } from '../../control/client-rates.js';
 import type { MetricsMemory } from '../../control/metrics-text.js';
@@ -23,9 +25,22 @@ const SCHEDULE_TICK_MS = 50;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // (Traces are large: ten minutes of a mahimahi trace at 10 Mbit/s is some 3 MB.)
 
-export function adminListener(plan: AdminPlan, servers: readonly ControlledServer[], metrics: MetricsMemory, io: { print(line: string): void; log(line: string): void }): Subsystem {
+export function adminListener(
+  plan: AdminPlan,
+  servers: readonly ControlledServer[],
+  metrics: MetricsMemory,
+  workers: { setFaults(rules: readonly FaultRule[]): void },
+  io: { print(line: string): void; log(line: string): void },
+): Subsystem {
   let server: Server | null = null;
-  const state = { servers, schedules: new ScheduleRunner(servers), rates: new ClientRates(servers), metrics };
+  const state: ControlState = {
+    servers,
+    schedules: new ScheduleRunner(servers),
+    rates: new ClientRates(servers),
+    metrics,
+    faults: new FaultBoard((rules) => workers.setFaults(rules)),
+    profiles: new Map(),
+  };
   let ticker: NodeJS.Timeout | null = null;
   let sampler: NodeJS.Timeout | null = null;
   const expected = plan.token === null ? null : digest(plan.token);

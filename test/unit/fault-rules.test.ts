@@ -1,0 +1,50 @@
+/** Fault rules: what the API accepts, how rules that drew one request combine, and how workers match them. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { combineFaults, FaultError, parseFaultSpec, type FaultRule } from '../../src/control/fault-rules.js';
+import { keyFromAddress, keyFromHeader } from '../../src/shaping/client-key.js';
+import { FaultMatcher } from '../../src/worker/fault-matcher.js';
+
+const rule = (fields: Partial<FaultRule>): FaultRule => ({ ...parseFaultSpec({ status: 503 }), id: 1, server: 0, ...fields });
+
+test('fault specs: sizes in --shape units, a share, every field checked and named', () => {
+  const spec = parseFaultSpec({ path: '/v2/*.ts', client: '127.0.0.2', stallAfter: '64kB', stallMs: 3000, cutAfter: 1_000_000, share: 0.25 });
+  assert.deepEqual(spec, { path: '/v2/*.ts', client: '127.0.0.2', share: 0.25, ttfbMs: 0, stallAfter: 64_000, stallMs: 3000, cutAfter: 1_000_000, status: null, profile: null });
+  assert.throws(() => parseFaultSpec([]), /expected an object/);
+  assert.throws(() => parseFaultSpec({ ttfbMs: 1.5 }), /ttfbMs: expected whole milliseconds/);
+  assert.throws(() => parseFaultSpec({ ttfbMs: 4_000_000 }), /ttfbMs: expected whole milliseconds from 0 to 3600000/);
+  assert.throws(() => parseFaultSpec({ stallMs: 10 }), /stallAfter and stallMs go together/);
+  assert.throws(() => parseFaultSpec({ status: 302 }), /status: expected an error status/);
+  assert.throws(() => parseFaultSpec({ path: '', status: 503 }), /path: expected a glob of 1 to 1024 characters/);
+  assert.throws(() => parseFaultSpec({ cutAfter: '5kB/s' }), FaultError);
+});
+
+test('combined: delays add up, the earliest cut wins, the first stall and status count; nothing drawn is no plan', () => {
+  assert.equal(combineFaults([]), null);
+  const plan = combineFaults([
+    rule({ ttfbMs: 100, status: null, cutAfter: 5000 }),
+    rule({ ttfbMs: 250, status: 404, stallAfter: 10, stallMs: 20 }),
+    rule({ status: 503, cutAfter: 1000, stallAfter: 99, stallMs: 99 }),
+  ]);
+  assert.deepEqual(plan, { ttfbMs: 350, stallAfter: 10, stallMs: 20, cutAfter: 1000, status: 404 });
+});
+
+test('matching: a glob over the path (the last segment without a slash), the client by address or id, a share drawn', () => {
+  const draws = [0.1, 0.9];
+  const matcher = new FaultMatcher(64, () => draws.shift()!);
+  assert.equal(matcher.empty, true);
+  matcher.set([
+    rule({ id: 1, path: '*.m3u8', status: 503 }),
+    rule({ id: 2, path: '/v2/**', client: '2001:db8::1', status: 404 }),
+    rule({ id: 3, client: 'id:viewer-7', status: 410, share: 0.5 }),
+  ]);
+  const v4 = () => keyFromAddress(Uint8Array.of(10, 0, 0, 1));
+  assert.equal(matcher.plan('/live/v1/index.m3u8', v4)?.status, 503);
+  assert.equal(matcher.plan('/v2/seg.ts', v4), null);
+  // The same /64 as the rule's address: one client, as its bucket is.
+  const sameSlash64 = () => keyFromAddress(Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 0x99]), 64);
+  assert.equal(matcher.plan('/v2/a/seg.ts', sameSlash64)?.status, 404);
+  const viewer = () => keyFromHeader('viewer-7');
+  assert.equal(matcher.plan('/x', viewer)?.status, 410, 'drawn at 0.1 of a 0.5 share');
+  assert.equal(matcher.plan('/x', viewer), null, 'not drawn at 0.9');
+});

@@ -16,7 +16,7 @@ export class CtlCommand extends Command {
     details:
       'Commands: `servers`; `clients`; `rate TARGET RATE[,BURST]`, TARGET `server` (the server-wide limit) or a client ' +
       '(an IP address, or id:VALUE for a --client-id-header value), RATE and BURST in --shape units; `clear CLIENT`; ' +
-      '`schedule TARGET SCHEDULE` (steps such as 0s:4Mbit,30s:1Mbit,60s~4Mbit, or a file: a mahimahi, time_s Mbit/s or Sabre trace; ' +
+      '`schedule TARGET SCHEDULE`, TARGET also `clients` (every client, each from its first request) (steps such as 0s:4Mbit,30s:1Mbit,60s~4Mbit, or a file: a mahimahi, time_s Mbit/s or Sabre trace; ' +
       'looping unless --once); `unschedule TARGET`; `schedules`; `pause CLIENT MS` (holds a connected client back); ' +
       '`profile TARGET NAME` (a named network: rate and latency; NAME `off` takes it back); `profiles`; ' +
       '`fault TARGET FIELD=VALUE...`, TARGET `all` or a client, fields path=GLOB ttfb=MS stall=BYTES:MS cut=BYTES status=CODE share=0..1; ' +
@@ -36,6 +36,9 @@ export class CtlCommand extends Command {
   token = Option.String('--token', { description: 'Bearer token (--admin-token of the server). Example: `--token s3cret`' });
   server = Option.String('--server', '0', { description: 'Which server, numbered from 0 as in `ctl servers`. Example: `--server 1`' });
   once = Option.Boolean('--once', false, { description: 'A schedule runs once (its last rate then holds) instead of looping. Example: `--once`' });
+  clock = Option.String('--clock', 'apply', {
+    description: 'When a schedule\'s clock starts: `apply` (now) or `first-request` (the target\'s next request). Example: `--clock first-request`',
+  });
   words = Option.Rest();
 
   async execute(): Promise<number> {
@@ -82,7 +85,8 @@ export class CtlCommand extends Command {
       if (args.length !== n) throw new CommandOptionError(`${command}: expected ${usage}`);
     };
     const client = (name: string): string => `servers/${server}/clients/${encodeURIComponent(name)}/rate`;
-    const scheduled = (target: string): string => (target === 'server' ? `servers/${server}/schedule` : `servers/${server}/clients/${encodeURIComponent(target)}/schedule`);
+    const scheduled = (target: string): string =>
+      target === 'server' ? `servers/${server}/schedule` : target === 'clients' ? `servers/${server}/clients/schedule` : `servers/${server}/clients/${encodeURIComponent(target)}/schedule`;
     switch (command) {
       case 'servers':
         arity(0, 'no arguments');
@@ -112,7 +116,8 @@ export class CtlCommand extends Command {
             throw new CommandOptionError(`schedule: cannot read ${given} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
           }
         }
-        return { method: 'PUT', path: scheduled(target), body: { schedule: text, loop: !this.once } };
+        if (this.clock !== 'apply' && this.clock !== 'first-request') throw new CommandOptionError(`--clock: "${this.clock}" is not apply or first-request`);
+        return { method: 'PUT', path: scheduled(target), body: { schedule: text, loop: !this.once, clock: this.clock } };
       }
       case 'unschedule':
         arity(1, 'TARGET (server, or a client)');

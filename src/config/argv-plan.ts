@@ -42,7 +42,8 @@ import {
   parseSeconds,
   parseTrustProxy,
 } from './values.js';
-import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
+import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';import { parseShapeSchedule } from './shape-schedule.js';
+
 
 /** One option occurrence as the command-line parser saw it. */
 export interface GivenOption {
@@ -62,7 +63,7 @@ interface Cursor {
 }
 
 /** Options that set one value of a server or virtual host: given twice for one of them is a mistake. */
-const ONCE_PER_SCOPE: ReadonlySet<string> = new Set(['--path', '--shape', '--mime-type', '--monster']);
+const ONCE_PER_SCOPE: ReadonlySet<string> = new Set(['--path', '--shape', '--mime-type', '--monster', '--shape-schedule']);
 
 /** Applies ordered options to `draft` (relative paths against `cwd`). Throws ConfigError. */
 export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: string): void {
@@ -77,8 +78,8 @@ export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: st
     const where = `${given.name} (option ${index + 1})`;
     const value = typeof given.value === 'string' ? given.value : '';
     if (ONCE_PER_SCOPE.has(name)) {
-      // --monster belongs to the server even when given after -v.
-      const scope: object = name === '--monster' ? cursor.server : (cursor.vhost ?? cursor.server);
+      // --monster and --shape-schedule belong to the server even when given after -v.
+      const scope: object = name === '--monster' || name === '--shape-schedule' ? cursor.server : (cursor.vhost ?? cursor.server);
       const seen = givenIn.get(scope) ?? new Map<string, string>();
       givenIn.set(scope, seen);
       const earlier = seen.get(name);
@@ -89,6 +90,10 @@ export function applyArgv(draft: Draft, options: readonly GivenOption[], cwd: st
       seen.set(name, where);
     }
     if (applyGlobal(draft, cursor, name, given, value, where, cwd)) return;
+    if (name === '--shape-schedule') {
+      cursor.server.shapeSchedule = { value: parseShapeSchedule(value, where, cwd), where };
+      return;
+    }
     if (applyServer(cursor, name, value, where)) return;
     applySite(cursor.vhost ?? cursor.server.site, name, given, value, where, cwd);
   });

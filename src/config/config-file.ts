@@ -40,7 +40,8 @@ import {
   parseSeconds,
   parseTrustProxy,
 } from './values.js';
-import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
+import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';import { parseShapeSchedule } from './shape-schedule.js';
+
 
 const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'clientIdLimit', 'shapeTableSize'];
 
@@ -95,6 +96,7 @@ const isServer = t.isObject({
   trustProxy: t.isOptional(t.isOneOf([t.isString(), t.isArray(t.isString())], { exclusive: true })),
   bonjour: t.isOptional(t.isOneOf([t.isBoolean(), t.isString(), t.isArray(t.isString())], { exclusive: true })),
   monster: t.isOptional(t.isString()),
+  shapeSchedule: t.isOptional(t.isString()),
 });
 
 const isConfig = t.isObject({
@@ -200,6 +202,10 @@ function serverDraft(server: ServerDocument, key: string, at: (key: string) => s
     draft.vhosts.push({ ...site, ...shape, hostname: { value: parseHostname(vhost.host, at(`${vkey}.host`)), where: at(`${vkey}.host`) }, fromFile: true });
   });
   if (server.shape !== undefined) draft.shape = shapeDraft(server.shape, at(`${key}.shape`));
+  if (server.shapeSchedule !== undefined) {
+    const where = at(`${key}.shapeSchedule`);
+    draft.shapeSchedule = { value: parseShapeSchedule(server.shapeSchedule, where, base), where };
+  }
   if (server.monster !== undefined) draft.monster = { value: parseMonster(server.monster, at(`${key}.monster`)), where: at(`${key}.monster`) };
   if (server.bonjour !== undefined) {
     const where = at(`${key}.bonjour`);

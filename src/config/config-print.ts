@@ -43,6 +43,7 @@ function serverDocument(server: ServerPlan, upstreams: readonly UpstreamPlan[]):
     ...(server.trustProxy.length > 0 ? { trustProxy: [...server.trustProxy] } : {}),
     ...(server.bonjour.length > 0 ? { bonjour: [...server.bonjour] } : {}),
     ...(server.monster === null ? {} : { monster: server.monster.slice(1) }),
+    ...(server.shapeSchedule === null ? {} : { shapeSchedule: server.shapeSchedule.spec }),
     ...(shape
       ? {
           ...(server.shape ? { shape: limitsDocument(server.shape) } : {}),

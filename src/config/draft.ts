@@ -33,7 +33,8 @@ import {
 import { describeReverse, type ReverseSpec } from './proxy-spec.js';
 import { describeListen } from './strport.js';
 import { isUnlimited, type ShapeLimits } from './shape-spec.js';
-import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';
+import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';import type { ShapeSchedulePlan } from './shape-schedule.js';
+
 
 /** A value and where it was given. */
 export interface Sourced<T> {
@@ -77,6 +78,8 @@ export interface ServerDraft {
   bonjour: string[];
   /** `--monster` path. */
   monster?: Sourced<string>;
+  /** `--shape-schedule`. */
+  shapeSchedule?: Sourced<ShapeSchedulePlan>;
   /** Settings that only mean something with a shape, with where each was given. */
   readonly shapeSettings: Partial<{ [K in keyof ShapeSettings]: Sourced<ShapeSettings[K]> & { readonly label: string } }>;
 }
@@ -258,6 +261,7 @@ function buildServer(draft: ServerDraft, id: number, env: BuildEnv, upstreams: U
     trustProxy: draft.trustProxy?.value ?? [],
     bonjour: draft.bonjour,
     monster: draft.monster?.value ?? null,
+    shapeSchedule: shapeScheduleOf(draft),
   };
 }
 
@@ -325,6 +329,19 @@ function shapeOf(draft: ServerDraft, limits: ShapeLimits): ShapePlan | null {
     clientIdLimit: settings.clientIdLimit?.value ?? DEFAULT_CLIENT_ID_LIMIT,
     tableSize: settings.shapeTableSize?.value ?? DEFAULT_TABLE_SIZE,
   };
+}
+
+/** A startup schedule needs the limit it drives (and per client, clients to limit). */
+function shapeScheduleOf(draft: ServerDraft): ShapeSchedulePlan | null {
+  const given = draft.shapeSchedule;
+  if (given === undefined) return null;
+  if (draft.shape === undefined || isUnlimited(draft.shape.value)) {
+    throw new ConfigError(ConfigErrorCode.Conflict, given.where, 'a schedule drives a limit of --shape: give the server one (e.g. --shape 100MB,4Mbit)');
+  }
+  if (given.value.target === 'clients' && draft.shapeSettings.shapeBy?.value === 'connection') {
+    throw new ConfigError(ConfigErrorCode.Conflict, given.where, 'per-client: shaping by connection (--shape-by connection) has no clients to schedule');
+  }
+  return given.value;
 }
 
 function checkShapeSettings(draft: ServerDraft): void {

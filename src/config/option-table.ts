@@ -230,6 +230,18 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       '0 or - means no limit at that level. Examples: `--shape 40Mbit,4Mbit`, `--shape 2000000,250000,4000000,500000`',
   },
   {
+    names: ['--shape-schedule'],
+    takesValue: true,
+    valueName: '[per-client:][once:]SCHEDULE',
+    group: 'shaping',
+    scope: 'server',
+    description:
+      'A rate schedule the current server starts with: a trace file (mahimahi, `time_s Mbit/s` or Sabre JSON) or steps ' +
+      '(0s:4Mbit,30s:1Mbit,60s~4Mbit; `~` ramps). It drives the server-wide limit from startup, or with `per-client:` ' +
+      'each client\'s limit from that client\'s first request; it loops unless `once:`. Needs --shape. ' +
+      'Example: `--shape 100MB,4Mbit --shape-schedule per-client:traces/lte.down`',
+  },
+  {
     names: ['--shape-by'],
     takesValue: true,
     valueName: 'ip|connection',

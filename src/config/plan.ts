@@ -4,7 +4,8 @@
  * downstream reads argv or the environment.
  */
 
-import type { ShapeLimits } from './shape-spec.js';
+import type { ShapeLimits } from './shape-spec.js';import type { ShapeSchedulePlan } from './shape-schedule.js';
+
 
 /** Where a server listens. */
 export type ListenSpec =
@@ -123,6 +124,8 @@ export interface ServerPlan {
   /** What requests for any other host name get. */
   readonly site: SitePlan;
   readonly vhosts: readonly VhostPlan[];
+  /** A schedule of its limits from startup (--shape-schedule), or null. */
+  readonly shapeSchedule: ShapeSchedulePlan | null;
   /** Null when nothing is limited. */
   readonly shape: ShapePlan | null;
   /**

@@ -14,7 +14,9 @@
  *   GET    /metrics                               Prometheus text format (metrics-text.ts)
  *   PUT    /servers/N/schedule      {schedule, loop}  a schedule for server N's limit
  *   PUT    /servers/N/clients/C/schedule {schedule, loop}  a schedule for client C's own limit
- *   DELETE /servers/N/schedule, /servers/N/clients/C/schedule  stop it
+ *   PUT    /servers/N/clients/schedule {schedule, loop}  every client's limit, each from its first request
+ *   DELETE /servers/N/schedule, /servers/N/clients/schedule, /servers/N/clients/C/schedule  stop it
+ * A schedule's `clock` is "apply" (from now) or "first-request" (from the target's next request).
  *   GET    /profiles                              the named network profiles
  *   PUT    /servers/N/profile {profile}           every client of server N on a profile (rate and latency)
  *   PUT    /servers/N/clients/C/profile {profile} client C on a profile
@@ -35,7 +37,7 @@ import { hrClock } from '../shaping/server-shaper.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
 import { clientName, ClientNameError } from './client-names.js';
 import { clientKeyIn, type ControlledServer } from './controlled-server.js';
-import { parseSchedule, ScheduleError } from './rate-schedule.js';
+import { parseSchedule, ScheduleError } from '../config/rate-schedule.js';
 import type { ScheduleRunner, ScheduleTarget } from './schedule-runner.js';
 import { sampleKey, type ClientRates } from './client-rates.js';
 import { metricsText, type MetricsMemory } from './metrics-text.js';
@@ -115,6 +117,7 @@ function route(state: ControlState, method: string, path: string, body: string):
   if (parts[2] === 'faults') return faults(server, state.faults, method, parts[3], body);
   if (parts[2] === 'profile' && parts.length === 3) return profile(server, state, null, method, body);
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'profile') return profile(server, state, parts[3]!, method, body);
+  if (parts[2] === 'clients' && parts.length === 4 && parts[3] === 'schedule') return schedule(server, schedules, 'clients', method, body);
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'schedule') {
     shapedView(server);
     clientKeyIn(server, parts[3]!);
@@ -165,16 +168,19 @@ function pauseClient(server: ControlledServer, name: string, body: string): unkn
 
 /** PUT starts a schedule on `target` (replacing one there), DELETE stops it. */
 function schedule(server: ControlledServer, schedules: ScheduleRunner, target: ScheduleTarget, method: string, body: string): unknown {
-  shapedView(server);
+  shapedView(server, target === 'server');
+  const name = typeof target === 'string' ? target : target.client;
   if (method === 'DELETE') {
-    if (!schedules.clear(server.plan.id, target)) throw new ApiError(404, `${target === 'server' ? 'the server' : target.client} has no schedule`);
-    return { stopped: target === 'server' ? 'server' : target.client };
+    if (!schedules.clear(server.plan.id, target)) throw new ApiError(404, `${target === 'server' ? 'the server' : name} has no schedule`);
+    return { stopped: name };
   }
   if (method !== 'PUT') throw new ApiError(405, 'expected PUT or DELETE');
-  const parsed = parseJson(body, '{"schedule": "0s:4Mbit,30s:1Mbit", "loop": true}') as { schedule?: unknown; loop?: unknown };
+  const parsed = parseJson(body, '{"schedule": "0s:4Mbit,30s:1Mbit", "loop": true, "clock": "apply"}') as { schedule?: unknown; loop?: unknown; clock?: unknown };
   if (typeof parsed.schedule !== 'string') throw new ApiError(400, 'schedule: expected the steps or the trace as a string');
   if (parsed.loop !== undefined && typeof parsed.loop !== 'boolean') throw new ApiError(400, 'loop: expected true or false');
-  return schedules.set(server.plan.id, target, parseSchedule(parsed.schedule), parsed.loop ?? true);
+  const clock = parsed.clock ?? 'apply';
+  if (clock !== 'apply' && clock !== 'first-request') throw new ApiError(400, 'clock: expected "apply" (from now) or "first-request" (from the target\'s next request)');
+  return schedules.set(server.plan.id, target, parseSchedule(parsed.schedule), parsed.loop ?? true, clock);
 }
 
 /** GET lists the server's fault rules, POST adds one, DELETE removes one (by id) or all. */

@@ -1,41 +1,66 @@
 /**
- * Runs rate schedules (rate-schedule.ts) against the shapers: every tick, each schedule's rate
- * for now is written where the flows read it (a server's limit, or a client's own), when it
- * changed. A schedule runs from the moment it is set; looping or once (then its last rate holds
- * until cleared). An outage (a rate of 0: a trace's empty bins) holds the bucket back from one
- * tick to the next at the rate before it: a near-zero rate would leave chunks reserved at it
- * waiting for minutes after the outage, and a server rate of 0 means no limit. The burst follows the rate, as the same time
- * of it (the configured burst over the configured rate): a burst fixed in bytes would hold a
+ * Runs rate schedules (config/rate-schedule.ts) against the shapers: every tick, each schedule's
+ * rate for now is written where the flows read it (a server's limit, one client's own, or every
+ * client's slot), when it changed. Targets:
+ * - `server`: the server-wide limit;
+ * - `{client}`: one client's own limit;
+ * - `clients`: every client, each on its own clock from its first request (a client with a
+ *   limit of its own keeps that); the server's client limit is the schedule's first rate, so a
+ *   client starts there in the moment before its slot gets a limit of its own.
+ * A schedule's clock starts when it is set, or with `first-request` when the target next gets a
+ * request (seen within a tick). Looping or once (then its last rate holds until cleared).
+ *
+ * An outage (a rate of 0: a trace's empty bins) holds the bucket back from one tick to the next
+ * at the rate before it: a near-zero rate would leave chunks reserved at it waiting for minutes
+ * after the outage, and a server rate of 0 means no limit. The burst follows the rate, as the same
+ * time of it (the configured burst over the configured rate): a burst fixed in bytes would hold a
  * flow back at every step up (its bucket's lead, allowed at the low rate, is more than the high
  * rate allows), which costs a trace that changes every 100 ms a tenth of its mean.
  */
 import type { ShapeLimits } from '../config/shape-spec.js';
-import { clearClientLimit, MAX_CLIENT_LIMIT, setClientLimit } from '../shaping/client-limits.js';
-import { findSlot } from '../shaping/client-table.js';
+import { clearClientLimit, clientLimits, MAX_CLIENT_LIMIT, setClientLimit, setSlotLimit } from '../shaping/client-limits.js';
+import { activeFlows, findSlot, liveClients } from '../shaping/client-table.js';
 import { costNanos, holdUntil } from '../shaping/gcra.js';
-import { kServerTatNanos, kSlotTatNanos, slotBase } from '../shaping/layout.js';
+import { kServerActiveFlows, kServerTatNanos, kSlotTatNanos, sentBytesInt32, slotBase } from '../shaping/layout.js';
 import { hrClock } from '../shaping/server-shaper.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
 import { clientKeyIn, type ControlledServer } from './controlled-server.js';
-import { meanRate, rateAt, type RateSchedule } from './rate-schedule.js';
+import { meanRate, rateAt, type RateSchedule } from '../config/rate-schedule.js';
 
 /** An outage holds the bucket this far ahead at each tick (a little more than a tick apart). */
 const OUTAGE_HOLD_NANOS = 80_000_000n;
+/** A client gone from the table this long loses its clock (it starts over when it comes back). */
+const CLOCK_KEPT_MS = 10 * 60_000;
 
-/** `server`, or a client by name (an address or id:VALUE). */
-export type ScheduleTarget = 'server' | { readonly client: string };
+/** `server`, `clients` (each client on its own clock), or one client by name (an address or id:VALUE). */
+export type ScheduleTarget = 'server' | 'clients' | { readonly client: string };
+
+export type ScheduleClock = 'apply' | 'first-request';
+
+/** One client's clock under a `clients` schedule. */
+interface ClientClock {
+  readonly startedAt: number;
+  seenAt: number;
+  applied: number;
+}
 
 interface Running {
   readonly server: number;
   readonly target: ScheduleTarget;
   readonly schedule: RateSchedule;
   readonly loop: boolean;
-  readonly startedAt: number;
+  readonly clock: ScheduleClock;
+  /** When its clock started; null until the target's first request (first-request clock). */
+  startedAt: number | null;
+  /** The client's sent-bytes counter when the schedule was set (first-request of one client). */
+  readonly sentAtSet: number | null;
   /** What the limit was when the schedule was set (a server's comes back when it is cleared). */
   readonly before: ShapeLimits;
   /** Seconds of rate the burst is. */
   readonly burstSeconds: number;
   applied: number;
+  /** Per client, for a `clients` schedule. */
+  readonly clocks: Map<string, ClientClock>;
 }
 
 export interface ScheduleInfo {
@@ -43,14 +68,18 @@ export interface ScheduleInfo {
   readonly target: string;
   readonly format: RateSchedule['format'];
   readonly loop: boolean;
+  readonly clock: ScheduleClock;
   readonly lengthSeconds: number;
   readonly meanRate: number;
-  readonly elapsedSeconds: number;
+  /** Null until its clock starts. */
+  readonly elapsedSeconds: number | null;
   readonly rate: number;
   readonly finished: boolean;
+  /** Clients on their own clocks (a `clients` schedule). */
+  readonly clients?: number;
 }
 
-const targetName = (target: ScheduleTarget): string => (target === 'server' ? 'server' : target.client);
+const targetName = (target: ScheduleTarget): string => (typeof target === 'string' ? target : target.client);
 
 /** A level's burst as seconds of its rate (none when it has no rate). */
 const burstSeconds = ({ rate, burst }: { rate: number; burst: number }): number => (rate > 0 ? burst / rate : 0);
@@ -65,30 +94,43 @@ export class ScheduleRunner {
     this.#now = now;
   }
 
-  /** Starts `schedule` on `target` of server `server` now (replacing one already there); applies its first rate. */
-  set(server: number, target: ScheduleTarget, schedule: RateSchedule, loop: boolean): ScheduleInfo {
+  /** Starts `schedule` on `target` of server `server` (replacing one already there); applies its first rate when its clock runs. */
+  set(server: number, target: ScheduleTarget, schedule: RateSchedule, loop: boolean, clock: ScheduleClock = 'apply'): ScheduleInfo {
     const view = this.#view(server);
     const before = readLimits(view);
     const key = `${server} ${targetName(target)}`;
     const previous = this.#running.get(key);
+    let sentAtSet: number | null = null;
+    if (typeof target === 'object' && clock === 'first-request') {
+      const line = findSlot(view, this.#key(server, target.client));
+      if (line >= 0) sentAtSet = Atomics.load(new Int32Array(view.buffer), sentBytesInt32(line));
+    }
     const running: Running = {
       server,
       target,
       schedule,
       loop,
-      startedAt: this.#now(),
+      clock: target === 'clients' ? 'first-request' : clock,
+      startedAt: clock === 'apply' && target !== 'clients' ? this.#now() : null,
+      sentAtSet,
       // A schedule replacing another keeps the limits (and the burst) from before the first.
       before: previous?.before ?? before,
       burstSeconds: previous?.burstSeconds ?? burstSeconds(target === 'server' ? before.server : before.client),
       applied: -1,
+      clocks: new Map(),
     };
+    if (target === 'clients') {
+      // A client new to the table starts at the schedule's first rate, before its slot has its own.
+      const first = Math.min(MAX_CLIENT_LIMIT, rateAt(schedule, 0, loop));
+      if (first > 0) setLimits(view, { server: before.server, client: { rate: first, burst: Math.min(MAX_CLIENT_LIMIT, Math.round(first * running.burstSeconds)) } });
+    }
     // Running only once its first rate applied (a client limit refused, a full table...).
     this.#apply(running);
     this.#running.set(key, running);
     return this.#info(running);
   }
 
-  /** Stops the schedule of `target`: a server's limit goes back to what it was, a client's own limit is cleared. */
+  /** Stops the schedule of `target`: a server's limit goes back to what it was, clients' own limits are cleared. */
   clear(server: number, target: ScheduleTarget): boolean {
     const key = `${server} ${targetName(target)}`;
     const running = this.#running.get(key);
@@ -96,6 +138,10 @@ export class ScheduleRunner {
     this.#running.delete(key);
     const view = this.#view(server);
     if (target === 'server') setLimits(view, { server: running.before.server, client: readLimits(view).client });
+    else if (target === 'clients') {
+      setLimits(view, { server: readLimits(view).server, client: running.before.client });
+      this.#eachClient(view, (line, client) => setSlotLimit(view, line, client, null));
+    }
     else clearClientLimit(view, this.#key(server, target.client));
     return true;
   }
@@ -109,14 +155,20 @@ export class ScheduleRunner {
     return [...this.#running.values()].map((running) => this.#info(running));
   }
 
-  /** Applies every schedule's rate for now (the admin subsystem calls it about 20 times a second). */
+  /** Applies every schedule's rate for now (called about 20 times a second). */
   tick(): void {
     for (const running of this.#running.values()) this.#apply(running);
   }
 
   #apply(running: Running): void {
-    const scheduled = rateAt(running.schedule, this.#now() - running.startedAt, running.loop);
     const view = this.#view(running.server);
+    if (running.target === 'clients') return this.#applyEach(running, view);
+    const now = this.#now();
+    if (running.startedAt === null) {
+      if (!this.#requested(running, view)) return;
+      running.startedAt = now;
+    }
+    const scheduled = rateAt(running.schedule, now - running.startedAt, running.loop);
     if (scheduled === 0) return this.#hold(running, view);
     const rate = running.target === 'server' ? scheduled : Math.min(MAX_CLIENT_LIMIT, scheduled);
     if (rate === running.applied) return;
@@ -124,6 +176,43 @@ export class ScheduleRunner {
     if (running.target === 'server') setLimits(view, { server: { rate, burst }, client: readLimits(view).client });
     else setClientLimit(view, this.#key(running.server, running.target.client), { rate, burst });
     running.applied = rate;
+  }
+
+  /** The target got a request since the schedule was set (a first-request clock starts). */
+  #requested(running: Running, view: BigInt64Array): boolean {
+    if (running.target === 'server') return Atomics.load(view, kServerActiveFlows) > 0n;
+    if (running.target === 'clients') return true;
+    const line = findSlot(view, this.#key(running.server, running.target.client));
+    if (line < 0) return false;
+    return activeFlows(view, line) > 0 || Atomics.load(new Int32Array(view.buffer), sentBytesInt32(line)) !== running.sentAtSet;
+  }
+
+  /** Every client in the table on its own clock, from when it was first seen; those with their own limit keep it. */
+  #applyEach(running: Running, view: BigInt64Array): void {
+    const now = this.#now();
+    this.#eachClient(view, (line, client) => {
+      const id = `${client.high}:${client.low}`;
+      let clock = running.clocks.get(id);
+      if (clock === undefined) {
+        clock = { startedAt: now, seenAt: now, applied: -1 };
+        running.clocks.set(id, clock);
+      }
+      clock.seenAt = now;
+      const scheduled = Math.min(MAX_CLIENT_LIMIT, rateAt(running.schedule, now - clock.startedAt, running.loop));
+      const rate = scheduled === 0 ? (clock.applied > 0 ? clock.applied : readLimits(view).client.rate) : scheduled;
+      const burst = Math.min(MAX_CLIENT_LIMIT, Math.round(rate * running.burstSeconds));
+      if (scheduled === 0 && rate > 0) holdUntil(view, slotBase(line) + kSlotTatNanos, hrClock() + OUTAGE_HOLD_NANOS, costNanos(burst, rate));
+      if (scheduled === 0 || rate === clock.applied) return;
+      setSlotLimit(view, line, client, { rate, burst });
+      clock.applied = rate;
+    });
+    for (const [id, clock] of running.clocks) if (now - clock.seenAt > CLOCK_KEPT_MS) running.clocks.delete(id);
+  }
+
+  /** Calls `visit` for each client in the table without a limit of its own. */
+  #eachClient(view: BigInt64Array, visit: (line: number, client: { high: bigint; low: bigint }) => void): void {
+    const own = new Set(clientLimits(view).map((entry) => `${entry.high}:${entry.low}`));
+    for (const client of liveClients(view)) if (!own.has(`${client.high}:${client.low}`)) visit(client.line, client);
   }
 
   /** An outage: nothing leaves the target's bucket until the next tick (the rate stays as it was). */
@@ -134,6 +223,7 @@ export class ScheduleRunner {
       if (limits.server.rate > 0) holdUntil(view, kServerTatNanos, until, costNanos(limits.server.burst, limits.server.rate));
       return;
     }
+    if (running.target === 'clients') return;
     // Only a connected client has a bucket to hold.
     const line = findSlot(view, this.#key(running.server, running.target.client));
     const rate = running.applied > 0 ? running.applied : limits.client.rate;
@@ -141,17 +231,19 @@ export class ScheduleRunner {
   }
 
   #info(running: Running): ScheduleInfo {
-    const elapsed = this.#now() - running.startedAt;
+    const elapsed = running.startedAt === null ? null : this.#now() - running.startedAt;
     return {
       server: running.server,
       target: targetName(running.target),
       format: running.schedule.format,
       loop: running.loop,
+      clock: running.clock,
       lengthSeconds: running.schedule.lengthMs / 1000,
       meanRate: Math.round(meanRate(running.schedule)),
-      elapsedSeconds: Math.round(elapsed) / 1000,
+      elapsedSeconds: elapsed === null ? null : Math.round(elapsed) / 1000,
       rate: running.applied,
-      finished: !running.loop && elapsed >= running.schedule.lengthMs,
+      finished: elapsed !== null && !running.loop && elapsed >= running.schedule.lengthMs,
+      ...(running.target === 'clients' ? { clients: running.clocks.size } : {}),
     };
   }
 

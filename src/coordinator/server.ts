@@ -30,6 +30,7 @@ import { WorkerPool } from './worker-pool.js';
 import { createUpstreamStates } from '../handlers/proxy/upstream-states.js';
 import { upstreamRegistry } from './subsystems/upstream-registry.js';
 import { adminListener } from './subsystems/admin.js';
+import { rateSchedules } from './subsystems/rate-schedules.js';
 import { createResponseStats } from '../stats/response-stats.js';
 import { upstreamOrigin } from '../config/proxy-spec.js';
 
@@ -93,6 +94,8 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   process.env['UWS_HTTP_MAX_HEADERS_SIZE'] = String(plan.maxHeaderBytes);
   const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
   const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines), identity !== null && runningAsRoot());
+  const controlled = servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server }));
+  const schedules = plan.admin || servers.some((server) => server.shapeSchedule !== null) ? rateSchedules(controlled, io) : null;
   // In starting order; they stop in reverse.
   const running = await startInOrder(
     [
@@ -101,13 +104,15 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       ...(plan.upstreams.length > 0 ? [upstreamRegistry(plan.upstreams, plan.proxy.checkIntervalMs, memory.upstreams, io.log)] : []),
       shapingTotals(servers, memory.stats, plan.workers, io.print),
       workers,
+      ...(schedules ? [schedules] : []),
       // Before the switch to --run-as: it may bind what only root can.
       ...(plan.admin
         ? [
             adminListener(
               plan.admin,
-              servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server })),
+              controlled,
               { shaping: memory.stats, responses: memory.responses, workers: plan.workers },
+              schedules!.runner,
               workers,
               io,
             ),

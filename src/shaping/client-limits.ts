@@ -7,7 +7,7 @@
  */
 import type { ClientKey } from './client-key.js';
 import { findSlot, withInsertLock } from './client-table.js';
-import { kOverrideInUse, kOverrideKeyHigh, kOverrideKeyLow, kOverrideLimits, OVERRIDE_LINES, overrideRateInt32 } from './layout.js';
+import { kOverrideInUse, kOverrideKeyHigh, kOverrideKeyLow, kOverrideLimits, kSlotKeyHigh, kSlotKeyLow, OVERRIDE_LINES, overrideRateInt32, slotBase } from './layout.js';
 import { entryBase, findEntry, type ClientLimit } from './limit-entries.js';
 
 export type { ClientLimit } from './limit-entries.js';
@@ -60,5 +60,22 @@ export function clearClientLimit(view: BigInt64Array, key: ClientKey): boolean {
     Atomics.store(view, entryBase(view, entry) + kOverrideInUse, 0n);
     applyToSlot(view, key, null);
     return true;
+  });
+}
+
+/**
+ * Writes `limit` (or none) into slot `line` only while it still holds `key` (checked under the
+ * insert lock, so the slot cannot be given to another client in between): for limits that follow
+ * a schedule of every client, kept in the slots alone (a slot claimed anew starts without, until
+ * the schedule writes it again).
+ */
+export function setSlotLimit(view: BigInt64Array, line: number, key: { high: bigint; low: bigint }, limit: ClientLimit | null): void {
+  withInsertLock(view, () => {
+    const base = slotBase(line);
+    if (Atomics.load(view, base + kSlotKeyHigh) !== key.high || Atomics.load(view, base + kSlotKeyLow) !== key.low) return;
+    const words = new Int32Array(view.buffer);
+    const index = overrideRateInt32(line);
+    Atomics.store(words, index + 1, limit?.burst ?? 0);
+    Atomics.store(words, index, limit?.rate ?? 0);
   });
 }

@@ -1,7 +1,7 @@
 /** Rate schedules: steps and ramps, mahimahi, time_s Mbit/s and Sabre traces; rates over time. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { meanRate, parseSchedule, rateAt } from '../../src/control/rate-schedule.js';
+import { meanRate, parseSchedule, rateAt } from '../../src/config/rate-schedule.js';
 
 test('steps and ramps: TIME:RATE holds, TIME~RATE ramps from the point before; loop or hold the last', () => {
   const schedule = parseSchedule('0s:4Mbit, 30s:1Mbit, 60s~4Mbit, 90s:4Mbit');

@@ -13,15 +13,13 @@ import { describeListen } from '../../config/strport.js';
 import { handleControl, type ControlledServer, type ControlState } from '../../control/control-api.js';
 import { FaultBoard } from '../../control/fault-board.js';
 import type { FaultRule } from '../../control/fault-rules.js';
-import { ScheduleRunner } from '../../control/schedule-runner.js';
+import type { ScheduleRunner } from '../../control/schedule-runner.js';
 import { ClientRates } from '../../control/client-rates.js';
 import type { MetricsMemory } from '../../control/metrics-text.js';
 import { dashboardPage } from '../../control/dashboard-page.js';
 import { readUplotAssets } from '../../charts/uplot-assets.js';
 import type { Subsystem } from '../lifecycle.js';
 
-/** Schedules (a step, a ramp, a trace's 100-ms bins) are applied this often. */
-const SCHEDULE_TICK_MS = 50;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // (Traces are large: ten minutes of a mahimahi trace at 10 Mbit/s is some 3 MB.)
 
@@ -29,19 +27,19 @@ export function adminListener(
   plan: AdminPlan,
   servers: readonly ControlledServer[],
   metrics: MetricsMemory,
+  schedules: ScheduleRunner,
   workers: { setFaults(rules: readonly FaultRule[]): void },
   io: { print(line: string): void; log(line: string): void },
 ): Subsystem {
   let server: Server | null = null;
   const state: ControlState = {
     servers,
-    schedules: new ScheduleRunner(servers),
+    schedules,
     rates: new ClientRates(servers),
     metrics,
     faults: new FaultBoard((rules) => workers.setFaults(rules)),
     profiles: new Map(),
   };
-  let ticker: NodeJS.Timeout | null = null;
   let sampler: NodeJS.Timeout | null = null;
   const expected = plan.token === null ? null : digest(plan.token);
   const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
@@ -134,13 +132,6 @@ export function adminListener(
       });
       created.on('error', (error) => io.log(`control plane: ${error.message}`));
       server = created;
-      ticker = setInterval(() => {
-        try {
-          state.schedules.tick();
-        } catch (error) {
-          io.log(`control plane: applying schedules: ${(error as Error).message}`);
-        }
-      }, SCHEDULE_TICK_MS);
       sampler = setInterval(() => state.rates.sample(), 1000);
       state.rates.sample();
       const address = created.address();
@@ -148,9 +139,7 @@ export function adminListener(
       io.print(`control plane at ${describeListen(listen, port)}${plan.token === null ? '' : ' (bearer token required)'}`);
     },
     async stop() {
-      if (ticker !== null) clearInterval(ticker);
       if (sampler !== null) clearInterval(sampler);
-      ticker = null;
       sampler = null;
       const running = server;
       if (running === null) return;

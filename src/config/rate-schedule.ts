@@ -6,7 +6,7 @@
  * (the FCC and Norway HSDPA sets as ABR research uses them), or Sabre's JSON (`duration_ms`,
  * `bandwidth_kbps`, `latency_ms`; latency is not applied). Pure.
  */
-import { parseQuantity } from '../config/rate-units.js';
+import { parseQuantity } from './rate-units.js';
 
 /** A piece of a schedule: from `at` ms on, the rate goes linearly from `from` to `to` bytes/s by `until`. */
 export interface ScheduleSegment {

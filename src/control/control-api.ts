@@ -31,8 +31,10 @@ import { parseQuantity } from '../config/rate-units.js';
 import { describeListen } from '../config/strport.js';
 import { ClientLimitsFull, clearClientLimit, clientLimits, MAX_CLIENT_LIMIT, setClientLimit } from '../shaping/client-limits.js';
 import { findSlot, liveClients, overflowFlows } from '../shaping/client-table.js';
-import { costNanos, delay } from '../shaping/gcra.js';
-import { kServerActiveFlows, kSlotTatNanos, overrideRateInt32, slotBase } from '../shaping/layout.js';
+import { bucketLevel, costNanos, delay } from '../shaping/gcra.js';
+import { kServerActiveFlows, kServerTatNanos, kSlotTatNanos, overrideRateInt32, slotBase } from '../shaping/layout.js';
+import type { ClientActivity } from './client-activity.js';
+import type { RenditionMap } from './rendition-map.js';
 import { hrClock } from '../shaping/server-shaper.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
 import { clientName, ClientNameError } from './client-names.js';
@@ -71,6 +73,9 @@ export interface ControlState {
   readonly rates: ClientRates;
   readonly metrics: MetricsMemory;
   readonly faults: FaultBoard;
+  /** Each client's latest path, and the renditions of the playlists served. */
+  readonly activity: ClientActivity;
+  readonly renditions: RenditionMap;
   /** Profiles applied, by `server target`, with the client level before a server-wide one. */
   readonly profiles: Map<string, AppliedProfile>;
 }
@@ -123,7 +128,7 @@ function route(state: ControlState, method: string, path: string, body: string):
     clientKeyIn(server, parts[3]!);
     return schedule(server, schedules, { client: parts[3]! }, method, body);
   }
-  if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server, state.rates));
+  if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server, state));
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'pause') return only(method, 'POST', () => pauseClient(server, parts[3]!, body));
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'rate') {
     const view = shapedView(server);
@@ -262,21 +267,40 @@ function describeServer(server: ControlledServer): unknown {
   const base = { id: server.plan.id, address: describeListen(server.plan.listen), shaped: server.shaper !== null };
   if (server.shaper === null) return base;
   const view = new BigInt64Array(server.shaper);
-  return { ...base, limits: readLimits(view), responses: Number(Atomics.load(view, kServerActiveFlows)), overflowFlows: overflowFlows(view) };
+  const limits = readLimits(view);
+  return {
+    ...base,
+    limits,
+    bucket: limits.server.rate > 0 ? bucketLevel(view, kServerTatNanos, limits.server.rate, limits.server.burst, hrClock()) : null,
+    responses: Number(Atomics.load(view, kServerActiveFlows)),
+    overflowFlows: overflowFlows(view),
+  };
 }
 
-function listClients(server: ControlledServer, rates: ClientRates): unknown {
+function listClients(server: ControlledServer, state: ControlState): unknown {
   const view = shapedView(server);
   const own = new Map(clientLimits(view).map((entry) => [`${entry.high}:${entry.low}`, entry.limit]));
+  const limits = readLimits(view);
+  const words = new Int32Array(view.buffer);
+  const now = hrClock();
   const live = liveClients(view).map((client) => {
     const key = `${client.high}:${client.low}`;
     const limit = own.get(key) ?? null;
     own.delete(key);
+    // What its flows read now: its slot's own words (a limit or a schedule's), else the server's client limit.
+    const slotRate = Atomics.load(words, overrideRateInt32(client.line));
+    const [rate, burst] = slotRate > 0 ? [slotRate, Atomics.load(words, overrideRateInt32(client.line) + 1)] : [limits.client.rate, limits.client.burst];
+    const latest = state.activity.latest(server.plan.id, key);
+    const path = latest?.path ?? null;
     return {
       client: clientName(client.high, client.low, client.fingerprint),
       responses: client.flows,
       limit,
-      ...rates.rate(sampleKey(server.plan.id, client.line, client.high, client.low)),
+      inForce: { rate, burst },
+      bucket: rate > 0 ? bucketLevel(view, slotBase(client.line) + kSlotTatNanos, rate, burst, now) : null,
+      path,
+      rendition: path === null ? null : state.renditions.renditionOf(server.plan.id, path),
+      ...state.rates.rate(sampleKey(server.plan.id, client.line, client.high, client.low)),
     };
   });
   // Limits set for clients not connected now (their names need the key kind: addresses only).

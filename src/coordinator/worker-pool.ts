@@ -11,6 +11,7 @@ import type { Plan } from '../config/plan.js';
 import type { CoordinatorToWorker, SharedMemory, WorkerInit, WorkerToCoordinator } from '../worker/messages.js';
 import { remaining, type Subsystem } from './lifecycle.js';
 import type { FaultRule } from '../control/fault-rules.js';
+import type { WorkerObservation } from '../worker/messages.js';
 
 const WORKER_ENTRY = new URL('../worker/worker-main.js', import.meta.url);
 const FIRST_BACKOFF_MS = 100;
@@ -49,6 +50,7 @@ export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem 
   /** Workers start answering 503 until release() (requests must wait for --run-as). */
   #held: boolean;
   #faults: readonly FaultRule[] = [];
+  readonly #observers: Array<(observation: WorkerObservation) => void> = [];
   /** Why a dead worker is not replaced, once replacing it became impossible; null while it is. */
   #noRestart: string | null = null;
 
@@ -119,6 +121,11 @@ export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem 
     this.#noRestart = reason;
   }
 
+  /** What workers observe of the traffic (playlists served, clients' latest paths), as it comes. */
+  onObservation(listener: (observation: WorkerObservation) => void): void {
+    this.#observers.push(listener);
+  }
+
   /** The control plane's fault rules: to every worker now, and to workers started later. */
   setFaults(rules: readonly FaultRule[]): void {
     this.#faults = rules;
@@ -184,6 +191,10 @@ export class WorkerPool extends EventEmitter<WorkerEvents> implements Subsystem 
           return;
         case 'access-log':
           this.#onAccessLog(message.lines);
+          return;
+        case 'playlist':
+        case 'client-paths':
+          for (const listener of this.#observers) listener(message);
           return;
         case 'drained':
           return;

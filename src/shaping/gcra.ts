@@ -71,3 +71,13 @@ export function holdUntil(view: BigInt64Array, index: number, until: bigint, tol
 export function isFull(view: BigInt64Array, index: number, now: bigint): boolean {
   return Atomics.load(view, index) <= now;
 }
+
+/**
+ * Bytes the bucket at `view[index]` could let out at `now`: its burst when full, less as flows
+ * spend it, below 0 while they owe it (chunks reserved ahead, waiting for their time).
+ */
+export function bucketLevel(view: BigInt64Array, index: number, rate: number, burst: number, now: bigint): number {
+  if (!(rate > 0)) return burst;
+  const ahead = Number(Atomics.load(view, index) - now);
+  return Math.round(burst - (Math.max(0, ahead) * rate) / 1e9);
+}

@@ -5,6 +5,7 @@
 import type { SerializedError } from '../config/errors.js';
 import type { Plan } from '../config/plan.js';
 import type { FaultRule } from '../control/fault-rules.js';
+import type { PlaylistFacts } from '../stats/playlist-facts.js';
 
 /** Shared memory the coordinator allocates once; restarted workers map the same. */
 export interface SharedMemory {
@@ -50,8 +51,15 @@ export type WorkerToCoordinator =
   | { readonly type: 'fatal'; readonly error: SerializedError }
   /** Access log lines (whole, newline-terminated), batched. */
   | { readonly type: 'access-log'; readonly lines: string }
+  /** What a playlist this worker served says about renditions (once per playlist version). */
+  | { readonly type: 'playlist'; readonly serverId: number; readonly facts: PlaylistFacts }
+  /** The latest path of clients that started a body lately, by bucket key (`high:low`), per server. */
+  | { readonly type: 'client-paths'; readonly serverId: number; readonly paths: ReadonlyArray<readonly [string, string]> }
   /** Drained after a `drain` request: all sockets closed, the worker exits next. */
   | { readonly type: 'drained'; readonly cutResponses: number };
+
+/** The reports of what a worker observes, for the control plane. */
+export type WorkerObservation = Extract<WorkerToCoordinator, { type: 'playlist' | 'client-paths' }>;
 
 export type CoordinatorToWorker =
   /** Stop listening, finish in-flight responses within `graceMs`, close everything, exit. */

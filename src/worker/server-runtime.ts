@@ -28,6 +28,8 @@ import { addressPrefix, keyFromAddress, keyFromHeader, type ClientKey } from '..
 import { openNestedFlow, type ServerShaper, type TokenGate } from '../shaping/server-shaper.js';
 import type { AccessLogBuffer } from './access-log-buffer.js';
 import { FaultMatcher } from './fault-matcher.js';
+import { PlaylistObserver } from './playlist-observer.js';
+import type { PlaylistFacts } from '../stats/playlist-facts.js';
 import type { FaultRule } from '../control/fault-rules.js';
 
 export interface ServerRuntimeOptions {
@@ -51,7 +53,12 @@ export interface ServerRuntimeOptions {
   readonly responses: ResponseCounters;
   /** Its virtual hosts' own shapers (by vhost index), where the plan shapes them. */
   readonly vhostShapers: ReadonlyArray<ServerShaper | null>;
+  /** What a served playlist says about renditions, for the coordinator (once per version). */
+  readonly playlistServed: (server: number, facts: PlaylistFacts) => void;
 }
+
+/** Clients whose latest path is reported per publish at most (the rest wait for the next). */
+const MAX_REPORTED_PATHS = 20_000;
 
 export class ServerRuntime implements ExchangeHost {
   readonly commonHeaders: readonly WireHeader[];
@@ -81,6 +88,9 @@ export class ServerRuntime implements ExchangeHost {
   readonly #clientIds: ClientIdQuota | null;
   readonly #log: (line: string) => void;
   readonly #faults: FaultMatcher;
+  readonly #playlists: PlaylistObserver;
+  /** Each client's latest path since the last report, by bucket key (`high:low` in the server's shaper). */
+  #clientPaths = new Map<string, string>();
   readonly #scheme: 'http' | 'https';
   #active = 0;
   #lastEndedAt = Number.NEGATIVE_INFINITY;
@@ -109,7 +119,9 @@ export class ServerRuntime implements ExchangeHost {
       blocks: options.blocks,
       generatedCacheControl: this.generatedCacheControl,
       reportError: (error, exchange) => this.reportError(error, exchange),
+      servedWhole: (exchange, file, body) => this.#playlists.served(exchange.url, file, body),
     });
+    this.#playlists = new PlaylistObserver((facts) => options.playlistServed(server.id, facts));
     this.#proxy = options.proxy;
     this.#scheme = server.listen.kind === 'ssl' ? 'https' : 'http';
     this.#accessLog = options.accessLog;
@@ -188,6 +200,10 @@ export class ServerRuntime implements ExchangeHost {
     const scopes = vhostShaper && this.#shaper ? [vhostShaper, this.#shaper] : vhostShaper ? [vhostShaper] : this.#shaper ? [this.#shaper] : [];
     if (shape === null || scopes.length === 0) return null;
     const key = this.#clientKey(exchange, shape);
+    if (key !== null && this.#shaper !== null) {
+      const own = key(this.#shaper.seed);
+      if (this.#clientPaths.size < MAX_REPORTED_PATHS) this.#clientPaths.set(`${own.high}:${own.low}`, exchange.url);
+    }
     return openNestedFlow(scopes.map((shaper) => ({ shaper, key: key === null ? null : key(shaper.seed) })));
   }
 
@@ -224,6 +240,14 @@ export class ServerRuntime implements ExchangeHost {
     const { trusted, client } = this.#client(exchange);
     if (trusted && exchange.clientId !== '' && this.#clientIds !== null) return keyFromHeader(exchange.clientId);
     return keyFromAddress(client, this.#shape?.ipv6PrefixBits ?? 128);
+  }
+
+  /** The latest path of each client that started a body since the last call, by bucket key. */
+  takeClientPaths(): Array<[string, string]> {
+    if (this.#clientPaths.size === 0) return [];
+    const paths = [...this.#clientPaths];
+    this.#clientPaths = new Map();
+    return paths;
   }
 
   /** Replaces this server's fault rules (the control plane sends them whole). */

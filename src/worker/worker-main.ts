@@ -103,6 +103,9 @@ function start(): void {
       shaper: shaperOf(memory.server),
       responses,
       vhostShapers: memory.vhosts.map(shaperOf),
+      playlistServed: (serverId, facts) => {
+        if (init.plan.admin) post({ type: 'playlist', serverId, facts });
+      },
     });
   });
   const setFaults = (rules: readonly FaultRule[]): void => {
@@ -113,6 +116,11 @@ function start(): void {
   // Counters reach shared memory a few times a second, so the control plane's metrics stay fresh.
   setInterval(() => {
     for (const counters of counterSets) counters.publish();
+    // Only a control plane reads them.
+    for (const runtime of init.plan.admin ? runtimes : []) {
+      const paths = runtime.takeClientPaths();
+      if (paths.length > 0) post({ type: 'client-paths', serverId: runtime.id, paths });
+    }
   }, PUBLISH_MS).unref();
   const limiter = connectionLimiter(init.memory.connections, init.plan.maxConnections ?? Number.MAX_SAFE_INTEGER);
   for (const server of init.plan.servers) {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { launchChromium } from '../helpers/browser.js';
-import { runCli, startCli } from '../helpers/server-process.js';
+import { DEMO_MEDIA, runCli, startCli } from '../helpers/server-process.js';
 
 /** A download that timestamps every chunk, for rates over chosen windows. */
 function timedDownload(url: string, localAddress: string): { bytesBetween(fromMs: number, toMs: number): number; stop(): void } {
@@ -183,6 +183,43 @@ describe('control plane', { concurrency: true }, () => {
       assert.match(absent.stderr, /404: 127\.0\.0\.99 is not connected/);
     } finally {
       a.stop();
+      await server.stop();
+    }
+  });
+
+  test('the client listing shows each client\'s path, the rendition it fetches (HLS BANDWIDTH, DASH representation), its limit in force and its bucket', async () => {
+    const server = await startCli(['--path', DEMO_MEDIA, '--workers', '2', '--shape', '-,300kB', '--admin', 'tcp:0:interface=127.0.0.1']);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const get = (path: string, localAddress: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        request(`${server.url}${path}`, { localAddress, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      // The playlists from one client, the segment from another: what a playlist says is the server's.
+      for (const path of ['master.m3u8', 'v1/index.m3u8', 'dash/manifest.mpd']) assert.equal(await get(path, '127.0.0.64'), 200);
+      assert.equal(await get('v1/seg_001.ts', '127.0.0.65'), 200);
+      assert.equal(await get('dash/chunk-stream1-00003.m4s', '127.0.0.66'), 200);
+      type Listed = { client: string; path: string | null; rendition: { bandwidth: number; label: string } | null; inForce: { rate: number }; bucket: number | null };
+      let clients: Listed[] = [];
+      // The workers report paths a few times a second.
+      for (let i = 0; i < 40 && clients.filter((c) => c.rendition !== null).length < 3; i++) {
+        await sleep(100);
+        clients = ((await (await fetch(new URL('servers/0/clients', admin))).json()) as { clients: Listed[] }).clients;
+      }
+      const of = (name: string): Listed | undefined => clients.find((client) => client.client === name);
+      assert.deepEqual([of('127.0.0.65')?.path, of('127.0.0.65')?.rendition], ['/v1/seg_001.ts', { bandwidth: 620_400, label: '360p' }]);
+      assert.equal(of('127.0.0.66')?.path, '/dash/chunk-stream1-00003.m4s');
+      assert.deepEqual(of('127.0.0.66')?.rendition, { bandwidth: 700_000, label: '360p' });
+      assert.deepEqual([of('127.0.0.64')?.path, of('127.0.0.64')?.rendition], ['/dash/manifest.mpd', null]);
+      assert.equal(of('127.0.0.65')?.inForce.rate, 300_000);
+      const bucket = of('127.0.0.65')?.bucket ?? Number.NaN;
+      assert.ok(bucket > 0 && bucket <= 300_000, `bucket ${bucket}`);
+    } finally {
       await server.stop();
     }
   });

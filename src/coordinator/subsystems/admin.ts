@@ -12,6 +12,9 @@ import type { AdminPlan } from '../../config/plan.js';
 import { describeListen } from '../../config/strport.js';
 import { handleControl, type ControlledServer, type ControlState } from '../../control/control-api.js';
 import { FaultBoard } from '../../control/fault-board.js';
+import { ClientActivity } from '../../control/client-activity.js';
+import { RenditionMap } from '../../control/rendition-map.js';
+import type { WorkerObservation } from '../../worker/messages.js';
 import type { FaultRule } from '../../control/fault-rules.js';
 import type { ScheduleRunner } from '../../control/schedule-runner.js';
 import { ClientRates } from '../../control/client-rates.js';
@@ -28,7 +31,7 @@ export function adminListener(
   servers: readonly ControlledServer[],
   metrics: MetricsMemory,
   schedules: ScheduleRunner,
-  workers: { setFaults(rules: readonly FaultRule[]): void },
+  workers: { setFaults(rules: readonly FaultRule[]): void; onObservation(listener: (observation: WorkerObservation) => void): void },
   io: { print(line: string): void; log(line: string): void },
 ): Subsystem {
   let server: Server | null = null;
@@ -39,7 +42,13 @@ export function adminListener(
     metrics,
     faults: new FaultBoard((rules) => workers.setFaults(rules)),
     profiles: new Map(),
+    activity: new ClientActivity(),
+    renditions: new RenditionMap(),
   };
+  workers.onObservation((observation) => {
+    if (observation.type === 'playlist') state.renditions.learn(observation.serverId, observation.facts);
+    else state.activity.record(observation.serverId, observation.paths);
+  });
   let sampler: NodeJS.Timeout | null = null;
   const expected = plan.token === null ? null : digest(plan.token);
   const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {

@@ -8,7 +8,7 @@ import type { HttpPolicy } from '../../config/plan.js';
 import type { BlockCache } from '../../files/block-cache.js';
 import { FileSource, MemorySource, SharedBlockSource, type BodySource } from '../../files/body-source.js';
 import type { BufferPool } from '../../files/buffer-pool.js';
-import type { OpenedFile } from '../../files/file-cache.js';
+import type { CachedFile, OpenedFile } from '../../files/file-cache.js';
 import { fileErrorKind } from '../../files/file-errors.js';
 import { ALLOWED_METHODS, preflightHeaders } from '../../http/cors.js';
 import { planFileResponse, type FileRequest, type FileResponsePlan } from '../../http/file-response-plan.js';
@@ -30,6 +30,8 @@ export interface StaticHandlerOptions {
   /** Cache-Control of generated pages. */
   readonly generatedCacheControl: string;
   readonly reportError: (error: unknown, exchange: Exchange) => void;
+  /** A file was served whole from memory (playlists tell the control plane about renditions). */
+  readonly servedWhole?: (exchange: Exchange, file: CachedFile, body: Buffer) => void;
 }
 
 export class StaticHandler {
@@ -39,12 +41,15 @@ export class StaticHandler {
   readonly #generatedCacheControl: string;
   readonly #reportError: (error: unknown, exchange: Exchange) => void;
 
+  readonly #servedWhole: StaticHandlerOptions['servedWhole'] | null;
+
   constructor(options: StaticHandlerOptions) {
     this.#http = options.http;
     this.#pool = options.pool;
     this.#blocks = options.blocks;
     this.#generatedCacheControl = options.generatedCacheControl;
     this.#reportError = options.reportError;
+    this.#servedWhole = options.servedWhole ?? null;
   }
 
   /** Answers a request for raw path `path` of `site`; called inside the uWS handler. */
@@ -125,6 +130,7 @@ export class StaticHandler {
         if (exchange.head) return exchange.sendHead(plan.status, headers, plan.length);
         const { start, length } = plan;
         if (body !== null && length <= WHOLE_BODY_BYTES) {
+          if (length === body.length) this.#servedWhole?.(exchange, file, body);
           return exchange.sendWhole(plan.status, headers, length === body.length ? body : body.subarray(start, start + length));
         }
         return exchange.sendBody(plan.status, headers, (paced) => this.#source(opened, start, length, paced));

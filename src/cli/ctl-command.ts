@@ -14,8 +14,8 @@ export class CtlCommand extends Command {
   static override usage = Command.Usage({
     description: 'Change limits of a running server (its --admin control plane).',
     details:
-      'Commands: `servers`; `clients`; `rate TARGET RATE[,BURST]`, TARGET `server` (the server-wide limit) or a client ' +
-      '(an IP address, or id:VALUE for a --client-id-header value), RATE and BURST in --shape units; `clear CLIENT`; ' +
+      'Commands: `servers`; `clients`; `rate TARGET RATE[,BURST]`, TARGET `server` (the server-wide limit), a client ' +
+      '(an IP address, or id:VALUE for a --client-id-header value), or `vhost:HOST` (a virtual host\'s own total; `vhost:HOST:client` each of its clients), RATE and BURST in --shape units; `clear CLIENT`; ' +
       '`schedule TARGET SCHEDULE`, TARGET also `clients` (every client, each from its first request) (steps such as 0s:4Mbit,30s:1Mbit,60s~4Mbit, or a file: a mahimahi, time_s Mbit/s or Sabre trace; ' +
       'looping unless --once); `unschedule TARGET`; `schedules`; `pause CLIENT MS` (holds a connected client back); ' +
       '`profile TARGET NAME` (a named network: rate and latency; NAME `off` takes it back); `profiles`; ' +
@@ -100,7 +100,11 @@ export class CtlCommand extends Command {
         const [rate, burst, extra] = limit.split(',');
         if (extra !== undefined || rate === '') throw new CommandOptionError(`rate: "${limit}" is not RATE[,BURST] (e.g. 60kB or 60kB,16kB)`);
         const body = { rate, ...(burst === undefined ? {} : { burst }) };
-        return target === 'server' ? { method: 'PUT', path: `servers/${server}/rate`, body } : { method: 'PUT', path: client(target), body };
+        if (target === 'server') return { method: 'PUT', path: `servers/${server}/rate`, body };
+        // vhost:HOST (the host's total) or vhost:HOST:client (each of its clients).
+        const vhost = /^vhost:([^:]+)(?::(client|server))?$/.exec(target);
+        if (vhost) return { method: 'PUT', path: `servers/${server}/vhosts/${encodeURIComponent(vhost[1]!)}/rate`, body: { ...body, level: vhost[2] ?? 'server' } };
+        return { method: 'PUT', path: client(target), body };
       }
       case 'clear':
         arity(1, 'CLIENT (an IP address or id:VALUE)');

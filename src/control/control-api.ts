@@ -7,6 +7,7 @@
  *   GET    /servers                               the servers, their limits and flows
  *   GET    /servers/N/clients                     the clients of server N
  *   PUT    /servers/N/rate          {rate, burst}  server N's server-wide limit
+ *   PUT    /servers/N/vhosts/H/rate {rate, burst, level}  virtual host H's own limits
  *   PUT    /servers/N/clients/C/rate {rate, burst} client C's own limit
  *   DELETE /servers/N/clients/C/rate              back to the server's client limit
  *   POST   /servers/N/clients/C/pause {ms}         hold a connected client back for ms
@@ -119,6 +120,7 @@ function route(state: ControlState, method: string, path: string, body: string):
     });
   }
   if (parts[2] === 'schedule' && parts.length === 3) return schedule(server, schedules, 'server', method, body);
+  if (parts[2] === 'vhosts' && parts.length === 5 && parts[4] === 'rate') return only(method, 'PUT', () => setVhostRate(server, parts[3]!, body));
   if (parts[2] === 'faults') return faults(server, state.faults, method, parts[3], body);
   if (parts[2] === 'profile' && parts.length === 3) return profile(server, state, null, method, body);
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'profile') return profile(server, state, parts[3]!, method, body);
@@ -264,7 +266,12 @@ function shapedView(server: ControlledServer, anyShaping = false): BigInt64Array
 }
 
 function describeServer(server: ControlledServer): unknown {
-  const base = { id: server.plan.id, address: describeListen(server.plan.listen), shaped: server.shaper !== null };
+  const base = {
+    id: server.plan.id,
+    address: describeListen(server.plan.listen),
+    shaped: server.shaper !== null,
+    vhosts: server.vhosts.map(({ hostname, shaper }) => ({ host: hostname, limits: shaper === null ? null : readLimits(new BigInt64Array(shaper)) })),
+  };
   if (server.shaper === null) return base;
   const view = new BigInt64Array(server.shaper);
   const limits = readLimits(view);
@@ -305,6 +312,24 @@ function listClients(server: ControlledServer, state: ControlState): unknown {
   });
   // Limits set for clients not connected now (their names need the key kind: addresses only).
   return { clients: live, waiting: own.size };
+}
+
+/**
+ * A virtual host's own limits (given with -s after -v): `{"rate", "burst", "level"}`, level
+ * `server` (the host's total, the default) or `client` (each of its clients).
+ */
+function setVhostRate(server: ControlledServer, hostname: string, body: string): unknown {
+  const vhost = server.vhosts.find((candidate) => candidate.hostname === hostname.toLowerCase());
+  if (vhost === undefined) throw new ApiError(404, `${describeListen(server.plan.listen)} has no virtual host ${hostname}`);
+  if (vhost.shaper === null) throw new ApiError(409, `virtual host ${vhost.hostname} has no limits of its own: give it some at startup (-v ${vhost.hostname} -s ...)`);
+  const { level = 'server' } = parseJson(body, '{"rate": "1MB", "level": "server"}') as { level?: unknown };
+  if (level !== 'server' && level !== 'client') throw new ApiError(400, 'level: expected "server" (the host\'s total) or "client" (each of its clients)');
+  const view = new BigInt64Array(vhost.shaper);
+  const limits = readLimits(view);
+  const requested = parseLimitBody(body, limits[level]);
+  const next: ShapeLimits = level === 'server' ? { server: requested, client: limits.client } : { server: limits.server, client: requested };
+  setLimits(view, next);
+  return { host: vhost.hostname, limits: next };
 }
 
 function setServerRate(server: ControlledServer, body: string): unknown {

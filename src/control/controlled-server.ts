@@ -8,6 +8,8 @@ export interface ControlledServer {
   readonly plan: ServerPlan;
   /** Its shaper memory; null when it is not shaped. */
   readonly shaper: SharedArrayBuffer | null;
+  /** Its virtual hosts and their own shaper memory (null: no limits of their own). */
+  readonly vhosts: ReadonlyArray<{ readonly hostname: string; readonly shaper: SharedArrayBuffer | null }>;
 }
 
 /** The bucket key of client `name` on a shaped `server` (its seed and IPv6 grouping). */

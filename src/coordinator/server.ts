@@ -31,7 +31,7 @@ import { createUpstreamStates } from '../handlers/proxy/upstream-states.js';
 import { upstreamRegistry } from './subsystems/upstream-registry.js';
 import { adminListener } from './subsystems/admin.js';
 import { rateSchedules } from './subsystems/rate-schedules.js';
-import { createResponseStats } from '../stats/response-stats.js';
+import { createResponseStats, siteCount } from '../stats/response-stats.js';
 import { upstreamOrigin } from '../config/proxy-spec.js';
 
 export interface CoordinatorIo {
@@ -85,7 +85,7 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
       vhosts: server.vhosts.map((vhost) => shaperFor(vhost.shape)),
     })),
     stats: createStatsMemory(servers.length, plan.workers),
-    responses: createResponseStats(servers.length, plan.workers),
+    responses: createResponseStats(siteCount(servers), plan.workers),
     bodyBudget: createBodyBudget(plan.workers),
     upstreams: createUpstreamStates(plan.upstreams.length),
   };
@@ -94,7 +94,11 @@ export async function startServer(plan: Plan, io: CoordinatorIo): Promise<Runnin
   process.env['UWS_HTTP_MAX_HEADERS_SIZE'] = String(plan.maxHeaderBytes);
   const accessLog = plan.logfile === null ? null : new AccessLogWriter(plan.logfile, io.log);
   const workers = new WorkerPool(boundPlan, memory, io.log, (lines) => accessLog?.write(lines), identity !== null && runningAsRoot());
-  const controlled = servers.map((server) => ({ plan: server, shaper: memory.shapers[server.id]!.server }));
+  const controlled = servers.map((server) => ({
+    plan: server,
+    shaper: memory.shapers[server.id]!.server,
+    vhosts: server.vhosts.map((vhost, i) => ({ hostname: vhost.hostname, shaper: memory.shapers[server.id]!.vhosts[i]! })),
+  }));
   const schedules = plan.admin || servers.some((server) => server.shapeSchedule !== null) ? rateSchedules(controlled, io) : null;
   // In starting order; they stop in reverse.
   const running = await startInOrder(

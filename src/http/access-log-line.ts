@@ -17,6 +17,12 @@ export interface LoggedExchange {
   readonly time: number;
 }
 
+/** What --log-timing adds: the response time, and the limit in force at its end (0: none). */
+export interface ExchangeTiming {
+  readonly seconds: number;
+  readonly limit: number;
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export function formatCombined(entry: LoggedExchange): string {
@@ -25,6 +31,12 @@ export function formatCombined(entry: LoggedExchange): string {
     `${entry.status} ${entry.bytes === 0 ? '-' : entry.bytes} "${entry.referer === '' ? '-' : escapeField(entry.referer, 'latin1')}" ` +
     `"${entry.userAgent === '' ? '-' : escapeField(entry.userAgent, 'latin1')}"`
   );
+}
+
+/** The combined line and ` rt=SECONDS rate=B/s limit=B/s|-` after it (combined-log readers stop at the user agent). */
+export function formatTimed(entry: LoggedExchange, timing: ExchangeTiming): string {
+  const rate = timing.seconds > 0 ? Math.round(entry.bytes / timing.seconds) : 0;
+  return `${formatCombined(entry)} rt=${timing.seconds.toFixed(3)} rate=${rate} limit=${timing.limit > 0 ? timing.limit : '-'}`;
 }
 
 let cachedSecond = -1;

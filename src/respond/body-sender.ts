@@ -71,6 +71,9 @@ export class BodySender {
     this.#onEnd = onEnd;
   }
 
+  /** The limit its gate had in force when the body ended (0: none), for the access log. */
+  limit = 0;
+
   /** Body bytes handed to the socket so far. */
   get sent(): number {
     return this.#sent;
@@ -239,7 +242,10 @@ export class BodySender {
     if (this.#faultTimer !== null) clearTimeout(this.#faultTimer);
     this.#faultTimer = null;
     this.#source.release();
-    this.#gate?.close();
+    if (this.#gate) {
+      this.limit = this.#gate.limit();
+      this.#gate.close();
+    }
   }
 
   #fail(error: Error): void {

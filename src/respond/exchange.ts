@@ -71,6 +71,8 @@ export class Exchange {
   readonly forwardedFor: string = '';
   /** Called once when the exchange ends (releases what choosing its bucket held). */
   onEnd: (() => void) | null = null;
+  /** The site answering (the router's number: 0 the server's own host, i + 1 its virtual host i), for its counters. */
+  site = 0;
   /** The answering virtual host's own shaper, when it has limits of its own. */
   vhostShaper: ServerShaper | null = null;
   /** Host name from the Host header, lower-case, without port ('' unless routing reads it). */
@@ -180,6 +182,11 @@ export class Exchange {
   /** Body bytes handed to the socket. */
   get bodyBytes(): number {
     return this.#sender?.sent ?? this.#bodyBytes;
+  }
+
+  /** The rate limit in force when the body ended (0: none or not paced). */
+  get limit(): number {
+    return this.#sender?.limit ?? 0;
   }
 
   /** Body bytes will be paced: the server or the answering virtual host is shaped. */

@@ -35,6 +35,8 @@ export interface TokenGate {
   onOpen: (() => void) | null;
   /** The body is done or abandoned: give back what can be, stop counting this flow. */
   close(): void;
+  /** The lowest rate in force among its buckets now (bytes per second), 0 when none limits it. */
+  limit(): number;
 }
 
 /** Nanosecond clock shared by all threads (process.hrtime is CLOCK_MONOTONIC, process-wide). */
@@ -56,6 +58,8 @@ export interface ShaperHooks {
   readonly clock?: NanoClock;
   /** A paced write of `bytes` went to a socket (statistics). */
   readonly onWrite?: (bytes: number) => void;
+  /** A flow ended after waiting this long for tokens in all (statistics). */
+  readonly onWaited?: (nanos: number) => void;
 }
 
 /** The four limits as plain numbers (bytes per second, bytes; rate 0 = unlimited). */
@@ -73,6 +77,7 @@ export class ServerShaper {
   readonly scheduler: PacingScheduler;
   readonly now: NanoClock;
   readonly onWrite: (bytes: number) => void;
+  readonly onWaited: (nanos: number) => void;
   /** Seed of this server's client-key hashes (the same in every worker). */
   readonly seed: number;
   readonly #limits: Limits = { clientRate: 0, clientBurst: 0, serverRate: 0, serverBurst: 0 };
@@ -84,6 +89,7 @@ export class ServerShaper {
     this.scheduler = scheduler;
     this.now = hooks.clock ?? hrClock;
     this.onWrite = hooks.onWrite ?? (() => {});
+    this.onWaited = hooks.onWaited ?? (() => {});
     this.seed = Atomics.load(this.words32, kHashSeedInt32);
   }
 
@@ -251,6 +257,9 @@ class Flow implements TokenGate {
   /** While waiting: the bucket that made the chunk wait, and when (clock nanoseconds) it is due. */
   #waitBucket: Bucket | null = null;
   #waitDue = 0n;
+  /** When the current wait began, and the time waited before it (clock nanoseconds). */
+  #waitSince = 0n;
+  #waited = 0n;
   /** Allocated once: the scheduler calls it when the current wait is over. */
   readonly #onTimer = (): void => this.#waitOver();
 
@@ -284,10 +293,21 @@ class Flow implements TokenGate {
     for (const bucket of this.#counted) Atomics.add(bucket.shaper.words32, bucket.sentCounter, bytes);
   }
 
+  limit(): number {
+    let lowest = 0;
+    for (const bucket of this.#buckets) {
+      const rate = bucket.rate(bucket.shaper.limits());
+      if (rate > 0 && (lowest === 0 || rate < lowest)) lowest = rate;
+    }
+    return lowest;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#ticket?.cancel();
+    if (this.#waiting) this.#waited += this.#first.now() - this.#waitSince;
+    if (this.#waited > 0n) this.#first.onWaited(Number(this.#waited));
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
     this.#buckets.forEach((bucket, i) => {
       const unsent = this.#prepaid + (i < this.#passed ? this.#pending : 0);
@@ -341,6 +361,7 @@ class Flow implements TokenGate {
       const waitNanos = bucket.reserve(this.#pending, rate, burst, now);
       if (waitNanos > SLACK_NANOS) {
         this.#waiting = true;
+        this.#waitSince = now;
         this.#waitBucket = bucket;
         this.#waitDue = now + BigInt(Math.ceil(waitNanos));
         this.#sleep(waitNanos);
@@ -381,6 +402,7 @@ class Flow implements TokenGate {
         if (this.#passed === 0) this.#pending = Math.min(this.#pending, this.#sizeChunks());
         this.#chunksUntilResize = 0;
         this.#waiting = false;
+        this.#waited += now - this.#waitSince;
         if (this.#reserveOnward(now)) this.onOpen?.();
         return;
       }
@@ -388,6 +410,7 @@ class Flow implements TokenGate {
       return;
     }
     this.#waiting = false;
+    this.#waited += now - this.#waitSince;
     if (!this.#reserveOnward(null)) return;
     this.onOpen?.();
   }

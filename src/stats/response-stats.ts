@@ -1,6 +1,6 @@
 /**
- * Response counters in shared memory, for the control plane's /metrics: per (server, worker
- * slot) three 64-byte lines, written only by that worker (counted locally, published a few times
+ * Response counters in shared memory, for the control plane's /metrics: per (site, worker slot)
+ * three 64-byte lines (a site is a server's own host or one of its virtual hosts: siteIndex()), written only by that worker (counted locally, published a few times
  * a second) and summed by the coordinator: responses by status class (and those the client left
  * before any status went out), body bytes, and a histogram of response times.
  */
@@ -15,23 +15,33 @@ export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 
-export function createResponseStats(servers: number, workerSlots: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(servers * workerSlots * WORDS_PER_SET * 8);
+export function createResponseStats(sites: number, workerSlots: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(sites * workerSlots * WORDS_PER_SET * 8);
+}
+
+/** Sites of every server in plan order: each server's own, then its virtual hosts'. */
+export function siteCount(servers: ReadonlyArray<{ readonly vhosts: readonly unknown[] }>): number {
+  return servers.reduce((sum, server) => sum + 1 + server.vhosts.length, 0);
+}
+
+/** The counters index of site `site` (0: the server's own, i + 1: its virtual host i) of server `serverId`. */
+export function siteIndex(servers: ReadonlyArray<{ readonly vhosts: readonly unknown[] }>, serverId: number, site: number): number {
+  return siteCount(servers.slice(0, serverId)) + site;
 }
 
 /** How often a worker publishes what it counted (and never more than this stale). */
 export const PUBLISH_MS = 250;
 
-/** One server's counters in one worker. */
+/** One site's counters in one worker. */
 export class ResponseCounters {
   readonly #view: BigInt64Array;
   readonly #base: number;
   readonly #local = new Float64Array(WORDS_PER_SET);
   #dirty = false;
 
-  constructor(memory: SharedArrayBuffer, serverId: number, workerSlot: number, workerSlots: number) {
+  constructor(memory: SharedArrayBuffer, site: number, workerSlot: number, workerSlots: number) {
     this.#view = new BigInt64Array(memory);
-    this.#base = (serverId * workerSlots + workerSlot) * WORDS_PER_SET;
+    this.#base = (site * workerSlots + workerSlot) * WORDS_PER_SET;
   }
 
   /** A response ended: its status (0: the client left before one went out), body bytes and time. */
@@ -67,12 +77,12 @@ export interface ResponseTotals {
   readonly buckets: readonly number[];
 }
 
-/** Totals of one server over every worker slot. */
-export function readResponseTotals(memory: SharedArrayBuffer, serverId: number, workerSlots: number): ResponseTotals {
+/** Totals of one site (siteIndex) over every worker slot. */
+export function readResponseTotals(memory: SharedArrayBuffer, site: number, workerSlots: number): ResponseTotals {
   const view = new BigInt64Array(memory);
   const sums = new Array<number>(WORDS_PER_SET).fill(0);
   for (let slot = 0; slot < workerSlots; slot++) {
-    const base = (serverId * workerSlots + slot) * WORDS_PER_SET;
+    const base = (site * workerSlots + slot) * WORDS_PER_SET;
     for (let i = 0; i < WORDS_PER_SET; i++) sums[i]! += Number(Atomics.load(view, base + i));
   }
   return {

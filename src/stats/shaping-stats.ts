@@ -5,11 +5,15 @@
 
 export const kShapedBytes = 0;
 export const kShapedWrites = 1;
+/** Nanoseconds flows spent waiting for tokens, added up. */
+export const kWaitNanos = 2;
 const WORDS_PER_LINE = 8;
 
 export interface ShapingTotals {
   readonly bytes: number;
   readonly writes: number;
+  /** Seconds flows spent waiting for tokens, added up. */
+  readonly waitSeconds: number;
 }
 
 export function createStatsMemory(servers: number, workerSlots: number): SharedArrayBuffer {
@@ -37,6 +41,11 @@ export class ShapingCounters {
     if (++this.#writes >= PUBLISH_EVERY) this.publish();
   }
 
+  /** A flow ended after waiting `nanos` for tokens (a few a second per flow at most: added at once). */
+  waited(nanos: number): void {
+    Atomics.add(this.#view, this.#base + kWaitNanos, BigInt(Math.round(nanos)));
+  }
+
   /** Adds what was counted locally to the shared line (also done before the worker exits). */
   publish(): void {
     if (this.#writes === 0) return;
@@ -52,10 +61,12 @@ export function readTotals(memory: SharedArrayBuffer, serverId: number, workerSl
   const view = new BigInt64Array(memory);
   let bytes = 0n;
   let writes = 0n;
+  let waited = 0n;
   for (let slot = 0; slot < workerSlots; slot++) {
     const base = (serverId * workerSlots + slot) * WORDS_PER_LINE;
     bytes += Atomics.load(view, base + kShapedBytes);
     writes += Atomics.load(view, base + kShapedWrites);
+    waited += Atomics.load(view, base + kWaitNanos);
   }
-  return { bytes: Number(bytes), writes: Number(writes) };
+  return { bytes: Number(bytes), writes: Number(writes), waitSeconds: Number(waited) / 1e9 };
 }

@@ -13,7 +13,7 @@ import type { OpenFiles } from '../files/open-files.js';
 import { SiteRuntime } from '../handlers/static/site-runtime.js';
 import { StaticHandler } from '../handlers/static/static-handler.js';
 import type { ProxyHandler } from '../handlers/proxy/proxy-handler.js';
-import { formatCombined } from '../http/access-log-line.js';
+import { formatCombined, formatTimed } from '../http/access-log-line.js';
 import type { ResponseCounters } from '../stats/response-stats.js';
 import { cacheControlForGenerated } from '../http/cache-policy.js';
 import { CORS_RESPONSE_HEADERS } from '../http/cors.js';
@@ -50,9 +50,12 @@ export interface ServerRuntimeOptions {
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
   /** This server's response counters in this worker (stats/response-stats.ts). */
-  readonly responses: ResponseCounters;
+  /** Its sites' response counters (its own, then its virtual hosts', as the router numbers them). */
+  readonly responses: readonly ResponseCounters[];
   /** Its virtual hosts' own shapers (by vhost index), where the plan shapes them. */
   readonly vhostShapers: ReadonlyArray<ServerShaper | null>;
+  /** Access log lines end with the response time, the rate and the limit (--log-timing). */
+  readonly logTiming: boolean;
   /** What a served playlist says about renditions, for the coordinator (once per version). */
   readonly playlistServed: (server: number, facts: PlaylistFacts) => void;
 }
@@ -80,7 +83,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #static: StaticHandler;
   readonly #proxy: ProxyHandler | null;
   readonly #accessLog: AccessLogBuffer | null;
-  readonly #responses: ResponseCounters;
+  readonly #responses: readonly ResponseCounters[];
   /** How clients are told apart (the server's shape settings, shared by its virtual hosts). */
   readonly #shape: ShapePlan | null;
   readonly #shaper: ServerShaper | null;
@@ -89,6 +92,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #log: (line: string) => void;
   readonly #faults: FaultMatcher;
   readonly #playlists: PlaylistObserver;
+  readonly #logTiming: boolean;
   /** Each client's latest path since the last report, by bucket key (`high:low` in the server's shaper). */
   #clientPaths = new Map<string, string>();
   readonly #scheme: 'http' | 'https';
@@ -128,6 +132,7 @@ export class ServerRuntime implements ExchangeHost {
     this.#responses = options.responses;
     this.logsAccess = this.#accessLog !== null;
     this.#log = options.log;
+    this.#logTiming = options.logTiming;
     this.#faults = new FaultMatcher(this.#shape?.ipv6PrefixBits ?? 128);
   }
 
@@ -181,6 +186,7 @@ export class ServerRuntime implements ExchangeHost {
     const { route, origin } = this.#router.route(exchange.host, exchange.url);
     if (route.kind === 'error') return exchange.sendError(route.code);
     const site = this.#sites[route.site]!;
+    exchange.site = route.site;
     // Decided here for every handler: bodies of a virtual host with limits of its own are paced
     // by them too (inside the server's).
     exchange.vhostShaper = site.shaper;
@@ -258,7 +264,7 @@ export class ServerRuntime implements ExchangeHost {
   exchangeEnded(exchange: Exchange): void {
     this.#active--;
     this.#lastEndedAt = performance.now();
-    this.#responses.ended(exchange.status, exchange.bodyBytes, (this.#lastEndedAt - exchange.startedAt) / 1000);
+    this.#responses[exchange.site]!.ended(exchange.status, exchange.bodyBytes, (this.#lastEndedAt - exchange.startedAt) / 1000);
     if (this.#accessLog !== null) this.#logExchange(this.#accessLog, exchange);
     if (this.#active === 0 && this.#onIdle) {
       const callback = this.#onIdle;
@@ -275,18 +281,17 @@ export class ServerRuntime implements ExchangeHost {
 
   #logExchange(log: AccessLogBuffer, exchange: Exchange): void {
     const query = exchange.query;
-    log.append(
-      formatCombined({
-        remote: exchange.remote === null ? '-' : formatAddress(forwardedClient(this.#trust, new Uint8Array(exchange.remote), exchange.forwardedFor)),
-        method: exchange.method,
-        target: query === '' ? exchange.url : `${exchange.url}?${query}`,
-        // Nothing was sent before the client went away: nginx's "client closed request".
-        status: exchange.status === 0 ? 499 : exchange.status,
-        bytes: exchange.bodyBytes,
-        referer: exchange.referer,
-        userAgent: exchange.userAgent,
-        time: exchange.time,
-      }),
-    );
+    const entry = {
+      remote: exchange.remote === null ? '-' : formatAddress(forwardedClient(this.#trust, new Uint8Array(exchange.remote), exchange.forwardedFor)),
+      method: exchange.method,
+      target: query === '' ? exchange.url : `${exchange.url}?${query}`,
+      // Nothing was sent before the client went away: nginx's "client closed request".
+      status: exchange.status === 0 ? 499 : exchange.status,
+      bytes: exchange.bodyBytes,
+      referer: exchange.referer,
+      userAgent: exchange.userAgent,
+      time: exchange.time,
+    };
+    log.append(this.#logTiming ? formatTimed(entry, { seconds: (this.#lastEndedAt - exchange.startedAt) / 1000, limit: exchange.limit }) : formatCombined(entry));
   }
 }

@@ -16,7 +16,7 @@ import { DEFAULT_BODY_BUDGET_BYTES } from '../files/file-cache.js';
 import { PacingScheduler } from '../shaping/scheduler.js';
 import { ServerShaper } from '../shaping/server-shaper.js';
 import { ShapingCounters } from '../stats/shaping-stats.js';
-import { PUBLISH_MS, ResponseCounters } from '../stats/response-stats.js';
+import { PUBLISH_MS, ResponseCounters, siteIndex } from '../stats/response-stats.js';
 import { connectionLimiter } from './connection-limit.js';
 import { openListener, stopListening, type Listener } from './listeners.js';
 import type { CoordinatorToWorker, WorkerInit, WorkerToCoordinator } from './messages.js';
@@ -86,11 +86,13 @@ function start(): void {
   const runtimes = init.plan.servers.map((server) => {
     const memory = init.memory.shapers[server.id]!;
     const counters = new ShapingCounters(init.memory.stats, server.id, init.slot, init.plan.workers);
-    const responses = new ResponseCounters(init.memory.responses, server.id, init.slot, init.plan.workers);
-    counterSets.push(counters, responses);
+    const responses = [server.site, ...server.vhosts].map(
+      (_, site) => new ResponseCounters(init.memory.responses, siteIndex(init.plan.servers, server.id, site), init.slot, init.plan.workers),
+    );
+    counterSets.push(counters, ...responses);
     // A server's and its virtual hosts' flows count into the server's counters.
     const shaperOf = (sab: SharedArrayBuffer | null): ServerShaper | null =>
-      sab === null ? null : new ServerShaper(sab, scheduler, { onWrite: (bytes) => counters.wrote(bytes) });
+      sab === null ? null : new ServerShaper(sab, scheduler, { onWrite: (bytes) => counters.wrote(bytes), onWaited: (nanos) => counters.waited(nanos) });
     return new ServerRuntime(server, init.plan.http, {
       accessLog,
       pool,
@@ -103,6 +105,7 @@ function start(): void {
       shaper: shaperOf(memory.server),
       responses,
       vhostShapers: memory.vhosts.map(shaperOf),
+      logTiming: init.plan.logTiming,
       playlistServed: (serverId, facts) => {
         if (init.plan.admin) post({ type: 'playlist', serverId, facts });
       },

@@ -61,6 +61,31 @@ describe('access log', () => {
     assert.ok(line.endsWith('"ua\\x7f\\x09\\xc2\\x85 \\"x\\""'), line);
   });
 
+  test('--log-timing adds the response time, the rate achieved and the limit in force after the combined fields', async () => {
+    writeFileSync(join(dir, 'timed.bin'), Buffer.alloc(200_000, 3));
+    const log = join(dir, 'timing.log');
+    const server = await startCli(['--path', dir, '--workers', '1', '-l', log, '--log-timing', '--shape', '-,100kB,-,1kB']);
+    try {
+      assert.equal((await get(`${server.url}timed.bin`)).status, 200);
+      assert.equal((await rawRequest(server.url, '/a.txt', { method: 'HEAD' })).status, 200);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const lines = readFileSync(log, 'latin1').trimEnd().split('\n');
+    // The combined fields as a combined-log reader takes them, then the three more.
+    const fields = /^(\S+) - - \[[^\]]+\] "([^"]*)" (\d{3}) (\d+|-) "[^"]*" "[^"]*" rt=(\d+\.\d{3}) rate=(\d+) limit=(\d+|-)$/;
+    const shaped = fields.exec(lines.find((line) => line.includes('/timed.bin'))!)!;
+    assert.ok(shaped, lines.join('\n'));
+    const [seconds, rate, limit] = [Number(shaped[5]), Number(shaped[6]), shaped[7]];
+    // 200 kB at 100 kB/s with a 1 kB burst: two seconds.
+    assert.ok(seconds > 1.7 && seconds < 3, `rt=${seconds}`);
+    assert.ok(rate > 70_000 && rate <= 115_000, `rate=${rate}`);
+    assert.equal(limit, '100000');
+    const plain = fields.exec(lines.find((line) => line.includes('/a.txt'))!);
+    assert.ok(plain, lines.join('\n'));
+    assert.equal(plain[7], '-', 'a response without a body was not paced: no limit');
+  });
+
   test('behind a stalled pipe, lines are dropped and counted instead of piling up; a failed log is retried on SIGHUP', { skip: !HAS_PROC && 'needs /proc' }, async () => {
     const fifo = join(dir, 'log.fifo');
     execFileSync('mkfifo', [fifo]);

@@ -224,13 +224,20 @@ describe('control plane', { concurrency: true }, () => {
     }
   });
 
-  test('/metrics: Prometheus text that a parser reads, counting responses by class, response times, shaped bytes and the limits', async () => {
+  test('/metrics: Prometheus text that a parser reads, counting responses by class and virtual host, response times, shaped bytes, token waits and the limits; a virtual host\'s limit set at runtime', async () => {
     const token = 'metrics-token-1';
-    const server = await startCli(['--path', dir, '--workers', '2', '--shape', '-,2MB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
+    const server = await startCli(['--path', dir, '--workers', '2', '--shape', '-,2MB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token, '-v', 'v.local', '--path', dir, '-s', '-,1MB']);
     const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
     try {
       for (let i = 0; i < 5; i++) assert.equal((await fetch(`${server.url}big.bin`, { headers: { range: 'bytes=0-99999' } })).status, 206);
       assert.equal((await fetch(`${server.url}missing.bin`)).status, 404);
+      for (let i = 0; i < 3; i++) assert.equal(await statusOf(new URL('big.bin', server.url), { host: 'v.local', range: 'bytes=0-999' }), 206);
+      const auth = { authorization: `Bearer ${token}` };
+      const vhostRate = await fetch(new URL('servers/0/vhosts/v.local/rate', admin), { method: 'PUT', headers: auth, body: JSON.stringify({ rate: '300kB', level: 'client' }) });
+      assert.equal(vhostRate.status, 200, await vhostRate.text());
+      const described = (await (await fetch(new URL('servers/0', admin), { headers: auth })).json()) as { vhosts: Array<{ host: string; limits: { client: { rate: number } } }> };
+      assert.equal(described.vhosts[0]?.limits.client.rate, 300_000);
+      assert.equal((await fetch(new URL('servers/0/vhosts/nope.local/rate', admin), { method: 'PUT', headers: auth, body: '{"rate": 1}' })).status, 404);
       // Published by the workers a few times a second.
       await sleep(600);
       const response = await fetch(new URL('metrics', admin), { headers: { authorization: `Bearer ${token}` } });
@@ -238,14 +245,19 @@ describe('control plane', { concurrency: true }, () => {
       assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
       const text = await response.text();
       const families = new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family]));
-      const byClass = Object.fromEntries(families.get('mediacast_responses_total')!.metrics.map((m) => [m.labels!['class'], Number(m.value)]));
-      assert.equal(byClass['2xx'], 5);
-      assert.equal(byClass['4xx'], 1);
+      const byClass = (host: string) =>
+        Object.fromEntries(families.get('mediacast_responses_total')!.metrics.filter((m) => m.labels!['host'] === host).map((m) => [m.labels!['class'], Number(m.value)]));
+      assert.equal(byClass('')['2xx'], 5);
+      assert.equal(byClass('')['4xx'], 1);
+      assert.equal(byClass('v.local')['2xx'], 3, 'the virtual host counts its own');
+      assert.ok(Number(families.get('mediacast_token_wait_seconds_total')!.metrics[0]!.value) >= 0);
+      const vhostLimits = families.get('mediacast_vhost_limit_bytes_per_second')!.metrics.map((m) => [m.labels!['host'], m.labels!['level'], Number(m.value)]);
+      assert.deepEqual(vhostLimits, [['v.local', 'server', 0], ['v.local', 'client', 300_000]]);
       const histogram = families.get('mediacast_response_duration_seconds')!;
       assert.equal(histogram.type, 'HISTOGRAM');
-      assert.equal(Number(histogram.metrics[0]!.buckets!['+Inf']), 6);
+      assert.match(text, /^mediacast_response_duration_seconds_bucket\{server="0",address="[^"]+",host="",le="\+Inf"\} 6$/m);
       // The parser keeps a labelled histogram's buckets only: its count from the text itself.
-      assert.match(text, /^mediacast_response_duration_seconds_count\{server="0",address="[^"]+"\} 6$/m);
+      assert.match(text, /^mediacast_response_duration_seconds_count\{server="0",address="[^"]+",host=""\} 6$/m);
       assert.ok(Number(families.get('mediacast_shaped_bytes_total')!.metrics[0]!.value) >= 500_000);
       assert.ok(Number(families.get('mediacast_response_body_bytes_total')!.metrics[0]!.value) >= 500_000);
       const limits = Object.fromEntries(families.get('mediacast_limit_bytes_per_second')!.metrics.map((m) => [m.labels!['level'], Number(m.value)]));

@@ -2,7 +2,8 @@
  * The control plane's live dashboard (`GET /dashboard`): one self-contained page (uPlot inlined,
  * nothing fetched from elsewhere) that polls the API four times a second and draws, per server,
  * the throughput of all its clients against its limits and the top clients' throughput, with a
- * table of clients and controls to set or clear a client's rate and the server's. With a token,
+ * table of clients (limit in force, bucket level, rendition, path) and controls: a client's or
+ * the server's rate, a profile, a schedule or trace. With a token,
  * open it as `/dashboard#token=TOKEN`: the fragment never leaves the browser, and the page sends
  * it as a bearer token.
  */
@@ -30,13 +31,17 @@ input { width: 7em; } .status { color: #666; } .error { color: #b00; }
 <h1>mediacast control</h1>
 <div class="status" id="status">connecting</div>
 <div>server <select id="server"></select>
- limit <input id="server-rate" placeholder="4Mbit"> <button id="set-server">set server rate</button></div>
+ limit <input id="server-rate" placeholder="4Mbit"> <button id="set-server">set server rate</button>
+ every client on <select id="server-profile"></select> <button id="set-server-profile">apply profile</button> <button id="clear-server-profile">profile off</button></div>
+<div>schedule for <input id="schedule-target" value="clients" title="server, clients (each from its first request) or a client address"> 
+ <textarea id="schedule" rows="1" cols="40" placeholder="0s:4Mbit,30s:1Mbit,60s~4Mbit, or a trace (mahimahi, time_s Mbit/s, Sabre JSON)"></textarea>
+ <button id="set-schedule">apply schedule</button> <button id="clear-schedule">stop</button></div>
 <h2>Throughput and the limits</h2>
 <div id="aggregate"></div>
 <h2>Top clients</h2>
 <div id="clients"></div>
 <h2>Clients</h2>
-<table id="table"><thead><tr><th>client</th><th>responses</th><th>last 1 s</th><th>last 10 s</th><th>own limit</th><th></th></tr></thead><tbody></tbody></table>
+<table id="table"><thead><tr><th>client</th><th>responses</th><th>last 1 s</th><th>last 10 s</th><th>limit</th><th>bucket</th><th>rendition</th><th>path</th><th>own limit</th><th></th></tr></thead><tbody></tbody></table>
 <script>${assets.script}</script>
 <script>const TOP_CLIENTS = ${TOP_CLIENTS};${DASHBOARD_SCRIPT}</script>
 </body>
@@ -57,6 +62,15 @@ const api = (path, options = {}) => fetch(path, { ...options, headers: { ...head
 const $ = (id) => document.getElementById(id);
 const status = (text, error) => { $('status').textContent = text; $('status').className = error ? 'error' : 'status'; };
 const mbit = (bytes) => (bytes * 8) / 1e6;
+const kb = (bytes) => (bytes / 1000).toFixed(1) + ' kB';
+const CELLS = 9;
+let profiles = [];
+// A select of the named profiles ('' takes one off).
+const profileSelect = () => {
+  const select = document.createElement('select');
+  select.append(new Option('(none)', ''), ...profiles.map((p) => new Option(p.name + ': ' + (p.rate / 1000) + ' kB/s, ' + p.latencyMs + ' ms', p.name)));
+  return select;
+};
 const KEEP = 240;
 const width = () => Math.max(320, Math.min(1100, document.body.clientWidth - 20));
 const hue = (i, n) => 'hsl(' + Math.round((360 * i) / Math.max(1, n)) + ', 65%, 45%)';
@@ -97,7 +111,7 @@ function renderTable(clients) {
     let row = rows.get(client.client);
     if (!row) {
       row = document.createElement('tr');
-      for (let i = 0; i < 5; i++) row.append(document.createElement('td'));
+      for (let i = 0; i < CELLS; i++) row.append(document.createElement('td'));
       const controls = document.createElement('td');
       const input = document.createElement('input'); input.placeholder = '60kB';
       const set = document.createElement('button'); set.textContent = 'set';
@@ -105,11 +119,18 @@ function renderTable(clients) {
       set.onclick = () => api(path, { method: 'PUT', body: JSON.stringify({ rate: input.value }) }).catch((e) => status(e.message, true));
       const clear = document.createElement('button'); clear.textContent = 'clear';
       clear.onclick = () => api(path, { method: 'DELETE' }).catch((e) => status(e.message, true));
-      controls.append(input, set, clear);
+      const profile = profileSelect();
+      const apply = document.createElement('button'); apply.textContent = 'profile';
+      const profilePath = '/servers/' + server + '/clients/' + encodeURIComponent(client.client) + '/profile';
+      apply.onclick = () => api(profilePath, profile.value ? { method: 'PUT', body: JSON.stringify({ profile: profile.value }) } : { method: 'DELETE' }).catch((e) => status(e.message, true));
+      controls.append(input, set, clear, profile, apply);
       row.append(controls);
       rows.set(client.client, row);
     }
-    const cells = [client.client, String(client.responses), mbit(client.rate1s).toFixed(3) + ' Mbit/s', mbit(client.rate10s).toFixed(3) + ' Mbit/s', client.limit ? mbit(client.limit.rate).toFixed(3) + ' Mbit/s' : '-'];
+    const rendition = client.rendition ? client.rendition.label + ' (' + (client.rendition.bandwidth / 1000).toFixed(0) + ' kbit/s)' : '-';
+    const cells = [client.client, String(client.responses), mbit(client.rate1s).toFixed(3) + ' Mbit/s', mbit(client.rate10s).toFixed(3) + ' Mbit/s',
+      client.inForce.rate ? mbit(client.inForce.rate).toFixed(3) + ' Mbit/s' : 'none', client.bucket === null ? '-' : kb(client.bucket) + ' / ' + kb(client.inForce.burst),
+      rendition, client.path ?? '-', client.limit ? mbit(client.limit.rate).toFixed(3) + ' Mbit/s' : '-'];
     cells.forEach((text, i) => { if (row.cells[i].textContent !== text) row.cells[i].textContent = text; });
     // Moved only when the ranking changed (moving a row would take the focus from its input).
     if (body.rows[index] !== row) body.insertBefore(row, body.rows[index] ?? null);
@@ -155,7 +176,21 @@ $('set-server').onclick = () => api('/servers/' + server + '/rate', { method: 'P
 window.addEventListener('resize', () => { aggregate?.setSize({ width: width(), height: 260 }); clientsChart?.setSize({ width: width(), height: 260 }); });
 // For a test (or a console) to see what is drawn.
 window.mediacastDashboard = { series, perClient };
-poll();
-setInterval(poll, 250);
+const schedulePath = () => {
+  const target = $('schedule-target').value.trim();
+  return '/servers/' + server + (target === 'server' ? '/schedule' : target === 'clients' ? '/clients/schedule' : '/clients/' + encodeURIComponent(target) + '/schedule');
+};
+$('set-schedule').onclick = () => api(schedulePath(), { method: 'PUT', body: JSON.stringify({ schedule: $('schedule').value, loop: true }) }).catch((e) => status(e.message, true));
+$('clear-schedule').onclick = () => api(schedulePath(), { method: 'DELETE' }).catch((e) => status(e.message, true));
+$('set-server-profile').onclick = () => api('/servers/' + server + '/profile', { method: 'PUT', body: JSON.stringify({ profile: $('server-profile').value }) }).catch((e) => status(e.message, true));
+$('clear-server-profile').onclick = () => api('/servers/' + server + '/profile', { method: 'DELETE' }).catch((e) => status(e.message, true));
+api('/profiles').then((list) => {
+  profiles = list;
+  $('server-profile').replaceChildren(...profileSelect().options);
+  $('server-profile').remove(0);
+}).catch((e) => status(e.message, true)).finally(() => {
+  poll();
+  setInterval(poll, 250);
+});
 })();
 `;

@@ -13,9 +13,11 @@ import type {
   TemplatedApp,
   us_listen_socket,
   us_socket,
+  us_socket_context_t,
+  WebSocket,
 } from 'uWebSockets.js';
 
-export type { AppOptions, HttpRequest, HttpResponse, us_listen_socket as ListenSocket };
+export type { AppOptions, HttpRequest, HttpResponse, us_listen_socket as ListenSocket, us_socket_context_t as SocketContext, WebSocket };
 
 /**
  * An app as the pinned native module really exposes it: the published typings omit the

@@ -332,6 +332,16 @@ function setVhostRate(server: ControlledServer, hostname: string, body: string):
   return { host: vhost.hostname, limits: next };
 }
 
+/** What the dashboards are pushed: every server, the clients of those that have them, the schedules. */
+export function liveSnapshot(state: ControlState): unknown {
+  const withClients = state.servers.filter((server) => server.shaper !== null && server.plan.shape !== null && server.plan.shape.by !== 'connection');
+  return {
+    servers: state.servers.map(describeServer),
+    clients: Object.fromEntries(withClients.map((server) => [server.plan.id, listClients(server, state)])),
+    schedules: state.schedules.list(),
+  };
+}
+
 function setServerRate(server: ControlledServer, body: string): unknown {
   const view = shapedView(server);
   const limits = readLimits(view);

@@ -1,6 +1,7 @@
 /**
  * The control plane's live dashboard (`GET /dashboard`): one self-contained page (uPlot inlined,
- * nothing fetched from elsewhere) that polls the API four times a second and draws, per server,
+ * nothing fetched from elsewhere) fed by the listener's WebSocket (`/live`, a snapshot about four
+ * times a second) that draws, per server,
  * the throughput of all its clients against its limits and the top clients' throughput, with a
  * table of clients (limit in force, bucket level, rendition, path) and controls: a client's or
  * the server's rate, a profile, a schedule or trace. With a token,
@@ -101,7 +102,7 @@ function drawClients(names) {
   } else clientsChart.setData(data);
 }
 
-// Rows are kept per client and their cells updated in place, so a rate being typed survives the polls.
+// Rows are kept per client and their cells updated in place, so a rate being typed survives the updates.
 const rows = new Map();
 function renderTable(clients) {
   const body = $('table').tBodies[0];
@@ -138,9 +139,9 @@ function renderTable(clients) {
   for (const [name, row] of rows) if (!seen.has(name)) { row.remove(); rows.delete(name); }
 }
 
-async function poll() {
+function render(snapshot) {
   try {
-    const servers = await api('/servers');
+    const servers = snapshot.servers;
     const select = $('server');
     if (select.options.length !== servers.length) {
       select.replaceChildren(...servers.map((s) => { const o = document.createElement('option'); o.value = s.id; o.textContent = s.id + ': ' + s.address; return o; }));
@@ -148,7 +149,9 @@ async function poll() {
     }
     const info = servers[server];
     if (!info || !info.shaped) { status('server ' + server + ' is not shaped: nothing to show', true); return; }
-    const { clients } = await api('/servers/' + server + '/clients');
+    const listing = snapshot.clients[server];
+    if (!listing) { status('server ' + server + ' shapes per connection: it has no clients to show', true); return; }
+    const clients = listing.clients;
     const now = (performance.now() - started) / 1000;
     series.t.push(now);
     series.total.push(mbit(clients.reduce((sum, c) => sum + c.rate1s, 0)));
@@ -165,10 +168,18 @@ async function poll() {
     drawAggregate();
     drawClients(ranked.length > TOP_CLIENTS ? [...top, 'others'] : top);
     renderTable(ranked);
-    status(clients.length + ' clients, polled ' + new Date().toLocaleTimeString(), false);
+    status(clients.length + ' clients, updated ' + new Date().toLocaleTimeString(), false);
   } catch (error) {
-    status('the control plane: ' + error.message, true);
+    status('the dashboard: ' + error.message, true);
   }
+}
+
+// Snapshots are pushed about four times a second; with a token, it is the first message sent.
+function connect() {
+  const live = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live');
+  live.onopen = () => { if (token) live.send(token); status('connected', false); };
+  live.onmessage = (event) => render(JSON.parse(event.data));
+  live.onclose = (event) => { status('the live feed closed' + (event.reason ? ': ' + event.reason : '') + '; reconnecting', true); setTimeout(connect, 1000); };
 }
 
 $('server').onchange = (e) => { server = Number(e.target.value); perClient.clear(); for (const row of rows.values()) row.remove(); rows.clear(); for (const list of Object.values(series)) list.length = 0; };
@@ -188,9 +199,6 @@ api('/profiles').then((list) => {
   profiles = list;
   $('server-profile').replaceChildren(...profileSelect().options);
   $('server-profile').remove(0);
-}).catch((e) => status(e.message, true)).finally(() => {
-  poll();
-  setInterval(poll, 250);
-});
+}).catch((e) => status(e.message, true)).finally(connect);
 })();
 `;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { WebSocket } from 'undici';
 import { launchChromium } from '../helpers/browser.js';
 import { DEMO_MEDIA, runCli, startCli } from '../helpers/server-process.js';
 
@@ -118,6 +119,44 @@ describe('control plane', { concurrency: true }, () => {
     } finally {
       a.stop();
       b.stop();
+      await server.stop();
+    }
+  });
+
+  test('the live feed: a WebSocket pushing a snapshot about 4 times a second, only after the token; other origins refused', async () => {
+    const token = 'live-token-012';
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const live = admin.replace(/^http/, 'ws') + 'live';
+    const listen = (send: string | null, headers: Record<string, string> = {}): Promise<{ messages: string[]; closed: number | null }> =>
+      new Promise((resolve) => {
+        const socket = new WebSocket(live, { headers });
+        const messages: string[] = [];
+        let closed: number | null = null;
+        socket.onopen = () => {
+          if (send !== null) socket.send(send);
+        };
+        socket.onmessage = (event) => messages.push(String(event.data));
+        socket.onerror = () => {};
+        socket.onclose = (event) => {
+          closed = event.code;
+        };
+        setTimeout(() => {
+          socket.close();
+          resolve({ messages, closed });
+        }, 2100);
+      });
+    try {
+      const [good, silent, wrong, foreign] = await Promise.all([listen(token), listen(null), listen('not-it'), listen(token, { origin: 'http://attacker.example' })]);
+      // One at once, then every 250 ms: about 9 in 2.1 s; a loaded machine may drop a few.
+      assert.ok(good.messages.length >= 4 && good.messages.length <= 12, `${good.messages.length} snapshots in 2.1 s`);
+      const snapshot = JSON.parse(good.messages.at(-1)!) as { servers: Array<{ limits: { client: { rate: number } } }>; clients: Record<string, { clients: unknown[] }> };
+      assert.equal(snapshot.servers[0]!.limits.client.rate, 100_000);
+      assert.ok(Array.isArray(snapshot.clients['0']?.clients));
+      assert.deepEqual(silent.messages, [], 'nothing before the token');
+      assert.deepEqual([wrong.messages, wrong.closed], [[], 4401]);
+      assert.deepEqual(foreign.messages, [], 'another origin gets no feed');
+    } finally {
       await server.stop();
     }
   });

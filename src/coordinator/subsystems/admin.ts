@@ -1,16 +1,17 @@
 /**
- * The control plane's listener (`--admin`): a small HTTP server in the coordinator (node:http:
- * a few requests a second at most, never on the media path) that checks the bearer token and
- * hands each request to control/control-api.ts. Bodies are capped; answers are JSON.
+ * The control plane's listener (`--admin`): a uWS app in the coordinator (a few requests a second
+ * at most, never on the media path) that checks the bearer token and hands each request to
+ * control/control-api.ts, serves the dashboard page, and pushes a snapshot of the servers and
+ * their clients about four times a second over a WebSocket (`/live`) to the dashboards open.
+ * Bodies are capped; answers are JSON.
  */
 import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { loadUws, type HttpResponse, type ListenSocket, type ServerApp, type WebSocket } from '../../../native-bindings/uws.js';
 import { StartupError, StartupErrorCode } from '../../config/errors.js';
 import type { AdminPlan } from '../../config/plan.js';
 import { describeListen } from '../../config/strport.js';
-import { handleControl, type ControlledServer, type ControlState } from '../../control/control-api.js';
+import { handleControl, liveSnapshot, type ControlledServer, type ControlState } from '../../control/control-api.js';
 import { FaultBoard } from '../../control/fault-board.js';
 import { ClientActivity } from '../../control/client-activity.js';
 import { RenditionMap } from '../../control/rendition-map.js';
@@ -21,10 +22,21 @@ import { ClientRates } from '../../control/client-rates.js';
 import type { MetricsMemory } from '../../control/metrics-text.js';
 import { dashboardPage } from '../../control/dashboard-page.js';
 import { readUplotAssets } from '../../charts/uplot-assets.js';
+import { statusLine } from '../../http/status.js';
 import type { Subsystem } from '../lifecycle.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // (Traces are large: ten minutes of a mahimahi trace at 10 Mbit/s is some 3 MB.)
+/** A few control clients at most: descriptors are shared with the media workers. */
+const MAX_CONNECTIONS = 32;
+/** Snapshots pushed to the dashboards this often. */
+const PUSH_MS = 250;
+const LIVE_TOPIC = 'live';
+
+/** A dashboard's WebSocket: it gets snapshots once it has shown the token (or when none is needed). */
+interface LiveSocket {
+  authorized: boolean;
+}
 
 export function adminListener(
   plan: AdminPlan,
@@ -34,7 +46,6 @@ export function adminListener(
   workers: { setFaults(rules: readonly FaultRule[]): void; onObservation(listener: (observation: WorkerObservation) => void): void },
   io: { print(line: string): void; log(line: string): void },
 ): Subsystem {
-  let server: Server | null = null;
   const state: ControlState = {
     servers,
     schedules,
@@ -49,114 +60,184 @@ export function adminListener(
     if (observation.type === 'playlist') state.renditions.learn(observation.serverId, observation.facts);
     else state.activity.record(observation.serverId, observation.paths);
   });
+  let app: ServerApp | null = null;
+  let listenSocket: ListenSocket | null = null;
   let sampler: NodeJS.Timeout | null = null;
+  let pusher: NodeJS.Timeout | null = null;
+  let connections = 0;
   const expected = plan.token === null ? null : digest(plan.token);
-  const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-    const text = `${JSON.stringify(body, null, 2)}\n`;
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-    res.end(text);
-  };
-  // The page holds no data (it asks the API, with the token, for all it shows): served to anyone
-  // who may reach the listener.
+  const tokenMatches = (token: string): boolean => expected !== null && timingSafeEqual(digest(token), expected);
+  // The page holds no data (it asks for all it shows, with the token): served to anyone who may reach the listener.
   const dashboard = dashboardPage(readUplotAssets());
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+
+  const handle = (res: HttpResponse, method: string, url: string, host: string, origin: string, authorization: string): void => {
     // Loopback Host, and no other origin (another loopback port is another site: a page served
     // by the media server itself must not drive the API).
-    const local = isLoopbackHost(req.headers.host) && (req.headers.origin === undefined || sameOrigin(req.headers.origin, req.headers.host));
-    if (req.method === 'GET' && (req.url === '/dashboard' || req.url === '/') && (expected !== null || local)) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(dashboard), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
-        // Its own inline scripts and the API only; no framing (its buttons change limits).
-        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
-        'x-frame-options': 'DENY',
-      });
-      res.end(dashboard);
-      return;
+    const local = isLoopbackHost(host) && (origin === '' || sameOrigin(origin, host));
+    if (method === 'GET' && (url === '/dashboard' || url === '/') && (expected !== null || local)) {
+      return write(res, 200, 'text/html; charset=utf-8', dashboard, [
+        ['x-content-type-options', 'nosniff'],
+        // Its own inline scripts, the API and its WebSocket only; no framing (its buttons change limits).
+        ['content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"],
+        ['x-frame-options', 'DENY'],
+      ]);
     }
     if (expected !== null) {
       // The scheme in any case (RFC 7235); the token compared as digests: equal length, constant time.
-      const [scheme, token] = (req.headers.authorization ?? '').split(' ', 2);
-      if (scheme?.toLowerCase() !== 'bearer' || !timingSafeEqual(digest(token ?? ''), expected)) {
-        return answer(res, 401, { error: 'expected Authorization: Bearer TOKEN (--admin-token)' }, { 'www-authenticate': 'Bearer realm="mediacast"', connection: 'close' });
+      const [scheme, token] = authorization.split(' ', 2);
+      if (scheme?.toLowerCase() !== 'bearer' || !tokenMatches(token ?? '')) {
+        return json(res, 401, { error: 'expected Authorization: Bearer TOKEN (--admin-token)' }, [['www-authenticate', 'Bearer realm="mediacast"'], ['connection', 'close']]);
       }
     } else if (!local) {
       // No token, so loopback only: a page in a local browser must not reach it through a name
       // rebound to 127.0.0.1 (its Host is that name) or by a cross-origin request.
-      return answer(res, 403, { error: 'without --admin-token the control plane answers only Host 127.0.0.1, [::1] or localhost, and no other origin' }, { connection: 'close' });
+      return json(res, 403, { error: 'without --admin-token the control plane answers only Host 127.0.0.1, [::1] or localhost, and no other origin' }, [['connection', 'close']]);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
+    let done = false;
+    res.onAborted(() => {
+      done = true;
+    });
+    res.onData((chunk, isLast) => {
+      if (done) return;
+      size += chunk.byteLength;
       if (size > MAX_BODY_BYTES) {
-        if (!res.headersSent) answer(res, 413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
-        // Stop reading once the answer is out (destroying at once would lose it).
-        res.once('finish', () => req.destroy());
-        req.pause();
-        return;
+        done = true;
+        return res.cork(() => json(res, 413, { error: `the body is over ${MAX_BODY_BYTES} bytes` }, [['connection', 'close']]));
       }
-      chunks.push(chunk);
+      // uWS reuses the chunk's memory after this callback.
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!isLast) return;
+      done = true;
+      res.cork(() => {
+        try {
+          const { status, body, text } = handleControl(state, method, url, Buffer.concat(chunks).toString('utf8'));
+          if (text === undefined) json(res, status, body);
+          else write(res, status, 'text/plain; version=0.0.4; charset=utf-8', text);
+        } catch (error) {
+          io.log(`control plane: ${method} ${url}: ${(error as Error).message}`);
+          json(res, 500, { error: 'internal error (see the server log)' });
+        }
+      });
     });
-    req.on('end', () => {
-      if (res.headersSent) return;
-      try {
-        const { status, body, text } = handleControl(state, req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
-        if (text === undefined) return answer(res, status, body);
-        res.writeHead(status, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-        res.end(text);
-      } catch (error) {
-        io.log(`control plane: ${req.method} ${req.url}: ${(error as Error).message}`);
-        answer(res, 500, { error: 'internal error (see the server log)' });
-      }
-    });
-    req.on('error', () => res.destroy());
   };
+
+  const create = (): ServerApp => {
+    const uws = loadUws();
+    const listen = plan.listen;
+    if (listen.kind !== 'ssl') return uws.App();
+    // Read first: uWS says only that it failed.
+    for (const file of [listen.privateKey, listen.certKey]) {
+      try {
+        readFileSync(file);
+      } catch (error) {
+        throw new StartupError(StartupErrorCode.CertificateMissing, `--admin ${describeListen(listen)}: ${(error as Error).message}`);
+      }
+    }
+    return uws.SSLApp({ key_file_name: listen.privateKey, cert_file_name: listen.certKey });
+  };
+
   return {
     name: 'control plane',
     async start() {
       const listen = plan.listen;
-      // Timeouts are swept every second (Node's default is 30 s).
-      const options = { connectionsCheckingInterval: 1000 };
-      let created: Server;
-      try {
-        created = listen.kind === 'ssl' ? createHttpsServer({ ...options, key: readFileSync(listen.privateKey), cert: readFileSync(listen.certKey) }, handle) : createHttpServer(options, handle);
-      } catch (error) {
-        throw new StartupError(StartupErrorCode.CertificateMissing, `--admin ${describeListen(listen)}: ${(error as Error).message}`);
-      }
-      created.headersTimeout = 10_000;
-      created.requestTimeout = 60_000;
-      // A few control clients at most: descriptors are shared with the media workers.
-      created.maxConnections = 32;
-      await new Promise<void>((resolve, reject) => {
-        created.once('error', (error: NodeJS.ErrnoException) =>
-          reject(new StartupError(error.code === 'EADDRINUSE' ? StartupErrorCode.PortInUse : StartupErrorCode.ListenFailed, `--admin ${describeListen(listen)}: ${error.message}`)),
-        );
+      const created = create();
+      // Connections past the cap are closed on arrival (count is +1 on open, -1 on close).
+      created.filter((res, count) => {
+        connections += count;
+        if (count > 0 && connections > MAX_CONNECTIONS) res.close();
+      });
+      created.any('/*', (res, req) => {
+        const query = req.getQuery();
+        handle(res, req.getCaseSensitiveMethod(), query ? `${req.getUrl()}?${query}` : req.getUrl(), req.getHeader('host'), req.getHeader('origin'), req.getHeader('authorization'));
+      });
+      created.ws<LiveSocket>('/live', {
+        compression: 0,
+        maxPayloadLength: 4096,
+        idleTimeout: 120,
+        // A dashboard that cannot keep up misses snapshots instead of piling them up here.
+        maxBackpressure: 1024 * 1024,
+        upgrade: (res, req, context) => {
+          const host = req.getHeader('host');
+          const origin = req.getHeader('origin');
+          // A WebSocket is not bound by the same-origin policy: another site's page must not read it.
+          if (origin !== '' && !sameOrigin(origin, host)) return json(res, 403, { error: 'the live feed answers pages of this origin only' }, [['connection', 'close']]);
+          if (expected === null && !isLoopbackHost(host)) return json(res, 403, { error: 'without --admin-token the control plane answers only loopback Host names' }, [['connection', 'close']]);
+          res.upgrade<LiveSocket>(
+            { authorized: expected === null },
+            req.getHeader('sec-websocket-key'),
+            req.getHeader('sec-websocket-protocol'),
+            req.getHeader('sec-websocket-extensions'),
+            context,
+          );
+        },
+        open: (ws) => {
+          if (ws.getUserData().authorized) ws.subscribe(LIVE_TOPIC);
+        },
+        // With a token, the first message is it (a browser cannot set headers on a WebSocket).
+        message: (ws: WebSocket<LiveSocket>, message) => {
+          const data = ws.getUserData();
+          if (data.authorized) return;
+          if (!tokenMatches(Buffer.from(message).toString('utf8'))) return ws.end(4401, 'expected the --admin-token as the first message');
+          data.authorized = true;
+          ws.subscribe(LIVE_TOPIC);
+          ws.send(JSON.stringify(liveSnapshot(state)));
+        },
+      });
+      const token = await new Promise<ListenSocket | false>((resolve) => {
         if (listen.kind === 'unix') {
           removeStaleSocket(listen.path);
-          created.listen(listen.path, () => {
-            // Its mode decides who may talk to it (a token is needed unless only its owner and group can).
-            chmodSync(listen.path, listen.mode);
-            resolve();
-          });
-        } else created.listen(listen.port, listen.host, resolve);
+          created.listen_unix((socket) => resolve(socket), listen.path);
+        } else if (listen.host === undefined) created.listen(listen.port, (socket) => resolve(socket));
+        else created.listen(listen.host, listen.port, (socket) => resolve(socket));
       });
-      created.on('error', (error) => io.log(`control plane: ${error.message}`));
-      server = created;
+      if (!token) {
+        throw new StartupError(StartupErrorCode.ListenFailed, `--admin ${describeListen(listen)}: cannot listen there (in use, or not an address of this machine)`);
+      }
+      // Its mode decides who may talk to it (a token is needed unless only its owner and group can).
+      if (listen.kind === 'unix') chmodSync(listen.path, listen.mode);
+      app = created;
+      listenSocket = token;
       sampler = setInterval(() => state.rates.sample(), 1000);
       state.rates.sample();
-      const address = created.address();
-      const port = typeof address === 'object' && address !== null ? address.port : undefined;
+      pusher = setInterval(() => {
+        if (created.numSubscribers(LIVE_TOPIC) === 0) return;
+        try {
+          created.publish(LIVE_TOPIC, JSON.stringify(liveSnapshot(state)));
+        } catch (error) {
+          io.log(`control plane: the live feed: ${(error as Error).message}`);
+        }
+      }, PUSH_MS);
+      const port = listen.kind === 'unix' ? undefined : loadUws().us_socket_local_port(token);
       io.print(`control plane at ${describeListen(listen, port)}${plan.token === null ? '' : ' (bearer token required)'}`);
     },
     async stop() {
-      if (sampler !== null) clearInterval(sampler);
+      for (const timer of [sampler, pusher]) if (timer !== null) clearInterval(timer);
       sampler = null;
-      const running = server;
-      if (running === null) return;
-      server = null;
-      running.closeAllConnections();
-      await new Promise<void>((resolve) => running.close(() => resolve()));
+      pusher = null;
+      if (listenSocket !== null) loadUws().us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      // Closes every connection and WebSocket still open.
+      app?.close();
+      app = null;
     },
   };
+}
+
+function write(res: HttpResponse, status: number, type: string, body: string, headers: ReadonlyArray<readonly [string, string]> = []): void {
+  res.writeStatus(statusLine(status)).writeHeader('content-type', type).writeHeader('cache-control', 'no-store');
+  let close = false;
+  // uWS says Connection: close itself when asked to close after the answer.
+  for (const [name, value] of headers) {
+    if (name === 'connection') close = true;
+    else res.writeHeader(name, value);
+  }
+  res.end(body, close);
+}
+
+function json(res: HttpResponse, status: number, body: unknown, headers: ReadonlyArray<readonly [string, string]> = []): void {
+  write(res, status, 'application/json; charset=utf-8', `${JSON.stringify(body, null, 2)}\n`, headers);
 }
 
 /** A socket file left by a server that died: in the way of listening again. Anything else stays. */
@@ -170,11 +251,11 @@ function removeStaleSocket(path: string): void {
 
 const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)(?::\d+)?$/i;
 
-function isLoopbackHost(host: string | undefined): boolean {
-  return host !== undefined && LOOPBACK_HOST.test(host);
+function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOST.test(host);
 }
 
-function sameOrigin(origin: string, host: string | undefined): boolean {
+function sameOrigin(origin: string, host: string): boolean {
   try {
     return new URL(origin).host === host;
   } catch {

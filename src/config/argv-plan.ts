@@ -135,8 +135,8 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--logfile':
       draft.logfile = value === '-' ? '-' : resolve(cwd, checkNonEmpty(value, where, 'a file path or -'));
       return true;
-    case '--log-timing':
-      draft.logTiming = given.value === true;
+    case '--response-timing':
+      draft.responseTiming = given.value === true;
       return true;
     case '--cors':
       draft.cors = given.value === true;

@@ -103,7 +103,7 @@ const isConfig = t.isObject({
   workers: t.isOptional(t.isNumber()),
   shutdownTimeout: t.isOptional(t.isNumber()),
   cors: t.isOptional(t.isBoolean()),
-  logTiming: t.isOptional(t.isBoolean()),
+  responseTiming: t.isOptional(t.isBoolean()),
   noCache: t.isOptional(t.isBoolean()),
   dotfiles: t.isOptional(t.isBoolean()),
   tracebacks: t.isOptional(t.isBoolean()),
@@ -163,7 +163,7 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.workers !== undefined) draft.workers = parseInteger(String(config.workers), at('workers'), 1, 256, 'a whole number of threads from 1 to 256');
   if (config.shutdownTimeout !== undefined) draft.graceMs = parseSeconds(String(config.shutdownTimeout), at('shutdownTimeout'));
   if (config.cors !== undefined) draft.cors = config.cors;
-  if (config.logTiming !== undefined) draft.logTiming = config.logTiming;
+  if (config.responseTiming !== undefined) draft.responseTiming = config.responseTiming;
   if (config.noCache !== undefined) draft.noCache = config.noCache;
   if (config.dotfiles !== undefined) draft.dotfiles = config.dotfiles;
   if (config.tracebacks !== undefined) draft.tracebacks = config.tracebacks;

@@ -17,7 +17,7 @@ export function planToDocument(plan: Plan): ConfigDocument {
     tracebacks: plan.http.tracebacks,
     listings: plan.http.listings,
     logfile: plan.logfile,
-    logTiming: plan.logTiming,
+    responseTiming: plan.responseTiming,
     ...(plan.maxConnections === null ? {} : { maxConnections: plan.maxConnections }),
     maxHeaderSize: plan.maxHeaderBytes,
     ...(plan.bonjourInterfaces.length > 0 ? { bonjourInterfaces: [...plan.bonjourInterfaces] } : {}),

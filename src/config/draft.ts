@@ -129,7 +129,7 @@ export interface Draft {
   tracebacks?: boolean;
   listings?: boolean;
   logfile?: string | null;
-  logTiming?: boolean;
+  responseTiming?: boolean;
   runAs?: RunAsPlan;
   maxConnections?: number;
   maxHeaderBytes?: number;
@@ -185,7 +185,7 @@ export function buildPlan(draft: Draft, env: BuildEnv): Plan {
     workers: draft.workers ?? env.defaultWorkers,
     shutdownGraceMs: draft.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     logfile: draft.logfile ?? null,
-    logTiming: draft.logTiming ?? false,
+    responseTiming: draft.responseTiming ?? false,
     runAs: draft.runAs ?? null,
     maxConnections: draft.maxConnections ?? null,
     maxHeaderBytes: draft.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,

@@ -385,13 +385,13 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       'standard output. Example: `-l /var/log/mediacast/access.log`',
   },
   {
-    names: ['--log-timing'],
+    names: ['--response-timing'],
     takesValue: false,
     group: 'process',
     scope: 'global',
     description:
       'Add `rt=SECONDS rate=B/s limit=B/s` after the Combined Log Format fields: the response time, the rate it got ' +
-      'and the limit in force at its end (`-` when unshaped); combined-log parsers read the line as before. Example: `--log-timing`',
+      'and the limit in force at its end (`-` when unshaped); combined-log parsers read the line as before. Example: `--response-timing`',
   },
   {
     names: ['--max-header-size'],

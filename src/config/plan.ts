@@ -167,7 +167,7 @@ export interface Plan {
   /** Access log file in Combined Log Format, `-` for standard output, or null for none. */
   readonly logfile: string | null;
   /** Access log lines end with the response time, the rate achieved and the limit in force. */
-  readonly logTiming: boolean;
+  readonly responseTiming: boolean;
   /**
    * Connections open at once, all servers and workers together; more are closed on arrival. Null
    * in a plan not yet started: the coordinator derives it from the descriptor limit.

@@ -307,6 +307,8 @@ function listClients(server: ControlledServer, state: ControlState): unknown {
       bucket: rate > 0 ? bucketLevel(view, slotBase(client.line) + kSlotTatNanos, rate, burst, now) : null,
       path,
       rendition: path === null ? null : state.renditions.renditionOf(server.plan.id, path),
+      ended: client.ended,
+      tokenWaitSeconds: client.waitedMs / 1000,
       ...state.rates.rate(sampleKey(server.plan.id, client.line, client.high, client.low)),
     };
   });

@@ -17,7 +17,7 @@ export interface LoggedExchange {
   readonly time: number;
 }
 
-/** What --log-timing adds: the response time, and the limit in force at its end (0: none). */
+/** What --response-timing adds: the response time, and the limit in force at its end (0: none). */
 export interface ExchangeTiming {
   readonly seconds: number;
   readonly limit: number;

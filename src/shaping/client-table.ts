@@ -23,6 +23,7 @@ import {
   kTableCapacity,
   overrideRateInt32,
   sentBytesInt32,
+  endedInt32,
   SLOT_EMPTY,
   SLOT_TOMBSTONE,
   slotBase,
@@ -137,6 +138,8 @@ function claimFreeSlot(view: BigInt64Array, key: ClientKey, now: bigint): number
     const limit = clientLimitOf(view, key);
     const words = new Int32Array(view.buffer);
     Atomics.store(words, sentBytesInt32(line), 0);
+    Atomics.store(words, endedInt32(line), 0);
+    Atomics.store(words, endedInt32(line) + 1, 0);
     Atomics.store(words, overrideRateInt32(line) + 1, limit?.burst ?? 0);
     Atomics.store(words, overrideRateInt32(line), limit?.rate ?? 0);
     // Publish last: lookups compare the fingerprint before reading the key words.
@@ -195,6 +198,9 @@ export interface LiveClient {
   readonly flows: number;
   /** Body bytes sent since the slot was claimed, modulo 2^32. */
   readonly sent: number;
+  /** Its responses that ended since then, and the milliseconds they waited for tokens. */
+  readonly ended: number;
+  readonly waitedMs: number;
 }
 
 /** Every client slot in use (a consistent-enough snapshot for listings: slots change as it reads). */
@@ -213,6 +219,8 @@ export function liveClients(view: BigInt64Array): LiveClient[] {
       fingerprint: state >> ACTIVE_BITS,
       flows: Number(state & ACTIVE_MASK),
       sent: Atomics.load(words, sentBytesInt32(line)) >>> 0,
+      ended: Atomics.load(words, endedInt32(line)) >>> 0,
+      waitedMs: Atomics.load(words, endedInt32(line) + 1) >>> 0,
     });
   }
   return out;

@@ -67,6 +67,17 @@ export const kSlotOverride = 4;
  */
 export const kSlotSentBytes = 5;
 
+/**
+ * Responses of this client that ended, and the milliseconds they spent waiting for tokens, since
+ * its slot was claimed (Int32 halves of the word, modulo 2^32): added as each response ends.
+ */
+export const kSlotEnded = 6;
+
+/** The Int32 index of a slot's ended-responses counter (its wait in ms is the next one). */
+export function endedInt32(line: number): number {
+  return (slotBase(line) + kSlotEnded) * 2;
+}
+
 /** The Int32 index of a slot's sent-bytes counter. */
 export function sentBytesInt32(line: number): number {
   return (slotBase(line) + kSlotSentBytes) * 2;

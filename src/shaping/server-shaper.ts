@@ -21,6 +21,7 @@ import {
   kSlotTatNanos,
   overrideRateInt32,
   sentBytesInt32,
+  endedInt32,
   slotBase,
 } from './layout.js';
 import type { PacingScheduler, Ticket } from './scheduler.js';
@@ -170,7 +171,11 @@ class Bucket {
     const ownSlot = kind === 'client' && line > kOverflowSlot;
     this.#ownLimit = ownSlot ? overrideRateInt32(line) : -1;
     this.sentCounter = ownSlot ? sentBytesInt32(line) : -1;
+    this.endedCounter = ownSlot ? endedInt32(line) : -1;
   }
+
+  /** Int32 index of the slot's ended-responses counter (the wait follows), or -1. */
+  readonly endedCounter: number;
 
   /** Int32 index of the slot's sent-bytes counter, or -1. */
   readonly sentCounter: number;
@@ -308,6 +313,12 @@ class Flow implements TokenGate {
     this.#ticket?.cancel();
     if (this.#waiting) this.#waited += this.#first.now() - this.#waitSince;
     if (this.#waited > 0n) this.#first.onWaited(Number(this.#waited));
+    // Each client slot counts its ended responses and their wait, before the slot is let go.
+    const waitedMs = Math.round(Number(this.#waited) / 1e6);
+    for (const bucket of this.#counted) {
+      Atomics.add(bucket.shaper.words32, bucket.endedCounter, 1);
+      if (waitedMs > 0) Atomics.add(bucket.shaper.words32, bucket.endedCounter + 1, waitedMs);
+    }
     // Give back what was reserved but never sent (possible only if nobody reserved after us).
     this.#buckets.forEach((bucket, i) => {
       const unsent = this.#prepaid + (i < this.#passed ? this.#pending : 0);

@@ -54,8 +54,8 @@ export interface ServerRuntimeOptions {
   readonly responses: readonly ResponseCounters[];
   /** Its virtual hosts' own shapers (by vhost index), where the plan shapes them. */
   readonly vhostShapers: ReadonlyArray<ServerShaper | null>;
-  /** Access log lines end with the response time, the rate and the limit (--log-timing). */
-  readonly logTiming: boolean;
+  /** Access log lines end with the response time, the rate and the limit (--response-timing). */
+  readonly responseTiming: boolean;
   /** What a served playlist says about renditions, for the coordinator (once per version). */
   readonly playlistServed: (server: number, facts: PlaylistFacts) => void;
 }
@@ -92,7 +92,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #log: (line: string) => void;
   readonly #faults: FaultMatcher;
   readonly #playlists: PlaylistObserver;
-  readonly #logTiming: boolean;
+  readonly #responseTiming: boolean;
   /** Each client's latest path since the last report, by bucket key (`high:low` in the server's shaper). */
   #clientPaths = new Map<string, string>();
   readonly #scheme: 'http' | 'https';
@@ -132,7 +132,7 @@ export class ServerRuntime implements ExchangeHost {
     this.#responses = options.responses;
     this.logsAccess = this.#accessLog !== null;
     this.#log = options.log;
-    this.#logTiming = options.logTiming;
+    this.#responseTiming = options.responseTiming;
     this.#faults = new FaultMatcher(this.#shape?.ipv6PrefixBits ?? 128);
   }
 
@@ -292,6 +292,6 @@ export class ServerRuntime implements ExchangeHost {
       userAgent: exchange.userAgent,
       time: exchange.time,
     };
-    log.append(this.#logTiming ? formatTimed(entry, { seconds: (this.#lastEndedAt - exchange.startedAt) / 1000, limit: exchange.limit }) : formatCombined(entry));
+    log.append(this.#responseTiming ? formatTimed(entry, { seconds: (this.#lastEndedAt - exchange.startedAt) / 1000, limit: exchange.limit }) : formatCombined(entry));
   }
 }

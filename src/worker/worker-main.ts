@@ -105,7 +105,7 @@ function start(): void {
       shaper: shaperOf(memory.server),
       responses,
       vhostShapers: memory.vhosts.map(shaperOf),
-      logTiming: init.plan.logTiming,
+      responseTiming: init.plan.responseTiming,
       playlistServed: (serverId, facts) => {
         if (init.plan.admin) post({ type: 'playlist', serverId, facts });
       },

@@ -61,10 +61,10 @@ describe('access log', () => {
     assert.ok(line.endsWith('"ua\\x7f\\x09\\xc2\\x85 \\"x\\""'), line);
   });
 
-  test('--log-timing adds the response time, the rate achieved and the limit in force after the combined fields', async () => {
+  test('--response-timing adds the response time, the rate achieved and the limit in force after the combined fields', async () => {
     writeFileSync(join(dir, 'timed.bin'), Buffer.alloc(200_000, 3));
     const log = join(dir, 'timing.log');
-    const server = await startCli(['--path', dir, '--workers', '1', '-l', log, '--log-timing', '--shape', '-,100kB,-,1kB']);
+    const server = await startCli(['--path', dir, '--workers', '1', '-l', log, '--response-timing', '--shape', '-,100kB,-,1kB']);
     try {
       assert.equal((await get(`${server.url}timed.bin`)).status, 200);
       assert.equal((await rawRequest(server.url, '/a.txt', { method: 'HEAD' })).status, 200);

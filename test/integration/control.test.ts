@@ -243,7 +243,7 @@ describe('control plane', { concurrency: true }, () => {
       for (const path of ['master.m3u8', 'v1/index.m3u8', 'dash/manifest.mpd']) assert.equal(await get(path, '127.0.0.64'), 200);
       assert.equal(await get('v1/seg_001.ts', '127.0.0.65'), 200);
       assert.equal(await get('dash/chunk-stream1-00003.m4s', '127.0.0.66'), 200);
-      type Listed = { client: string; path: string | null; rendition: { bandwidth: number; label: string } | null; inForce: { rate: number }; bucket: number | null };
+      type Listed = { client: string; path: string | null; rendition: { bandwidth: number; label: string } | null; inForce: { rate: number }; bucket: number | null; ended: number; tokenWaitSeconds: number };
       let clients: Listed[] = [];
       // The workers report paths a few times a second.
       for (let i = 0; i < 40 && clients.filter((c) => c.rendition !== null).length < 3; i++) {
@@ -256,6 +256,8 @@ describe('control plane', { concurrency: true }, () => {
       assert.deepEqual(of('127.0.0.66')?.rendition, { bandwidth: 700_000, label: '360p' });
       assert.deepEqual([of('127.0.0.64')?.path, of('127.0.0.64')?.rendition], ['/dash/manifest.mpd', null]);
       assert.equal(of('127.0.0.65')?.inForce.rate, 300_000);
+      assert.deepEqual([of('127.0.0.64')?.ended, of('127.0.0.65')?.ended], [3, 1], 'responses ended, per client slot');
+      assert.ok((of('127.0.0.65')?.tokenWaitSeconds ?? -1) >= 0);
       const bucket = of('127.0.0.65')?.bucket ?? Number.NaN;
       assert.ok(bucket > 0 && bucket <= 300_000, `bucket ${bucket}`);
     } finally {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,19 @@ import { get } from '../helpers/http.js';
 import { runCli, startCli } from '../helpers/server-process.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** A loopback port below `limit` (only root may bind those) that nothing listens on, or null. */
+async function freeLowPort(limit: number): Promise<number | null> {
+  for (let port = Math.min(limit, 1024) - 1; port >= Math.max(1, limit - 200); port--) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  return null;
+}
 let dir: string;
 
 before(() => {
@@ -36,6 +50,22 @@ describe('--run-as', () => {
       assert.equal((await get(new URL('/public.txt', server.url).href)).body.toString(), 'public');
       assert.equal((await get(new URL('/root-only.txt', server.url).href)).status, 403);
       assert.doesNotMatch(server.stderr(), /serving as root/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('the switch comes after listening: a port only root may bind is served by the account', { skip: !isRoot && 'needs root' }, async (t) => {
+    const unprivileged = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    const port = await freeLowPort(Math.min(unprivileged, 1024));
+    if (port === null) {
+      t.skip(`no port below ${unprivileged} is free, or any account may bind them here`);
+      return;
+    }
+    const server = await startCli(['--path', join(dir, 'root'), '-p', `tcp:${port}:interface=127.0.0.1`, '--run-as', '4242:4343', '--workers', '1']);
+    try {
+      assert.deepEqual(ids(server.pid, 'Uid'), [4242, 4242, 4242, 4242]);
+      assert.equal((await get(`http://127.0.0.1:${port}/public.txt`)).body.toString(), 'public');
     } finally {
       assert.equal(await server.stop(), 0);
     }

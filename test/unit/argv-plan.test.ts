@@ -32,9 +32,11 @@ test('defaults: cwd on tcp:8080, index then index.html, octet-stream, one worker
       trustProxy: [],
       bonjour: [],
       monster: null,
+      shapeSchedule: null,
     },
   ]);
   assert.deepEqual(plan.http, { cors: false, noCache: false, dotfiles: false, tracebacks: false, listings: true });
+  assert.equal(plan.responseTiming, false);
   assert.equal(plan.workers, 3);
   assert.equal(plan.shutdownGraceMs, 10_000);
   assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.servers[0]!.site.indexes));

@@ -226,6 +226,38 @@ describe('control plane', { concurrency: true }, () => {
     }
   });
 
+  test('--shape-schedule per-client: each client follows the steps on its own clock, from its first request', async () => {
+    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--shape-schedule', 'per-client:once:0s:40kB,3s:120kB', '--admin', 'tcp:0:interface=127.0.0.1']);
+    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    assert.match(server.stdout(), /each client's limit \(from its first request\) follows per-client:once:0s:40kB,3s:120kB \(steps, \d+ s, once\)/);
+    let first: ReturnType<typeof timedDownload> | undefined;
+    let second: ReturnType<typeof timedDownload> | undefined;
+    try {
+      const firstAt = performance.now();
+      first = timedDownload(`${server.url}big.bin`, '127.0.0.82');
+      await sleep(2000);
+      const secondAt = performance.now();
+      second = timedDownload(`${server.url}big.bin`, '127.0.0.83');
+      await sleep(4800);
+      const near = (got: number, expected: number, what: string): void => assert.ok(Math.abs(got - expected) <= expected * 0.15, `${what}: ${got} B, expected ${expected}`);
+      near(first.bytesBetween(firstAt + 300, firstAt + 2300), 80_000, 'the first client, its first 2 s');
+      near(first.bytesBetween(firstAt + 3300, firstAt + 4300), 120_000, 'the first client, after its 3 s');
+      // Meanwhile the first client is past its step: the second is on its own clock.
+      near(second.bytesBetween(secondAt + 300, secondAt + 2300), 80_000, 'the second client, its first 2 s');
+      near(second.bytesBetween(secondAt + 3300, secondAt + 4300), 120_000, 'the second client, after its 3 s');
+      const listed = (await (await fetch(new URL('schedules', admin))).json()) as Array<{ target: string; clock: string; clients: number }>;
+      assert.deepEqual(listed.map(({ target, clock, clients }) => [target, clock, clients]), [['clients', 'first-request', 2]]);
+      const stopped = await runCli(['ctl', '--admin', admin, 'unschedule', 'clients'], { timeoutMs: 10_000 });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      const servers = (await (await fetch(new URL('servers/0', admin))).json()) as { limits: { client: { rate: number } } };
+      assert.equal(servers.limits.client.rate, 500_000, 'the client limit is back to --shape\'s');
+    } finally {
+      first?.stop();
+      second?.stop();
+      await server.stop();
+    }
+  });
+
   test('the client listing shows each client\'s path, the rendition it fetches (HLS BANDWIDTH, DASH representation), its limit in force and its bucket', async () => {
     const server = await startCli(['--path', DEMO_MEDIA, '--workers', '2', '--shape', '-,300kB', '--admin', 'tcp:0:interface=127.0.0.1']);
     const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
@@ -368,38 +400,6 @@ describe('control plane schedules and dashboard', () => {
     } finally {
       stepped?.stop();
       traced?.stop();
-      await server.stop();
-    }
-  });
-
-  test('--shape-schedule per-client: each client follows the steps on its own clock, from its first request', async () => {
-    const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--shape-schedule', 'per-client:once:0s:40kB,3s:120kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
-    assert.match(server.stdout(), /each client's limit \(from its first request\) follows per-client:once:0s:40kB,3s:120kB \(steps, \d+ s, once\)/);
-    let first: ReturnType<typeof timedDownload> | undefined;
-    let second: ReturnType<typeof timedDownload> | undefined;
-    try {
-      const firstAt = performance.now();
-      first = timedDownload(`${server.url}big.bin`, '127.0.0.82');
-      await sleep(2000);
-      const secondAt = performance.now();
-      second = timedDownload(`${server.url}big.bin`, '127.0.0.83');
-      await sleep(4800);
-      const near = (got: number, expected: number, what: string): void => assert.ok(Math.abs(got - expected) <= expected * 0.15, `${what}: ${got} B, expected ${expected}`);
-      near(first.bytesBetween(firstAt + 300, firstAt + 2300), 80_000, 'the first client, its first 2 s');
-      near(first.bytesBetween(firstAt + 3300, firstAt + 4300), 120_000, 'the first client, after its 3 s');
-      // Meanwhile the first client is past its step: the second is on its own clock.
-      near(second.bytesBetween(secondAt + 300, secondAt + 2300), 80_000, 'the second client, its first 2 s');
-      near(second.bytesBetween(secondAt + 3300, secondAt + 4300), 120_000, 'the second client, after its 3 s');
-      const listed = (await (await fetch(new URL('schedules', admin))).json()) as Array<{ target: string; clock: string; clients: number }>;
-      assert.deepEqual(listed.map(({ target, clock, clients }) => [target, clock, clients]), [['clients', 'first-request', 2]]);
-      const stopped = await runCli(['ctl', '--admin', admin, 'unschedule', 'clients'], { timeoutMs: 10_000 });
-      assert.equal(stopped.code, 0, stopped.stderr);
-      const servers = (await (await fetch(new URL('servers/0', admin))).json()) as { limits: { client: { rate: number } } };
-      assert.equal(servers.limits.client.rate, 500_000, 'the client limit is back to --shape\'s');
-    } finally {
-      first?.stop();
-      second?.stop();
       await server.stop();
     }
   });

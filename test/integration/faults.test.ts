@@ -66,6 +66,7 @@ describe('fault injection and profiles', { concurrency: true }, () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mediacast-faults-'));
     writeFileSync(join(dir, 'seg.ts'), Buffer.alloc(400_000, 1));
+    writeFileSync(join(dir, 'half.ts'), Buffer.alloc(200_000, 1));
     writeFileSync(join(dir, 'index.m3u8'), '#EXTM3U\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -177,11 +178,11 @@ describe('fault injection and profiles', { concurrency: true }, () => {
       );
       const set = await runCli(['ctl', '--admin', admin, 'profile', '127.0.0.77', 'slow-3g'], { timeoutMs: 10_000 });
       assert.equal(set.code, 0, set.stderr);
-      const slow = await timedGet(`${server.url}seg.ts`, '127.0.0.77');
+      const slow = await timedGet(`${server.url}half.ts`, '127.0.0.77');
       assert.ok(slow.headMs >= 1990, `head after ${slow.headMs.toFixed(0)} ms`);
       const seconds = (slow.samples.at(-1)![0] - slow.headMs) / 1000;
-      // 400 kB at 50 kB/s (a burst of 5 kB): 8 s.
-      assert.ok(seconds > 6.5 && seconds < 10, `the body took ${seconds.toFixed(1)} s`);
+      // 200 kB at 50 kB/s (a burst of 5 kB): 4 s.
+      assert.ok(seconds > 3.2 && seconds < 6, `the body took ${seconds.toFixed(1)} s`);
       const other = await timedGet(`${server.url}seg.ts`, '127.0.0.78');
       assert.ok(other.samples.at(-1)![0] < 1500, `another client took ${other.samples.at(-1)![0].toFixed(0)} ms`);
       const unknown = await runCli(['ctl', '--admin', admin, 'profile', '127.0.0.77', 'slow-5g'], { timeoutMs: 10_000 });

@@ -28,8 +28,9 @@ const video = document.getElementById('video');
 // What the test reads: the level of each fragment requested, and the picture's height shown, with their times.
 const state = { loading: [], shown: [], errors: [] };
 window.player = state;
-// hls.js's own ABR, with a short buffer so that a change shows within seconds.
-const hls = new Hls({ maxBufferLength: 6, maxMaxBufferLength: 6, startLevel: 0 });
+// hls.js's own ABR, with a short buffer and its bandwidth averages over fewer seconds (defaults 3 and 9)
+// so that a change shows within seconds.
+const hls = new Hls({ maxBufferLength: 6, maxMaxBufferLength: 6, startLevel: 0, abrEwmaFastVoD: 1.5, abrEwmaSlowVoD: 4 });
 hls.on(Hls.Events.FRAG_LOADING, (_, data) => state.loading.push({ at: performance.now(), level: data.frag.level }));
 hls.on(Hls.Events.ERROR, (_, data) => state.errors.push(data.details + (data.fatal ? ' (fatal)' : '')));
 video.addEventListener('resize', () => state.shown.push({ at: performance.now(), height: video.videoHeight }));

@@ -12,6 +12,7 @@ export interface NamespacePair {
   readonly clientAddress: string;
   /** The server side's interface name (a veth, shown by `ip link` as NAME@ifN). */
   readonly serverInterface: string;
+  readonly clientInterface: string;
   remove(): void;
 }
 
@@ -57,5 +58,5 @@ export function createPair(tag: string): NamespacePair {
     remove();
     throw error;
   }
-  return { server, client, serverAddress: '10.213.7.1', clientAddress: '10.213.7.2', serverInterface, remove };
+  return { server, client, serverAddress: '10.213.7.1', clientAddress: '10.213.7.2', serverInterface, clientInterface, remove };
 }

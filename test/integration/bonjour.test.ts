@@ -1,6 +1,7 @@
 /**
  * Bonjour advertisement seen from another host: the server runs in one network namespace, a
- * browser nobody here wrote (multicast-dns) in another, joined by a veth pair. mDNS never goes
+ * browser nobody here wrote (multicast-dns, and avahi-browse where avahi is installed) in another,
+ * joined by a veth pair. mDNS never goes
  * anywhere else. Skipped, with the reason, without root or iproute2.
  */
 import assert from 'node:assert/strict';
@@ -8,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { avahiMissing, avahiUnescape, startAvahi } from '../helpers/avahi.js';
 import { createPair, unavailable, type NamespacePair } from '../helpers/netns.js';
 import { waitFor } from '../helpers/proc.js';
 import { DEMO_MEDIA, startCli, type ServerProcess } from '../helpers/server-process.js';
@@ -112,6 +114,43 @@ describe('bonjour', { skip: skip ?? false }, () => {
       await server?.stop();
       await other?.stop();
       browser.stop();
+    }
+  });
+
+  test('avahi-browse -rt in the client namespace lists each server under its seed-style name with its address and port; gone on SIGTERM', async (t) => {
+    const missing = avahiMissing();
+    if (missing !== null) {
+      t.skip(missing);
+      return;
+    }
+    const avahi = await startAvahi(pair);
+    if (typeof avahi === 'string') {
+      t.skip(avahi);
+      return;
+    }
+    const browse = avahi.browse('_http._tcp');
+    let server: ServerProcess | undefined;
+    try {
+      server = await startCli(['--path', DEMO_MEDIA, '--workers', '1', '-p', 'tcp:18084', '--bonjour', '-', '-h', '18085', '--bonjour', '-'], { netns: pair.server, loopbackPort: false, servers: 2 });
+      const computer = hostname().split('.')[0]!;
+      // Resolved lines: = ; interface ; protocol ; name ; type ; domain ; host ; address ; port ; txt
+      const resolved = (name: string) => browse.lines.find(({ fields }) => fields[0] === '=' && avahiUnescape(fields[3]!) === name);
+      const names = [18084, 18085].map((port) => `Mediacast-Webserver (${computer} on port ${port})`);
+      assert.ok(await waitFor(() => names.every((name) => resolved(name) !== undefined), 8000), browse.lines.map((line) => line.fields.join(';')).join('\n'));
+      for (const [i, name] of names.entries()) {
+        const fields = resolved(name)!.fields;
+        assert.deepEqual([fields[7], fields[8]], [pair.serverAddress, String(18084 + i)], fields.join(';'));
+        assert.match(fields[9] ?? '', /"path=\/"/);
+      }
+      const stopping = performance.now();
+      assert.equal(await server.stop('SIGTERM'), 0);
+      const removed = (name: string) => browse.lines.find(({ at, fields }) => at > stopping && fields[0] === '-' && avahiUnescape(fields[3]!) === name);
+      assert.ok(await waitFor(() => names.every((name) => removed(name) !== undefined), 3000), 'avahi-browse saw both go');
+      for (const name of names) assert.ok(removed(name)!.at - stopping < 3000, `${name} went ${(removed(name)!.at - stopping).toFixed(0)} ms after SIGTERM`);
+    } finally {
+      await server?.stop();
+      browse.stop();
+      avahi.stop();
     }
   });
 

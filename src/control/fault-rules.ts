@@ -6,11 +6,12 @@
  */
 import { parseQuantity } from '../config/rate-units.js';
 import type { FaultPlan } from '../respond/response-faults.js';
+import { compileGlob, PatternError } from './path-glob.js';
 
 export type { FaultPlan } from '../respond/response-faults.js';
 
 export interface FaultSpec {
-  /** Glob over the request path (picomatch; without a `/` it matches the last segment). */
+  /** Pattern over the request path (path-glob.ts; without a `/` it matches the last segment). */
   readonly path: string | null;
   /** A client as the control plane names it (address or id:VALUE); null: every client. */
   readonly client: string | null;
@@ -47,8 +48,15 @@ export function parseFaultSpec(input: unknown): FaultSpec {
   for (const name of Object.keys(fields)) {
     if (!known.has(name)) throw new FaultError(`${name}: not a fault field (expected ${[...known].join(', ')})`);
   }
-  const path = optionalText(fields['path'], 'path', 'a glob over the request path such as "/v2/*.ts" or "*.m3u8"');
-  if (path !== null && (path === '' || path.length > 1024)) throw new FaultError('path: expected a glob of 1 to 1024 characters');
+  const path = optionalText(fields['path'], 'path', 'a pattern over the request path such as "/v2/*.ts" or "*.m3u8"');
+  if (path !== null) {
+    try {
+      compileGlob(path);
+    } catch (error) {
+      if (error instanceof PatternError) throw new FaultError(`path: ${error.message}`);
+      throw error;
+    }
+  }
   const client = optionalText(fields['client'], 'client', 'a client address or id:VALUE');
   const share = fields['share'] ?? 1;
   if (typeof share !== 'number' || !(share > 0 && share <= 1)) throw new FaultError('share: expected a number above 0 and at most 1 (the share of matching requests)');

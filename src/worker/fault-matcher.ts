@@ -3,14 +3,14 @@
  * and a client key per rule, so that a request is checked without parsing anything. Rules come
  * from the coordinator as a whole list; a request draws each matching rule by its share.
  */
-import picomatch from 'picomatch';
 import { clientKeyOf } from '../control/client-names.js';
 import { combineFaults, type FaultPlan, type FaultRule } from '../control/fault-rules.js';
+import { compileGlob, type PathGlob } from '../control/path-glob.js';
 import { keyKind, type ClientKey } from '../shaping/client-key.js';
 
 interface CompiledRule {
   readonly rule: FaultRule;
-  readonly path: ((path: string) => boolean) | null;
+  readonly path: PathGlob | null;
   readonly client: ClientKey | null;
 }
 
@@ -32,8 +32,7 @@ export class FaultMatcher {
   set(rules: readonly FaultRule[]): void {
     this.#rules = rules.map((rule) => ({
       rule,
-      // Without a slash the pattern names the last segment ("*.m3u8"); dot files match too.
-      path: rule.path === null ? null : picomatch(rule.path, { dot: true, basename: !rule.path.includes('/') }),
+      path: rule.path === null ? null : compileGlob(rule.path),
       client: rule.client === null ? null : clientKeyOf(rule.client, this.#ipv6PrefixBits, 0),
     }));
   }
@@ -42,7 +41,7 @@ export class FaultMatcher {
   plan(path: string, client: () => ClientKey): FaultPlan | null {
     let key: ClientKey | undefined;
     const drawn = this.#rules.filter(({ rule, path: matches, client: wanted }) => {
-      if (matches !== null && !matches(path)) return false;
+      if (matches !== null && !matches.matches(path)) return false;
       if (wanted !== null) {
         key ??= client();
         if (key.high !== wanted.high || key.low !== wanted.low || keyKind(key.fingerprint) !== keyKind(wanted.fingerprint)) return false;

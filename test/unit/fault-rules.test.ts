@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { combineFaults, FaultError, parseFaultSpec, type FaultRule } from '../../src/control/fault-rules.js';
 import { keyFromAddress, keyFromHeader } from '../../src/shaping/client-key.js';
 import { FaultMatcher } from '../../src/worker/fault-matcher.js';
+import { compileGlob } from '../../src/control/path-glob.js';
 
 const rule = (fields: Partial<FaultRule>): FaultRule => ({ ...parseFaultSpec({ status: 503 }), id: 1, server: 0, ...fields });
 
@@ -15,7 +16,8 @@ test('fault specs: sizes in --shape units, a share, every field checked and name
   assert.throws(() => parseFaultSpec({ ttfbMs: 4_000_000 }), /ttfbMs: expected whole milliseconds from 0 to 3600000/);
   assert.throws(() => parseFaultSpec({ stallMs: 10 }), /stallAfter and stallMs go together/);
   assert.throws(() => parseFaultSpec({ status: 302 }), /status: expected an error status/);
-  assert.throws(() => parseFaultSpec({ path: '', status: 503 }), /path: expected a glob of 1 to 1024 characters/);
+  assert.throws(() => parseFaultSpec({ path: '', status: 503 }), /path: expected a pattern of 1 to 256 characters/);
+  assert.throws(() => parseFaultSpec({ path: '(a+)+b', status: 503 }), /path: "\(" is not part of a path pattern/);
   assert.throws(() => parseFaultSpec({ cutAfter: '5kB/s' }), FaultError);
 });
 
@@ -47,4 +49,24 @@ test('matching: a glob over the path (the last segment without a slash), the cli
   const viewer = () => keyFromHeader('viewer-7');
   assert.equal(matcher.plan('/x', viewer)?.status, 410, 'drawn at 0.1 of a 0.5 share');
   assert.equal(matcher.plan('/x', viewer), null, 'not drawn at 0.9');
+});
+
+test('path patterns: *, ** and ? as globs, the last segment without a slash; a hostile path costs no more than its length', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['/v2/*.ts', '/v2/seg_1.ts', true],
+    ['/v2/*.ts', '/v2/a/seg_1.ts', false],
+    ['/live/**', '/live/a/b/c.ts', true],
+    ['/live/**/c.ts', '/live/c.ts', true],
+    ['/live/**/c.ts', '/live/a/b/c.ts', true],
+    ['/live/**/c.ts', '/live/a/b/d.ts', false],
+    ['*.m3u8', '/vod/v1/index.m3u8', true],
+    ['*.m3u8', '/vod/v1/index.m3u8/x', false],
+    ['seg_00?.ts', '/a/seg_007.ts', true],
+    ['seg_00?.ts', '/a/seg_0070.ts', false],
+    ['/a*b', '/ab', true],
+  ];
+  for (const [pattern, path, expected] of cases) assert.equal(compileGlob(pattern).matches(path), expected, `${pattern} on ${path}`);
+  const started = performance.now();
+  assert.equal(compileGlob('*_*_*_*_*_*.ts').matches(`/${'_'.repeat(4000)}`), false);
+  assert.ok(performance.now() - started < 500, `${(performance.now() - started).toFixed(0)} ms`);
 });

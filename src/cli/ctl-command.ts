@@ -103,6 +103,7 @@ export class CtlCommand extends Command {
         if (target === 'server') return { method: 'PUT', path: `servers/${server}/rate`, body };
         // vhost:HOST (the host's total) or vhost:HOST:client (each of its clients).
         const vhost = /^vhost:([^:]+)(?::(client|server))?$/.exec(target);
+        if (target.startsWith('vhost:') && !vhost) throw new CommandOptionError(`rate: "${target}" is not vhost:HOST or vhost:HOST:client`);
         if (vhost) return { method: 'PUT', path: `servers/${server}/vhosts/${encodeURIComponent(vhost[1]!)}/rate`, body: { ...body, level: vhost[2] ?? 'server' } };
         return { method: 'PUT', path: client(target), body };
       }
@@ -166,10 +167,14 @@ const COMMANDS = 'servers, clients, rate, clear, schedule, unschedule, schedules
 /** `path=GLOB ttfb=MS stall=BYTES:MS cut=BYTES status=CODE share=X` as the API's fault fields (it checks the values). */
 function faultFields(fields: readonly string[]): Record<string, unknown> {
   const body: Record<string, unknown> = {};
+  const seen = new Set<string>();
   for (const field of fields) {
     const at = field.indexOf('=');
     const [name, value] = at < 0 ? [field, ''] : [field.slice(0, at), field.slice(at + 1)];
-    const number = (text: string): number | string => (/^\d+(?:\.\d+)?$/.test(text) ? Number(text) : text);
+    // A number when it reads as one (the API takes sizes as "64kB" too, and names what is wrong).
+    const number = (text: string): number | string => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text);
+    if (seen.has(name)) throw new CommandOptionError(`fault: ${name} is given twice`);
+    seen.add(name);
     switch (name) {
       case 'path':
         body['path'] = value;

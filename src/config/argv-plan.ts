@@ -42,7 +42,8 @@ import {
   parseSeconds,
   parseTrustProxy,
 } from './values.js';
-import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';import { parseShapeSchedule } from './shape-schedule.js';
+import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
+import { parseShapeSchedule } from './shape-schedule.js';
 
 
 /** One option occurrence as the command-line parser saw it. */

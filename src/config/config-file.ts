@@ -40,7 +40,8 @@ import {
   parseSeconds,
   parseTrustProxy,
 } from './values.js';
-import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';import { parseShapeSchedule } from './shape-schedule.js';
+import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
+import { parseShapeSchedule } from './shape-schedule.js';
 
 
 const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'clientIdLimit', 'shapeTableSize'];

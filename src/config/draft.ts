@@ -33,7 +33,8 @@ import {
 import { describeReverse, type ReverseSpec } from './proxy-spec.js';
 import { describeListen } from './strport.js';
 import { isUnlimited, type ShapeLimits } from './shape-spec.js';
-import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';import type { ShapeSchedulePlan } from './shape-schedule.js';
+import { parseHeaderName, parseInteger, parseShapeBy, parseTableSize } from './values.js';
+import type { ShapeSchedulePlan } from './shape-schedule.js';
 
 
 /** A value and where it was given. */

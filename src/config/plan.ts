@@ -4,7 +4,8 @@
  * downstream reads argv or the environment.
  */
 
-import type { ShapeLimits } from './shape-spec.js';import type { ShapeSchedulePlan } from './shape-schedule.js';
+import type { ShapeLimits } from './shape-spec.js';
+import type { ShapeSchedulePlan } from './shape-schedule.js';
 
 
 /** Where a server listens. */

@@ -4,7 +4,7 @@
  * (`0s:4Mbit,30s:1Mbit,60s~4Mbit`). It drives the server-wide limit from startup, or with
  * `per-client:` each client's limit, each from that client's first request. Looping unless `once:`.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { parseSchedule, ScheduleError, type RateSchedule } from './rate-schedule.js';
@@ -37,28 +37,50 @@ export function parseShapeSchedule(value: string, where: string, base: string): 
   if (rest === '') throw new ConfigError(ConfigErrorCode.BadValue, where, 'expected a schedule file or steps (e.g. 0s:4Mbit,30s:1Mbit) after the prefixes');
   const prefix = value.slice(0, value.length - rest.length);
   const path = resolve(base, rest);
-  let text = rest;
-  let spec = value;
-  let isFile = false;
-  try {
-    isFile = statSync(path).isFile();
-  } catch {
-    // Not a file: the steps themselves.
-  }
-  if (isFile) {
-    if (statSync(path).size > MAX_SCHEDULE_FILE_BYTES) throw new ConfigError(ConfigErrorCode.BadValue, where, `${path} is over ${MAX_SCHEDULE_FILE_BYTES} bytes`);
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    spec = `${prefix}${path}`;
-  }
+  const file = readScheduleFile(path, where);
+  const isFile = file !== null;
+  const text = file ?? rest;
+  const spec = isFile ? `${prefix}${path}` : value;
   try {
     return { spec, target, loop, schedule: parseSchedule(text) };
   } catch (error) {
     if (!(error instanceof ScheduleError)) throw error;
     const what = isFile ? path : `"${rest}" (no such file, so read as steps)`;
     throw new ConfigError(ConfigErrorCode.BadValue, where, `${what}: ${error.message}`);
+  }
+}
+
+/**
+ * The text of the regular file at `path`, or null when there is none (the value is then steps).
+ * Opened once and checked on the descriptor, without blocking (a FIFO is refused, not waited on),
+ * and read up to the bound whatever size it claims (/proc files say 0).
+ */
+function readScheduleFile(path: string, where: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return null;
+    throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${code ?? String(error)})`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new ConfigError(ConfigErrorCode.BadValue, where, `${path} is not a regular file`);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(1 << 20);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      length += read;
+      if (length > MAX_SCHEDULE_FILE_BYTES) throw new ConfigError(ConfigErrorCode.BadValue, where, `${path} is over ${MAX_SCHEDULE_FILE_BYTES} bytes`);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -214,7 +214,6 @@ function faults(server: ControlledServer, board: FaultBoard, method: string, id:
 function profile(server: ControlledServer, state: ControlState, client: string | null, method: string, body: string): unknown {
   const view = shapedView(server, client === null);
   const key = `${server.plan.id} ${client ?? 'server'}`;
-  const target = client === null ? 'server' : { client };
   if (method === 'DELETE') {
     const applied = state.profiles.get(key);
     if (applied === undefined) throw new ApiError(404, `${client ?? 'the server'} has no profile`);
@@ -229,14 +228,16 @@ function profile(server: ControlledServer, state: ControlState, client: string |
   if (typeof name !== 'string') throw new ApiError(400, `profile: expected a name (${NETWORK_PROFILES.map((p) => p.name).join(', ')})`);
   const chosen = networkProfile(name);
   const limit = { rate: chosen.rate, burst: Math.max(1, Math.round(chosen.rate / 10)) };
-  state.schedules.forget(server.plan.id, target);
   if (client === null) {
+    // A `clients` schedule writes every client's slot: stopped (its slots cleared) first.
+    state.schedules.clear(server.plan.id, 'clients');
     const limits = readLimits(view);
     setLimits(view, { server: limits.server, client: limit });
     state.profiles.set(key, { name: chosen.name, before: state.profiles.get(key)?.before ?? limits.client });
   } else {
     setClientLimit(view, clientKeyIn(server, client), limit);
     state.profiles.set(key, { name: chosen.name, before: null });
+    state.schedules.forget(server.plan.id, { client });
   }
   state.faults.setProfile(server.plan.id, client, chosen);
   return { target: client ?? 'server', profile: chosen, limit };
@@ -284,7 +285,10 @@ function describeServer(server: ControlledServer): unknown {
   };
 }
 
-function listClients(server: ControlledServer, state: ControlState): unknown {
+/** Clients in a live snapshot (the dashboard draws 8 and lists these). */
+const LIVE_CLIENTS = 100;
+
+function listClients(server: ControlledServer, state: ControlState) {
   const view = shapedView(server);
   const own = new Map(clientLimits(view).map((entry) => [`${entry.high}:${entry.low}`, entry.limit]));
   const limits = readLimits(view);
@@ -337,9 +341,15 @@ function setVhostRate(server: ControlledServer, hostname: string, body: string):
 /** What the dashboards are pushed: every server, the clients of those that have them, the schedules. */
 export function liveSnapshot(state: ControlState): unknown {
   const withClients = state.servers.filter((server) => server.shaper !== null && server.plan.shape !== null && server.plan.shape.by !== 'connection');
+  // The top clients by rate, and the rest added up: a snapshot stays small with any number of clients.
+  const top = (server: ControlledServer) => {
+    const ranked = listClients(server, state).clients.sort((a, b) => b.rate1s - a.rate1s);
+    const sum = (list: typeof ranked) => list.reduce((total, client) => total + client.rate1s, 0);
+    return { clients: ranked.slice(0, LIVE_CLIENTS), count: ranked.length, totalRate1s: sum(ranked), othersRate1s: sum(ranked.slice(LIVE_CLIENTS)) };
+  };
   return {
     servers: state.servers.map(describeServer),
-    clients: Object.fromEntries(withClients.map((server) => [server.plan.id, listClients(server, state)])),
+    clients: Object.fromEntries(withClients.map((server) => [server.plan.id, top(server)])),
     schedules: state.schedules.list(),
   };
 }

@@ -154,21 +154,27 @@ function render(snapshot) {
     const clients = listing.clients;
     const now = (performance.now() - started) / 1000;
     series.t.push(now);
-    series.total.push(mbit(clients.reduce((sum, c) => sum + c.rate1s, 0)));
+    series.total.push(mbit(listing.totalRate1s));
     series.serverLimit.push(info.limits.server.rate ? mbit(info.limits.server.rate) : null);
     series.clientLimit.push(info.limits.client.rate ? mbit(info.limits.client.rate) : null);
     const ranked = [...clients].sort((a, b) => b.rate1s - a.rate1s);
     const top = ranked.slice(0, TOP_CLIENTS).map((c) => c.client);
-    const others = ranked.slice(TOP_CLIENTS).reduce((sum, c) => sum + c.rate1s, 0);
+    const others = ranked.slice(TOP_CLIENTS).reduce((sum, c) => sum + c.rate1s, 0) + listing.othersRate1s;
+    const byName = new Map(clients.map((c) => [c.client, c]));
     for (const c of clients) if (!perClient.has(c.client)) perClient.set(c.client, series.t.slice(0, -1).map(() => null));
-    for (const [name, values] of perClient) values.push(mbit(clients.find((c) => c.client === name)?.rate1s ?? 0));
+    for (const [name, values] of perClient) {
+      if (name === 'others') continue;
+      values.push(mbit(byName.get(name)?.rate1s ?? 0));
+      // A client gone quiet for the whole window is forgotten.
+      if (!byName.has(name) && values.every((v) => !v)) perClient.delete(name);
+    }
     if (!perClient.has('others')) perClient.set('others', series.t.slice(0, -1).map(() => null));
     perClient.get('others').push(mbit(others));
     if (series.t.length > KEEP) { for (const list of [series.t, series.total, series.serverLimit, series.clientLimit, ...perClient.values()]) list.shift(); }
     drawAggregate();
     drawClients(ranked.length > TOP_CLIENTS ? [...top, 'others'] : top);
     renderTable(ranked);
-    status(clients.length + ' clients, updated ' + new Date().toLocaleTimeString(), false);
+    status(listing.count + ' clients' + (listing.count > clients.length ? ' (the ' + clients.length + ' fastest listed)' : '') + ', updated ' + new Date().toLocaleTimeString(), false);
   } catch (error) {
     status('the dashboard: ' + error.message, true);
   }

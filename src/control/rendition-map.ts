@@ -3,7 +3,7 @@
  * (stats/playlist-facts.ts): an HLS variant playlist by the master's BANDWIDTH, its segments by
  * their playlist, a DASH segment by its representation. Bounded: the oldest paths go first.
  */
-import type { PlaylistFacts, RenditionTag } from '../stats/playlist-facts.js';
+import { collapseSlashes, type PlaylistFacts, type RenditionTag } from '../stats/playlist-facts.js';
 
 /** Paths remembered per server (all kinds together). */
 const MAX_PATHS = 400_000;
@@ -46,9 +46,10 @@ export class RenditionMap {
   }
 
   /** The rendition `path` (a URL path, query left out) belongs to, or null when no playlist served here said. */
-  renditionOf(server: number, path: string): RenditionTag | null {
+  renditionOf(server: number, rawPath: string): RenditionTag | null {
     const known = this.#servers.get(server);
     if (known === undefined) return null;
+    const path = collapseSlashes(rawPath);
     const direct = known.tags.get(path);
     if (direct !== undefined) return direct;
     const playlist = known.playlists.get(path);

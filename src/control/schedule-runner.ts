@@ -21,7 +21,7 @@ import type { ShapeLimits } from '../config/shape-spec.js';
 import { clearClientLimit, clientLimits, MAX_CLIENT_LIMIT, setClientLimit, setSlotLimit } from '../shaping/client-limits.js';
 import { activeFlows, findSlot, liveClients } from '../shaping/client-table.js';
 import { costNanos, holdUntil } from '../shaping/gcra.js';
-import { kServerActiveFlows, kServerTatNanos, kSlotTatNanos, sentBytesInt32, slotBase } from '../shaping/layout.js';
+import { kServerActiveFlows, kServerTatNanos, kSlotTatNanos, overrideRateInt32, sentBytesInt32, slotBase } from '../shaping/layout.js';
 import { hrClock } from '../shaping/server-shaper.js';
 import { readLimits, setLimits } from '../shaping/shaper-memory.js';
 import { clientKeyIn, type ControlledServer } from './controlled-server.js';
@@ -79,6 +79,12 @@ export interface ScheduleInfo {
   readonly clients?: number;
 }
 
+/**
+ * The rate an outage holds a bucket back at when nothing was applied before it (a schedule that
+ * starts with one): its mean, so that the outage is no traffic rather than no limit.
+ */
+const nominalRate = (schedule: RateSchedule): number => Math.max(1, Math.min(MAX_CLIENT_LIMIT, Math.round(meanRate(schedule))));
+
 const targetName = (target: ScheduleTarget): string => (typeof target === 'string' ? target : target.client);
 
 /** A level's burst as seconds of its rate (none when it has no rate). */
@@ -121,8 +127,8 @@ export class ScheduleRunner {
     };
     if (target === 'clients') {
       // A client new to the table starts at the schedule's first rate, before its slot has its own.
-      const first = Math.min(MAX_CLIENT_LIMIT, rateAt(schedule, 0, loop));
-      if (first > 0) setLimits(view, { server: before.server, client: { rate: first, burst: Math.min(MAX_CLIENT_LIMIT, Math.round(first * running.burstSeconds)) } });
+      const first = Math.min(MAX_CLIENT_LIMIT, rateAt(schedule, 0, loop)) || nominalRate(schedule);
+      setLimits(view, { server: before.server, client: { rate: first, burst: Math.min(MAX_CLIENT_LIMIT, Math.round(first * running.burstSeconds)) } });
     }
     // Running only once its first rate applied (a client limit refused, a full table...).
     this.#apply(running);
@@ -169,12 +175,19 @@ export class ScheduleRunner {
       running.startedAt = now;
     }
     const scheduled = rateAt(running.schedule, now - running.startedAt, running.loop);
-    if (scheduled === 0) return this.#hold(running, view);
+    if (scheduled === 0) {
+      // Held at the rate before the outage; one at the very start has a rate set to hold it at.
+      if (running.applied <= 0) this.#write(running, view, nominalRate(running.schedule));
+      return this.#hold(running, view);
+    }
     const rate = running.target === 'server' ? scheduled : Math.min(MAX_CLIENT_LIMIT, scheduled);
-    if (rate === running.applied) return;
+    if (rate !== running.applied) this.#write(running, view, rate);
+  }
+
+  #write(running: Running, view: BigInt64Array, rate: number): void {
     const burst = Math.min(MAX_CLIENT_LIMIT, Math.round(rate * running.burstSeconds));
     if (running.target === 'server') setLimits(view, { server: { rate, burst }, client: readLimits(view).client });
-    else setClientLimit(view, this.#key(running.server, running.target.client), { rate, burst });
+    else if (running.target !== 'clients') setClientLimit(view, this.#key(running.server, running.target.client), { rate, burst });
     running.applied = rate;
   }
 
@@ -190,6 +203,7 @@ export class ScheduleRunner {
   /** Every client in the table on its own clock, from when it was first seen; those with their own limit keep it. */
   #applyEach(running: Running, view: BigInt64Array): void {
     const now = this.#now();
+    const words = new Int32Array(view.buffer);
     this.#eachClient(view, (line, client) => {
       const id = `${client.high}:${client.low}`;
       let clock = running.clocks.get(id);
@@ -199,10 +213,11 @@ export class ScheduleRunner {
       }
       clock.seenAt = now;
       const scheduled = Math.min(MAX_CLIENT_LIMIT, rateAt(running.schedule, now - clock.startedAt, running.loop));
-      const rate = scheduled === 0 ? (clock.applied > 0 ? clock.applied : readLimits(view).client.rate) : scheduled;
+      const rate = scheduled === 0 ? (clock.applied > 0 ? clock.applied : nominalRate(running.schedule)) : scheduled;
       const burst = Math.min(MAX_CLIENT_LIMIT, Math.round(rate * running.burstSeconds));
-      if (scheduled === 0 && rate > 0) holdUntil(view, slotBase(line) + kSlotTatNanos, hrClock() + OUTAGE_HOLD_NANOS, costNanos(burst, rate));
-      if (scheduled === 0 || rate === clock.applied) return;
+      if (scheduled === 0) holdUntil(view, slotBase(line) + kSlotTatNanos, hrClock() + OUTAGE_HOLD_NANOS, costNanos(burst, rate));
+      // Compared with the slot itself: a cleared limit or a slot claimed anew has lost the rate written.
+      if (scheduled === 0 || rate === Atomics.load(words, overrideRateInt32(line))) return;
       setSlotLimit(view, line, client, { rate, burst });
       clock.applied = rate;
     });
@@ -217,17 +232,14 @@ export class ScheduleRunner {
 
   /** An outage: nothing leaves the target's bucket until the next tick (the rate stays as it was). */
   #hold(running: Running, view: BigInt64Array): void {
-    const limits = readLimits(view);
     const until = hrClock() + OUTAGE_HOLD_NANOS;
-    if (running.target === 'server') {
-      if (limits.server.rate > 0) holdUntil(view, kServerTatNanos, until, costNanos(limits.server.burst, limits.server.rate));
-      return;
-    }
+    const rate = running.applied;
+    const tolerance = costNanos(Math.round(rate * running.burstSeconds), rate);
+    if (running.target === 'server') return holdUntil(view, kServerTatNanos, until, tolerance);
     if (running.target === 'clients') return;
     // Only a connected client has a bucket to hold.
     const line = findSlot(view, this.#key(running.server, running.target.client));
-    const rate = running.applied > 0 ? running.applied : limits.client.rate;
-    if (line >= 0 && rate > 0) holdUntil(view, slotBase(line) + kSlotTatNanos, until, costNanos(Math.round(rate * running.burstSeconds), rate));
+    if (line >= 0) holdUntil(view, slotBase(line) + kSlotTatNanos, until, tolerance);
   }
 
   #info(running: Running): ScheduleInfo {

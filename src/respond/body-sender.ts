@@ -210,16 +210,27 @@ export class BodySender {
   }
 
   /**
-   * Closes once uWS has nothing of the body left to send (closing drops what it holds): after
-   * this tick when the last write went whole, else once writable callbacks (uWS draining its
-   * buffer) have stopped for a while.
+   * Closes once uWS has nothing of the body left to send (closing drops what it holds). A known
+   * length: an empty tryEnd says whether uWS still holds bytes (then the next writable event
+   * tries again, after uWS has drained what it could). A chunked body has no such probe: it
+   * closes once writable events (uWS draining) have stopped for a while.
    */
   #armCut(): void {
     if (this.#faultTimer !== null) clearTimeout(this.#faultTimer);
+    const known = this.#total >= 0;
     this.#faultTimer = setTimeout(() => {
       this.#faultTimer = null;
-      this.#cut();
-    }, this.#lastWriteWhole ? 0 : CUT_QUIET_MS);
+      if (this.#state === 'cutting' && (!known || this.#drained())) this.#cut();
+    }, known || this.#lastWriteWhole ? 0 : CUT_QUIET_MS);
+  }
+
+  /** Nothing of the body is left in uWS's buffers (a known length only). */
+  #drained(): boolean {
+    let ok = false;
+    this.#res.cork(() => {
+      ok = this.#res.tryEnd(NO_BYTES, this.#total)[0];
+    });
+    return ok;
   }
 
   /** The injected cut: the connection closes after exactly `cutAfter` body bytes. */

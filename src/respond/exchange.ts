@@ -297,7 +297,9 @@ export class Exchange {
     if (this.head) return this.sendHead(status, headers, body.length);
     // Every body byte of a shaped server is paced, small ones included; a large body (a big
     // listing) streams under backpressure instead of sitting whole in uWS's buffer.
-    if (this.#paced || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, () => new MemorySource(body));
+    // So is a body an injected stall or cut applies to (only the sender carries them out).
+    const faulted = this.#faults !== null && (this.#faults.stallAfter !== null || this.#faults.cutAfter !== null);
+    if (this.#paced || faulted || body.length > WHOLE_BODY_BYTES) return this.sendBody(status, headers, () => new MemorySource(body));
     this.#writeHead(status, headers);
     this.#bodyBytes = body.length;
     this.#res.end(body);
@@ -344,6 +346,15 @@ export class Exchange {
     return true;
   }
 
+  /** A held response will not be sent: its timer stops and what it had ready is released. */
+  #dropHold(): void {
+    if (this.#holdTimer === null) return;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+    this.#holdRelease?.();
+    this.#holdRelease = null;
+  }
+
   #startSender(sender: BodySender): void {
     this.#sender = sender;
     if (this.#state === 'sync') this.goAsync();
@@ -375,12 +386,7 @@ export class Exchange {
   /** The response will not complete: stop the body and the handler's work, and end. */
   #abandon(): void {
     this.aborted = true;
-    if (this.#holdTimer !== null) {
-      clearTimeout(this.#holdTimer);
-      this.#holdTimer = null;
-      this.#holdRelease?.();
-      this.#holdRelease = null;
-    }
+    this.#dropHold();
     this.#sender?.abort();
     this.onAbort?.();
     this.#finish();
@@ -389,6 +395,7 @@ export class Exchange {
   #finish(): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
+    this.#dropHold();
     this.onEnd?.();
     this.#host.exchangeEnded(this);
   }

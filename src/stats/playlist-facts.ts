@@ -26,13 +26,13 @@ const BASE = 'http://server.invalid';
 
 /** The facts of playlist `text` served at URL path `path`, or null when it is neither HLS nor DASH (or unreadable). */
 export function playlistFacts(text: string, path: string): PlaylistFacts | null {
-  const here = new URL(path, BASE);
-  // Only what is on this server: an absolute URL elsewhere names nothing clients fetch here.
-  const local = (uri: string): string | null => {
-    const url = new URL(uri, here);
-    return url.origin === BASE || url.origin === here.origin ? url.pathname : null;
-  };
   try {
+    const here = new URL(collapseSlashes(path), BASE);
+    // Only what is on this server: an absolute URL elsewhere names nothing clients fetch here.
+    const local = (uri: string): string | null => {
+      const url = new URL(uri, here);
+      return url.origin === BASE ? collapseSlashes(url.pathname) : null;
+    };
     const trimmed = text.trimStart();
     if (trimmed.startsWith('#EXTM3U')) {
       const manifest = parseM3u8(text);
@@ -59,6 +59,11 @@ export function playlistFacts(text: string, path: string): PlaylistFacts | null 
     // A playlist the parsers cannot read tells nothing.
   }
   return null;
+}
+
+/** A URL path with each run of slashes as one (the server skips empty segments). */
+export function collapseSlashes(path: string): string {
+  return path.replace(/\/{2,}/g, '/');
 }
 
 function unique(paths: ReadonlyArray<string | null>): string[] {

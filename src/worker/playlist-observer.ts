@@ -4,7 +4,7 @@
  * memory, so nothing is read for it.
  */
 import type { CachedFile } from '../files/file-cache.js';
-import { playlistFacts, type PlaylistFacts } from '../stats/playlist-facts.js';
+import { collapseSlashes, playlistFacts, type PlaylistFacts } from '../stats/playlist-facts.js';
 
 const PLAYLIST_TYPES = new Set(['application/vnd.apple.mpegurl', 'application/x-mpegurl', 'audio/mpegurl', 'application/dash+xml']);
 /** Playlist versions remembered (a live playlist changes every segment: one entry per path). */
@@ -19,12 +19,16 @@ export class PlaylistObserver {
   }
 
   /** `file` was served whole at URL path `path` from `body`. */
-  served(path: string, file: CachedFile, body: Buffer): void {
+  served(rawPath: string, file: CachedFile, body: Buffer): void {
     if (!PLAYLIST_TYPES.has(file.facts.contentType.split(';')[0]!.trim().toLowerCase())) return;
-    const version = `${file.dev}:${file.ino}:${file.mtimeMs}:${file.size}`;
-    if (this.#seen.get(path) === version) return;
-    this.#seen.delete(path);
-    this.#seen.set(path, version);
+    // As the file was found (empty segments skipped): `//v1/index.m3u8` is /v1/index.m3u8.
+    const path = collapseSlashes(rawPath);
+    // Once per file version, however many spellings of its path clients send.
+    const identity = `${file.dev}:${file.ino}`;
+    const version = `${file.mtimeMs}:${file.size}:${path}`;
+    if (this.#seen.get(identity) === version) return;
+    this.#seen.delete(identity);
+    this.#seen.set(identity, version);
     if (this.#seen.size > MAX_REMEMBERED) this.#seen.delete(this.#seen.keys().next().value!);
     const facts = playlistFacts(body.toString('utf8'), path);
     if (facts !== null) this.#send(facts);

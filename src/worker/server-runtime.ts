@@ -29,6 +29,7 @@ import { openNestedFlow, type ServerShaper, type TokenGate } from '../shaping/se
 import type { AccessLogBuffer } from './access-log-buffer.js';
 import { FaultMatcher } from './fault-matcher.js';
 import { PlaylistObserver } from './playlist-observer.js';
+import type { CachedFile } from '../files/file-cache.js';
 import type { PlaylistFacts } from '../stats/playlist-facts.js';
 import type { FaultRule } from '../control/fault-rules.js';
 
@@ -56,6 +57,8 @@ export interface ServerRuntimeOptions {
   readonly vhostShapers: ReadonlyArray<ServerShaper | null>;
   /** Access log lines end with the response time, the rate and the limit (--response-timing). */
   readonly responseTiming: boolean;
+  /** A control plane reads what workers observe (clients' paths, playlists): else nothing is kept. */
+  readonly observe: boolean;
   /** What a served playlist says about renditions, for the coordinator (once per version). */
   readonly playlistServed: (server: number, facts: PlaylistFacts) => void;
 }
@@ -92,6 +95,7 @@ export class ServerRuntime implements ExchangeHost {
   readonly #log: (line: string) => void;
   readonly #faults: FaultMatcher;
   readonly #playlists: PlaylistObserver;
+  readonly #observe: boolean;
   readonly #responseTiming: boolean;
   /** Each client's latest path since the last report, by bucket key (`high:low` in the server's shaper). */
   #clientPaths = new Map<string, string>();
@@ -123,7 +127,7 @@ export class ServerRuntime implements ExchangeHost {
       blocks: options.blocks,
       generatedCacheControl: this.generatedCacheControl,
       reportError: (error, exchange) => this.reportError(error, exchange),
-      servedWhole: (exchange, file, body) => this.#playlists.served(exchange.url, file, body),
+      ...(options.observe ? { servedWhole: (exchange: Exchange, file: CachedFile, body: Buffer) => this.#playlists.served(exchange.url, file, body) } : {}),
     });
     this.#playlists = new PlaylistObserver((facts) => options.playlistServed(server.id, facts));
     this.#proxy = options.proxy;
@@ -133,6 +137,7 @@ export class ServerRuntime implements ExchangeHost {
     this.logsAccess = this.#accessLog !== null;
     this.#log = options.log;
     this.#responseTiming = options.responseTiming;
+    this.#observe = options.observe;
     this.#faults = new FaultMatcher(this.#shape?.ipv6PrefixBits ?? 128);
   }
 
@@ -206,7 +211,7 @@ export class ServerRuntime implements ExchangeHost {
     const scopes = vhostShaper && this.#shaper ? [vhostShaper, this.#shaper] : vhostShaper ? [vhostShaper] : this.#shaper ? [this.#shaper] : [];
     if (shape === null || scopes.length === 0) return null;
     const key = this.#clientKey(exchange, shape);
-    if (key !== null && this.#shaper !== null) {
+    if (key !== null && this.#shaper !== null && this.#observe) {
       const own = key(this.#shaper.seed);
       if (this.#clientPaths.size < MAX_REPORTED_PATHS) this.#clientPaths.set(`${own.high}:${own.low}`, exchange.url);
     }

@@ -106,9 +106,8 @@ function start(): void {
       responses,
       vhostShapers: memory.vhosts.map(shaperOf),
       responseTiming: init.plan.responseTiming,
-      playlistServed: (serverId, facts) => {
-        if (init.plan.admin) post({ type: 'playlist', serverId, facts });
-      },
+      observe: init.plan.admin !== null,
+      playlistServed: (serverId, facts) => post({ type: 'playlist', serverId, facts }),
     });
   });
   const setFaults = (rules: readonly FaultRule[]): void => {
@@ -119,8 +118,7 @@ function start(): void {
   // Counters reach shared memory a few times a second, so the control plane's metrics stay fresh.
   setInterval(() => {
     for (const counters of counterSets) counters.publish();
-    // Only a control plane reads them.
-    for (const runtime of init.plan.admin ? runtimes : []) {
+    for (const runtime of runtimes) {
       const paths = runtime.takeClientPaths();
       if (paths.length > 0) post({ type: 'client-paths', serverId: runtime.id, paths });
     }

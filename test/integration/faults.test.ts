@@ -41,9 +41,16 @@ function timedGet(url: string, localAddress: string): Promise<Timed> {
 }
 
 /** Every byte a raw socket from `localAddress` receives for GET `path` until the server closes. */
-function rawBytes(base: URL, path: string, localAddress: string): Promise<{ head: string; body: number }> {
+function rawBytes(base: URL, path: string, localAddress: string, pauseMs = 0): Promise<{ head: string; body: number }> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port: Number(base.port), host: base.hostname, localAddress }, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${base.host}\r\nConnection: close\r\n\r\n`));
+    const socket = connect({ port: Number(base.port), host: base.hostname, localAddress }, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${base.host}\r\nConnection: close\r\n\r\n`);
+      // A slow reader: the server's buffers fill before it reads anything.
+      if (pauseMs > 0) {
+        socket.pause();
+        setTimeout(() => socket.resume(), pauseMs);
+      }
+    });
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.setTimeout(10_000, () => socket.destroy(new Error('no close from the server within 10 s')));
@@ -67,7 +74,10 @@ describe('fault injection and profiles', { concurrency: true }, () => {
     dir = mkdtempSync(join(tmpdir(), 'mediacast-faults-'));
     writeFileSync(join(dir, 'seg.ts'), Buffer.alloc(400_000, 1));
     writeFileSync(join(dir, 'half.ts'), Buffer.alloc(200_000, 1));
+    writeFileSync(join(dir, 'half.ts.bak'), Buffer.alloc(200_000, 1));
     writeFileSync(join(dir, 'index.m3u8'), '#EXTM3U\n');
+    writeFileSync(join(dir, 'small.m3u8'), `#EXTM3U\n${'#EXT-X-COMMENT\n'.repeat(1000)}`);
+    writeFileSync(join(dir, 'big.mp4'), Buffer.alloc(24 * 1024 * 1024, 2));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -157,10 +167,31 @@ describe('fault injection and profiles', { concurrency: true }, () => {
       assert.match(cut.head, /^HTTP\/1\.1 200 /);
       assert.match(cut.head, /content-length: 400000/i);
       assert.equal(cut.body, 123_457);
-      assert.equal((await rawBytes(base, '/index.m3u8', '127.0.0.74')).body, 8, 'the pattern spares other paths');
+      assert.equal((await rawBytes(base, '/half.ts.bak', '127.0.0.74')).body, 200_000, 'the pattern spares other paths');
       const before = await rawBytes(base, '/seg.ts', '127.0.0.75');
       assert.match(before.head, /content-length: 400000/i, 'a cut before the first byte still announces the length');
       assert.equal(before.body, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('unshaped: a cut is exact behind a slow reader (most of the body still in the server\'s buffers), and a small body from memory is cut and stalled too', async () => {
+    const { server, admin } = await serve([]);
+    try {
+      const base = new URL(server.url);
+      assert.equal((await api(admin, 'POST', 'servers/0/faults', { client: '127.0.0.79', path: '*.mp4', cutAfter: 20_000_001 })).status, 200);
+      assert.equal((await api(admin, 'POST', 'servers/0/faults', { client: '127.0.0.79', path: '*.m3u8', cutAfter: 1000 })).status, 200);
+      assert.equal((await api(admin, 'POST', 'servers/0/faults', { client: '127.0.0.80', path: '*.m3u8', stallAfter: 500, stallMs: 800 })).status, 200);
+      const slow = await rawBytes(base, '/big.mp4', '127.0.0.79', 1500);
+      assert.equal(slow.body, 20_000_001);
+      const small = await rawBytes(base, '/small.m3u8', '127.0.0.79');
+      assert.match(small.head, /content-length: 15008/i);
+      assert.equal(small.body, 1000);
+      const stalled = await timedGet(`${server.url}small.m3u8`, '127.0.0.80');
+      assert.equal(stalled.bytes, 15_008);
+      assert.ok(stalled.samples.at(-1)![0] - stalled.headMs >= 750, `the small body took ${(stalled.samples.at(-1)![0] - stalled.headMs).toFixed(0)} ms after its head`);
+      assert.equal((await rawBytes(base, '/small.m3u8', '127.0.0.81')).body, 15_008, 'other clients get it whole');
     } finally {
       await server.stop();
     }

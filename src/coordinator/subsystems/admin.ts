@@ -33,9 +33,14 @@ const MAX_CONNECTIONS = 32;
 const PUSH_MS = 250;
 const LIVE_TOPIC = 'live';
 
+/** A WebSocket that has not shown the token within this long is closed. */
+const TOKEN_DEADLINE_MS = 5000;
+
 /** A dashboard's WebSocket: it gets snapshots once it has shown the token (or when none is needed). */
 interface LiveSocket {
   authorized: boolean;
+  closed: boolean;
+  deadline: NodeJS.Timeout | null;
 }
 
 export function adminListener(
@@ -143,7 +148,8 @@ export function adminListener(
     async start() {
       const listen = plan.listen;
       const created = create();
-      // Connections past the cap are closed on arrival (count is +1 on open, -1 on close).
+      // Connections past the cap are closed on arrival (count is +1 on open, -1 on close of an
+      // HTTP connection; one upgraded to a WebSocket is counted down when that closes).
       created.filter((res, count) => {
         connections += count;
         if (count > 0 && connections > MAX_CONNECTIONS) res.close();
@@ -165,15 +171,30 @@ export function adminListener(
           if (origin !== '' && !sameOrigin(origin, host)) return json(res, 403, { error: 'the live feed answers pages of this origin only' }, [['connection', 'close']]);
           if (expected === null && !isLoopbackHost(host)) return json(res, 403, { error: 'without --admin-token the control plane answers only loopback Host names' }, [['connection', 'close']]);
           res.upgrade<LiveSocket>(
-            { authorized: expected === null },
+            { authorized: expected === null, closed: false, deadline: null },
             req.getHeader('sec-websocket-key'),
             req.getHeader('sec-websocket-protocol'),
             req.getHeader('sec-websocket-extensions'),
             context,
           );
         },
-        open: (ws) => {
-          if (ws.getUserData().authorized) ws.subscribe(LIVE_TOPIC);
+        open: (ws: WebSocket<LiveSocket>) => {
+          const data = ws.getUserData();
+          if (data.authorized) {
+            ws.subscribe(LIVE_TOPIC);
+            return;
+          }
+          data.deadline = setTimeout(() => {
+            data.deadline = null;
+            if (!data.closed && !data.authorized) ws.end(4401, 'expected the --admin-token as the first message');
+          }, TOKEN_DEADLINE_MS);
+        },
+        close: (ws: WebSocket<LiveSocket>) => {
+          const data = ws.getUserData();
+          data.closed = true;
+          if (data.deadline !== null) clearTimeout(data.deadline);
+          // uWS's filter counted this connection up when it was HTTP, and never counts it down.
+          connections--;
         },
         // With a token, the first message is it (a browser cannot set headers on a WebSocket).
         message: (ws: WebSocket<LiveSocket>, message) => {
@@ -181,6 +202,8 @@ export function adminListener(
           if (data.authorized) return;
           if (!tokenMatches(Buffer.from(message).toString('utf8'))) return ws.end(4401, 'expected the --admin-token as the first message');
           data.authorized = true;
+          if (data.deadline !== null) clearTimeout(data.deadline);
+          data.deadline = null;
           ws.subscribe(LIVE_TOPIC);
           ws.send(JSON.stringify(liveSnapshot(state)));
         },
@@ -188,11 +211,18 @@ export function adminListener(
       const token = await new Promise<ListenSocket | false>((resolve) => {
         if (listen.kind === 'unix') {
           removeStaleSocket(listen.path);
-          created.listen_unix((socket) => resolve(socket), listen.path);
+          // Created with no access for others, then given its mode: no moment with the umask's.
+          const umask = process.umask(0o177);
+          try {
+            created.listen_unix((socket) => resolve(socket), listen.path);
+          } finally {
+            process.umask(umask);
+          }
         } else if (listen.host === undefined) created.listen(listen.port, (socket) => resolve(socket));
         else created.listen(listen.host, listen.port, (socket) => resolve(socket));
       });
       if (!token) {
+        created.close();
         throw new StartupError(StartupErrorCode.ListenFailed, `--admin ${describeListen(listen)}: cannot listen there (in use, or not an address of this machine)`);
       }
       // Its mode decides who may talk to it (a token is needed unless only its owner and group can).

@@ -214,6 +214,13 @@ describe('fault injection and profiles', { concurrency: true }, () => {
       const seconds = (slow.samples.at(-1)![0] - slow.headMs) / 1000;
       // 200 kB at 50 kB/s (a burst of 5 kB): 4 s.
       assert.ok(seconds > 3.2 && seconds < 6, `the body took ${seconds.toFixed(1)} s`);
+      // Its bucket held the body back about 4 s: counted in its slot and in the metrics.
+      const listing = (await api(admin, 'GET', 'servers/0/clients')).json as { clients: Array<{ client: string; tokenWaitSeconds: number; ended: number }> };
+      const waited = listing.clients.find((c) => c.client === '127.0.0.77');
+      assert.ok(waited && waited.tokenWaitSeconds > 2.5 && waited.ended === 1, JSON.stringify(waited));
+      const metrics = await (await fetch(new URL('metrics', admin))).text();
+      const total = Number(/^mediacast_token_wait_seconds_total\{[^}]*\} (\S+)$/m.exec(metrics)?.[1]);
+      assert.ok(total > 2.5, `mediacast_token_wait_seconds_total ${total}`);
       const other = await timedGet(`${server.url}seg.ts`, '127.0.0.78');
       assert.ok(other.samples.at(-1)![0] < 1500, `another client took ${other.samples.at(-1)![0].toFixed(0)} ms`);
       const unknown = await runCli(['ctl', '--admin', admin, 'profile', '127.0.0.77', 'slow-5g'], { timeoutMs: 10_000 });

@@ -54,7 +54,7 @@ export type WorkerToCoordinator =
   /** What a playlist this worker served says about renditions (once per playlist version). */
   | { readonly type: 'playlist'; readonly serverId: number; readonly facts: PlaylistFacts }
   /** The latest path of clients that started a body lately, by bucket key (`high:low`), per server. */
-  | { readonly type: 'client-paths'; readonly serverId: number; readonly paths: ReadonlyArray<readonly [string, string]> }
+  | { readonly type: 'client-paths'; readonly serverId: number; readonly paths: ReadonlyArray<readonly [key: string, path: string, at: number]> }
   /** Drained after a `drain` request: all sockets closed, the worker exits next. */
   | { readonly type: 'drained'; readonly cutResponses: number };
 

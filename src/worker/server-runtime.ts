@@ -97,8 +97,8 @@ export class ServerRuntime implements ExchangeHost {
   readonly #playlists: PlaylistObserver;
   readonly #observe: boolean;
   readonly #responseTiming: boolean;
-  /** Each client's latest path since the last report, by bucket key (`high:low` in the server's shaper). */
-  #clientPaths = new Map<string, string>();
+  /** Each client's latest path since the last report and when it began (epoch ms), by bucket key (`high:low` in the server's shaper). */
+  #clientPaths = new Map<string, readonly [string, number]>();
   readonly #scheme: 'http' | 'https';
   #active = 0;
   #lastEndedAt = Number.NEGATIVE_INFINITY;
@@ -213,7 +213,7 @@ export class ServerRuntime implements ExchangeHost {
     const key = this.#clientKey(exchange, shape);
     if (key !== null && this.#shaper !== null && this.#observe) {
       const own = key(this.#shaper.seed);
-      if (this.#clientPaths.size < MAX_REPORTED_PATHS) this.#clientPaths.set(`${own.high}:${own.low}`, exchange.url);
+      if (this.#clientPaths.size < MAX_REPORTED_PATHS) this.#clientPaths.set(`${own.high}:${own.low}`, [exchange.url, performance.timeOrigin + performance.now()]);
     }
     return openNestedFlow(scopes.map((shaper) => ({ shaper, key: key === null ? null : key(shaper.seed) })));
   }
@@ -254,9 +254,9 @@ export class ServerRuntime implements ExchangeHost {
   }
 
   /** The latest path of each client that started a body since the last call, by bucket key. */
-  takeClientPaths(): Array<[string, string]> {
+  takeClientPaths(): Array<readonly [string, string, number]> {
     if (this.#clientPaths.size === 0) return [];
-    const paths = [...this.#clientPaths];
+    const paths = [...this.#clientPaths].map(([key, [path, at]]) => [key, path, at] as const);
     this.#clientPaths = new Map();
     return paths;
   }

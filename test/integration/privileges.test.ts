@@ -62,7 +62,7 @@ describe('--run-as', () => {
       t.skip(`no port below ${unprivileged} is free, or any account may bind them here`);
       return;
     }
-    const server = await startCli(['--path', join(dir, 'root'), '-p', `tcp:${port}:interface=127.0.0.1`, '--run-as', '4242:4343', '--workers', '1']);
+    const server = await startCli(['--path', join(dir, 'root'), '-p', `tcp:${port}:interface=127.0.0.1`, '--run-as', '4242:4343', '--workers', '1'], { loopbackPort: false });
     try {
       assert.deepEqual(ids(server.pid, 'Uid'), [4242, 4242, 4242, 4242]);
       assert.equal((await get(`http://127.0.0.1:${port}/public.txt`)).body.toString(), 'public');

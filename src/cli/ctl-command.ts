@@ -172,7 +172,7 @@ function faultFields(fields: readonly string[]): Record<string, unknown> {
     const at = field.indexOf('=');
     const [name, value] = at < 0 ? [field, ''] : [field.slice(0, at), field.slice(at + 1)];
     // A number when it reads as one (the API takes sizes as "64kB" too, and names what is wrong).
-    const number = (text: string): number | string => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text);
+    const number = (text: string): number | string => (/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : text);
     if (seen.has(name)) throw new CommandOptionError(`fault: ${name} is given twice`);
     seen.add(name);
     switch (name) {

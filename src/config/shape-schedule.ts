@@ -37,7 +37,7 @@ export function parseShapeSchedule(value: string, where: string, base: string): 
   if (rest === '') throw new ConfigError(ConfigErrorCode.BadValue, where, 'expected a schedule file or steps (e.g. 0s:4Mbit,30s:1Mbit) after the prefixes');
   const prefix = value.slice(0, value.length - rest.length);
   const path = resolve(base, rest);
-  const file = readScheduleFile(path, where);
+  const file = readScheduleFile(path, rest, where);
   const isFile = file !== null;
   const text = file ?? rest;
   const spec = isFile ? `${prefix}${path}` : value;
@@ -55,13 +55,14 @@ export function parseShapeSchedule(value: string, where: string, base: string): 
  * Opened once and checked on the descriptor, without blocking (a FIFO is refused, not waited on),
  * and read up to the bound whatever size it claims (/proc files say 0).
  */
-function readScheduleFile(path: string, where: string): string | null {
+function readScheduleFile(path: string, steps: string, where: string): string | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return null;
+    // Steps are not a file; a file that cannot be opened is refused, unless the value reads as steps.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || looksLikeSteps(steps)) return null;
     throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${code ?? String(error)})`);
   }
   try {
@@ -82,5 +83,14 @@ function readScheduleFile(path: string, where: string): string | null {
     throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   } finally {
     closeSync(fd);
+  }
+}
+
+function looksLikeSteps(text: string): boolean {
+  try {
+    parseSchedule(text);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -119,16 +119,16 @@ function route(state: ControlState, method: string, path: string, body: string):
       return answer;
     });
   }
-  if (parts[2] === 'schedule' && parts.length === 3) return schedule(server, schedules, 'server', method, body);
+  if (parts[2] === 'schedule' && parts.length === 3) return schedule(server, state, 'server', method, body);
   if (parts[2] === 'vhosts' && parts.length === 5 && parts[4] === 'rate') return only(method, 'PUT', () => setVhostRate(server, parts[3]!, body));
   if (parts[2] === 'faults') return faults(server, state.faults, method, parts[3], body);
   if (parts[2] === 'profile' && parts.length === 3) return profile(server, state, null, method, body);
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'profile') return profile(server, state, parts[3]!, method, body);
-  if (parts[2] === 'clients' && parts.length === 4 && parts[3] === 'schedule') return schedule(server, schedules, 'clients', method, body);
+  if (parts[2] === 'clients' && parts.length === 4 && parts[3] === 'schedule') return schedule(server, state, 'clients', method, body);
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'schedule') {
     shapedView(server);
     clientKeyIn(server, parts[3]!);
-    return schedule(server, schedules, { client: parts[3]! }, method, body);
+    return schedule(server, state, { client: parts[3]! }, method, body);
   }
   if (parts[2] === 'clients' && parts.length === 3) return only(method, 'GET', () => listClients(server, state));
   if (parts[2] === 'clients' && parts.length === 5 && parts[4] === 'pause') return only(method, 'POST', () => pauseClient(server, parts[3]!, body));
@@ -174,7 +174,8 @@ function pauseClient(server: ControlledServer, name: string, body: string): unkn
 }
 
 /** PUT starts a schedule on `target` (replacing one there), DELETE stops it. */
-function schedule(server: ControlledServer, schedules: ScheduleRunner, target: ScheduleTarget, method: string, body: string): unknown {
+function schedule(server: ControlledServer, state: ControlState, target: ScheduleTarget, method: string, body: string): unknown {
+  const schedules = state.schedules;
   shapedView(server, target === 'server');
   const name = typeof target === 'string' ? target : target.client;
   if (method === 'DELETE') {
@@ -187,7 +188,17 @@ function schedule(server: ControlledServer, schedules: ScheduleRunner, target: S
   if (parsed.loop !== undefined && typeof parsed.loop !== 'boolean') throw new ApiError(400, 'loop: expected true or false');
   const clock = parsed.clock ?? 'apply';
   if (clock !== 'apply' && clock !== 'first-request') throw new ApiError(400, 'clock: expected "apply" (from now) or "first-request" (from the target\'s next request)');
-  return schedules.set(server.plan.id, target, parseSchedule(parsed.schedule), parsed.loop ?? true, clock);
+  const parsedSchedule = parseSchedule(parsed.schedule);
+  // A schedule of every client replaces a profile of every client (its rate and its latency).
+  const profileKey = `${server.plan.id} server`;
+  const profile = state.profiles.get(profileKey);
+  if (target === 'clients' && profile !== undefined) {
+    const view = shapedView(server);
+    setLimits(view, { server: readLimits(view).server, client: profile.before! });
+    state.profiles.delete(profileKey);
+    state.faults.setProfile(server.plan.id, null, null);
+  }
+  return schedules.set(server.plan.id, target, parsedSchedule, parsed.loop ?? true, clock);
 }
 
 /** GET lists the server's fault rules, POST adds one, DELETE removes one (by id) or all. */

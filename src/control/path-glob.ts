@@ -24,20 +24,22 @@ export interface PathGlob {
   matches(path: string): boolean;
 }
 
-const REFUSED = /[[\]{}()!+@|\\]/;
+/** Glob syntax this matcher does not have: refused rather than taken literally by surprise. */
+const REFUSED = /[[\]{}]/;
 
 export function compileGlob(pattern: string): PathGlob {
   if (pattern === '' || pattern.length > MAX_PATTERN_LENGTH) throw new PatternError(`expected a pattern of 1 to ${MAX_PATTERN_LENGTH} characters`);
   const refused = REFUSED.exec(pattern);
-  if (refused) throw new PatternError(`"${refused[0]}" is not part of a path pattern (use *, ** and ? only)`);
+  if (refused) throw new PatternError(`"${refused[0]}" is not part of a path pattern (only *, ** and ? are special)`);
   const tokens: Token[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const char = pattern[i]!;
     if (char === '?') tokens.push({ kind: 'one' });
     else if (char === '*' && pattern[i + 1] === '*') {
+      const wholeSegment = i === 0 || pattern[i - 1] === '/';
       i++;
       while (pattern[i + 1] === '*') i++;
-      if (pattern[i + 1] === '/') {
+      if (wholeSegment && pattern[i + 1] === '/') {
         i++;
         tokens.push({ kind: 'dirs' });
       } else tokens.push({ kind: 'any' });
@@ -45,19 +47,25 @@ export function compileGlob(pattern: string): PathGlob {
     else tokens.push({ kind: 'char', char });
   }
   const lastSegmentOnly = !pattern.includes('/');
+  // `/live/**` names the directory too, as shells and picomatch read it.
+  const directory = pattern.endsWith('/**') ? pattern.slice(0, -3) : null;
+  const reach = new Uint8Array(tokens.length + 1);
+  const next = new Uint8Array(tokens.length + 1);
   return {
     matches(path: string): boolean {
-      if (path.length > MAX_MATCHED_PATH) return false;
-      return matchTokens(tokens, lastSegmentOnly ? path.slice(path.lastIndexOf('/') + 1) : path);
+      const text = lastSegmentOnly ? path.slice(path.lastIndexOf('/') + 1) : path;
+      if (text.length > MAX_MATCHED_PATH) return false;
+      return text === directory || matchTokens(tokens, text, reach, next);
     },
   };
 }
 
 /** Whether `tokens` match all of `text`: reach[j] says the first j tokens can match the text so far. */
-function matchTokens(tokens: readonly Token[], text: string): boolean {
+function matchTokens(tokens: readonly Token[], text: string, first: Uint8Array, second: Uint8Array): boolean {
   const n = tokens.length;
-  let reach = new Uint8Array(n + 1);
-  let next = new Uint8Array(n + 1);
+  let reach = first;
+  let next = second;
+  reach.fill(0);
   reach[0] = 1;
   closeOverEmpty(tokens, reach);
   for (let i = 0; i < text.length; i++) {
@@ -88,6 +96,8 @@ function matchTokens(tokens: readonly Token[], text: string): boolean {
     }
     closeOverEmpty(tokens, next);
     [reach, next] = [next, reach];
+    // Nothing can match any more: most paths fail a literal prefix at once.
+    if (reach.indexOf(1) < 0) return false;
   }
   return reach[n] === 1;
 }

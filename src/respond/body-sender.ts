@@ -16,8 +16,6 @@ import type { FaultPlan } from './response-faults.js';
 
 type SenderState = 'idle' | 'writing' | 'waiting-source' | 'waiting-tokens' | 'waiting-socket' | 'stalled' | 'cutting' | 'done' | 'failed';
 
-/** A cut waits this long after uWS last drained part of its buffer (it closes only what is sent). */
-const CUT_QUIET_MS = 100;
 const NO_BYTES = new Uint8Array(0);
 
 export type SendOutcome = 'complete' | 'failed';
@@ -41,8 +39,6 @@ export class BodySender {
   /** The stall's end, or the cut once the bytes before it are out. */
   #faultTimer: NodeJS.Timeout | null = null;
   #stalled = false;
-  /** The last write went whole into uWS (nothing left behind in its buffer for later). */
-  #lastWriteWhole = true;
   /** Allocated once: resuming from a callback pumps inside res.cork(). */
   readonly #pumpCorked = (): void => {
     this.#pump();
@@ -104,11 +100,6 @@ export class BodySender {
 
   /** uWS asks us to retry: true when nothing is left blocked on the socket. */
   #resumeFromSocket(): boolean {
-    // A cut waits for the bytes before it to be out of uWS's buffer.
-    if (this.#state === 'cutting') {
-      this.#armCut();
-      return true;
-    }
     if (this.#state !== 'waiting-socket') return true;
     this.#state = 'writing';
     return this.#pump();
@@ -143,7 +134,6 @@ export class BodySender {
       if (this.#stream !== null) {
         // write() takes the whole chunk; `false` means the socket is now behind.
         const ok = res.write(chunk);
-        this.#lastWriteWhole = ok;
         this.#sent += chunk.length;
         source.consume(chunk.length);
         gate?.spent(chunk.length);
@@ -165,7 +155,6 @@ export class BodySender {
       // The write offset counts body bytes, so before this call it equalled #sent; ask uWS
       // only when the write was partial (a native call saved on every complete write).
       const written = ok ? chunk.length : res.getWriteOffset() - this.#sent;
-      this.#lastWriteWhole = ok;
       this.#sent += written;
       source.consume(written);
       gate?.spent(written);
@@ -210,27 +199,16 @@ export class BodySender {
   }
 
   /**
-   * Closes once uWS has nothing of the body left to send (closing drops what it holds). A known
-   * length: an empty tryEnd says whether uWS still holds bytes (then the next writable event
-   * tries again, after uWS has drained what it could). A chunked body has no such probe: it
-   * closes once writable events (uWS draining) have stopped for a while.
+   * Closes after this tick, once the cork holding the last bytes before the cut is flushed. uWS
+   * has no call that says whether it still buffers bytes for a response: behind a reader that is
+   * not reading at that moment, the bytes uWS keeps (at most its 16 KiB cork buffer) are lost.
    */
   #armCut(): void {
     if (this.#faultTimer !== null) clearTimeout(this.#faultTimer);
-    const known = this.#total >= 0;
     this.#faultTimer = setTimeout(() => {
       this.#faultTimer = null;
-      if (this.#state === 'cutting' && (!known || this.#drained())) this.#cut();
-    }, known || this.#lastWriteWhole ? 0 : CUT_QUIET_MS);
-  }
-
-  /** Nothing of the body is left in uWS's buffers (a known length only). */
-  #drained(): boolean {
-    let ok = false;
-    this.#res.cork(() => {
-      ok = this.#res.tryEnd(NO_BYTES, this.#total)[0];
-    });
-    return ok;
+      this.#cut();
+    }, 0);
   }
 
   /** The injected cut: the connection closes after exactly `cutAfter` body bytes. */

@@ -23,9 +23,9 @@ export class PlaylistObserver {
     if (!PLAYLIST_TYPES.has(file.facts.contentType.split(';')[0]!.trim().toLowerCase())) return;
     // As the file was found (empty segments skipped): `//v1/index.m3u8` is /v1/index.m3u8.
     const path = collapseSlashes(rawPath);
-    // Once per file version, however many spellings of its path clients send.
-    const identity = `${file.dev}:${file.ino}`;
-    const version = `${file.mtimeMs}:${file.size}:${path}`;
+    // Once per file version and path (collapsed: extra slashes make no new entry).
+    const identity = `${file.dev}:${file.ino}:${path}`;
+    const version = `${file.mtimeMs}:${file.size}`;
     if (this.#seen.get(identity) === version) return;
     this.#seen.delete(identity);
     this.#seen.set(identity, version);

@@ -30,7 +30,7 @@ import type { AccessLogBuffer } from './access-log-buffer.js';
 import { FaultMatcher } from './fault-matcher.js';
 import { PlaylistObserver } from './playlist-observer.js';
 import type { CachedFile } from '../files/file-cache.js';
-import type { PlaylistFacts } from '../stats/playlist-facts.js';
+import { collapseSlashes, type PlaylistFacts } from '../stats/playlist-facts.js';
 import type { FaultRule } from '../control/fault-rules.js';
 
 export interface ServerRuntimeOptions {
@@ -182,7 +182,7 @@ export class ServerRuntime implements ExchangeHost {
 
   #dispatch(exchange: Exchange): void {
     if (!this.#faults.empty) {
-      const faults = this.#faults.plan(exchange.url, () => this.#faultClientKey(exchange));
+      const faults = this.#faults.plan(faultPath(exchange.url), () => this.#faultClientKey(exchange));
       if (faults !== null) {
         exchange.injectFaults(faults);
         if (faults.status !== null) return exchange.sendError('injected-fault', { status: faults.status });
@@ -298,5 +298,15 @@ export class ServerRuntime implements ExchangeHost {
       time: exchange.time,
     };
     log.append(this.#responseTiming ? formatTimed(entry, { seconds: (this.#lastEndedAt - exchange.startedAt) / 1000, limit: exchange.limit }) : formatCombined(entry));
+  }
+}
+
+/** The path fault rules see: as the router finds the file (empty segments skipped, %-escapes decoded). */
+function faultPath(url: string): string {
+  const collapsed = collapseSlashes(url);
+  try {
+    return decodeURIComponent(collapsed);
+  } catch {
+    return collapsed;
   }
 }

@@ -23,7 +23,7 @@ function assertOneLine(stderr: string): string {
   return lines[0]!;
 }
 
-describe('bad option values exit 2 with one line', () => {
+describe('bad option values exit 2 with one line', { concurrency: 2 }, () => {
   const cases: Array<[string[], RegExp]> = [
     [['--workers', '0'], /^mediacast: --workers \(option 1\): got "0", expected a whole number of threads from 1 to 256$/],
     [['--workers', 'many'], /--workers .*got "many"/],

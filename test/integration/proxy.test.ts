@@ -122,7 +122,7 @@ describe('reverse proxy', () => {
             bytes += chunk.length;
             hash.update(chunk);
           });
-          req.on('end', () => res.end(JSON.stringify({ bytes, digest: hash.digest('hex'), te: req.headers['transfer-encoding'] ?? null })));
+          req.on('end', () => res.end(JSON.stringify({ bytes, digest: hash.digest('hex'), te: req.headers['transfer-encoding'] ?? null, length: req.headers['content-length'] ?? null })));
           return;
         }
         case '/die-mid-body':
@@ -268,7 +268,7 @@ describe('reverse proxy', () => {
       // Uploads stream up, with their length or chunked.
       const upload = randomBytes(8 * MiB);
       for (const framing of ['length', 'chunked'] as const) {
-        const answer = await new Promise<{ bytes: number; digest: string; te: string | null }>((resolve, reject) => {
+        const answer = await new Promise<{ bytes: number; digest: string; te: string | null; length: string | null }>((resolve, reject) => {
           const req = request(`${server.url}upload`, { method: 'POST', headers: framing === 'length' ? { 'Content-Length': upload.length } : {} }, (res) => {
             readBody(res).then((body) => resolve(JSON.parse(body.toString())), reject);
           });
@@ -277,7 +277,10 @@ describe('reverse proxy', () => {
           req.end();
         });
         assert.deepEqual({ bytes: answer.bytes, digest: answer.digest }, { bytes: upload.length, digest: sha256(upload) }, framing);
-        assert.equal(answer.te, framing === 'chunked' ? 'chunked' : null);
+        // A chunked upload goes up chunked, or with its length when all of it came before the
+        // upstream connection was ready (undici then knows it): never with both, never framed wrong.
+        if (framing === 'chunked') assert.ok(answer.te === 'chunked' ? answer.length === null : answer.length === String(upload.length), JSON.stringify(answer));
+        else assert.deepEqual([answer.te, answer.length], [null, String(upload.length)]);
       }
     });
   });

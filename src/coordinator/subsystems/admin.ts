@@ -29,6 +29,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // (Traces are large: ten minutes of a mahimahi trace at 10 Mbit/s is some 3 MB.)
 /** A few control clients at most: descriptors are shared with the media workers. */
 const MAX_CONNECTIONS = 32;
+/** Of which one peer address may hold this many (one peer cannot take them all). */
+const MAX_PER_ADDRESS = 8;
 /** Snapshots pushed to the dashboards this often. */
 const PUSH_MS = 250;
 const LIVE_TOPIC = 'live';
@@ -40,6 +42,8 @@ const TOKEN_DEADLINE_MS = 5000;
 interface LiveSocket {
   authorized: boolean;
   closed: boolean;
+  /** Its peer's address, as the connection cap counts it. */
+  readonly peer: ArrayBuffer;
   deadline: NodeJS.Timeout | null;
 }
 
@@ -70,6 +74,16 @@ export function adminListener(
   let sampler: NodeJS.Timeout | null = null;
   let pusher: NodeJS.Timeout | null = null;
   let connections = 0;
+  const perAddress = new Map<string, number>();
+  /** Counts a connection of `peer` in (+1) or out (-1); true when it is over a cap. */
+  const count = (peer: ArrayBuffer, change: number): boolean => {
+    connections += change;
+    const key = Buffer.from(peer).toString('hex');
+    const held = (perAddress.get(key) ?? 0) + change;
+    if (held > 0) perAddress.set(key, held);
+    else perAddress.delete(key);
+    return change > 0 && (connections > MAX_CONNECTIONS || held > MAX_PER_ADDRESS);
+  };
   const expected = plan.token === null ? null : digest(plan.token);
   const tokenMatches = (token: string): boolean => expected !== null && timingSafeEqual(digest(token), expected);
   // The page holds no data (it asks for all it shows, with the token): served to anyone who may reach the listener.
@@ -150,9 +164,8 @@ export function adminListener(
       const created = create();
       // Connections past the cap are closed on arrival (count is +1 on open, -1 on close of an
       // HTTP connection; one upgraded to a WebSocket is counted down when that closes).
-      created.filter((res, count) => {
-        connections += count;
-        if (count > 0 && connections > MAX_CONNECTIONS) res.close();
+      created.filter((res, change) => {
+        if (count(res.getRemoteAddress(), change)) res.close();
       });
       created.any('/*', (res, req) => {
         const query = req.getQuery();
@@ -171,7 +184,7 @@ export function adminListener(
           if (origin !== '' && !sameOrigin(origin, host)) return json(res, 403, { error: 'the live feed answers pages of this origin only' }, [['connection', 'close']]);
           if (expected === null && !isLoopbackHost(host)) return json(res, 403, { error: 'without --admin-token the control plane answers only loopback Host names' }, [['connection', 'close']]);
           res.upgrade<LiveSocket>(
-            { authorized: expected === null, closed: false, deadline: null },
+            { authorized: expected === null, closed: false, deadline: null, peer: res.getRemoteAddress().slice(0) },
             req.getHeader('sec-websocket-key'),
             req.getHeader('sec-websocket-protocol'),
             req.getHeader('sec-websocket-extensions'),
@@ -194,7 +207,7 @@ export function adminListener(
           data.closed = true;
           if (data.deadline !== null) clearTimeout(data.deadline);
           // uWS's filter counted this connection up when it was HTTP, and never counts it down.
-          connections--;
+          count(data.peer, -1);
         },
         // With a token, the first message is it (a browser cannot set headers on a WebSocket).
         message: (ws: WebSocket<LiveSocket>, message) => {

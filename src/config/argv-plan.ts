@@ -43,7 +43,8 @@ import {
   parseTrustProxy,
 } from './values.js';
 import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
-import { parseShapeSchedule } from './shape-schedule.js';
+import { parseShapeSchedule } from './shape-schedule.js';import { readTokenFile } from './token-file.js';
+
 
 
 /** One option occurrence as the command-line parser saw it. */
@@ -187,8 +188,15 @@ function applyGlobal(draft: Draft, cursor: Cursor, name: string, given: GivenOpt
     case '--admin':
       draft.admin = absoluteListenPaths(parseStrport(value, where), cwd);
       return true;
+    case '--admin-token-file': {
+      const path = resolve(cwd, checkNonEmpty(value, where, 'a file path'));
+      draft.adminToken = readTokenFile(path, where);
+      draft.adminTokenFile = path;
+      return true;
+    }
     case '--admin-token':
       draft.adminToken = parseAdminToken(value, where);
+      draft.adminTokenFile = undefined;
       return true;
     default:
       return false;

@@ -41,7 +41,8 @@ import {
   parseTrustProxy,
 } from './values.js';
 import { parseMonster, parseProxyTimeout, parseReverse } from './proxy-spec.js';
-import { parseShapeSchedule } from './shape-schedule.js';
+import { parseShapeSchedule } from './shape-schedule.js';import { readTokenFile } from './token-file.js';
+
 
 
 const SHAPE_SETTINGS: ReadonlyArray<keyof ShapeSettings> = ['shapeBy', 'shapeIpv6Prefix', 'clientIdHeader', 'clientIdLimit', 'shapeTableSize'];
@@ -119,6 +120,7 @@ const isConfig = t.isObject({
   proxyInsecure: t.isOptional(t.isBoolean()),
   admin: t.isOptional(t.isString()),
   adminToken: t.isOptional(t.isString()),
+  adminTokenFile: t.isOptional(t.isString()),
   servers: t.isOptional(t.isArray(isServer)),
 });
 
@@ -183,6 +185,11 @@ export function draftFromDocument(document: unknown, name: string, base: string)
   if (config.proxyInsecure !== undefined) draft.proxyInsecure = config.proxyInsecure;
   if (config.admin !== undefined) draft.admin = absoluteListenPaths(parseStrport(config.admin, at('admin')), base);
   if (config.adminToken !== undefined) draft.adminToken = parseAdminToken(config.adminToken, at('adminToken'));
+  if (config.adminTokenFile !== undefined) {
+    const path = resolve(base, checkNonEmpty(config.adminTokenFile, at('adminTokenFile'), 'a file path'));
+    draft.adminToken = readTokenFile(path, at('adminTokenFile'));
+    draft.adminTokenFile = path;
+  }
   if (config.servers?.length === 0) {
     throw new ConfigError(ConfigErrorCode.BadValue, at('servers'), 'is empty: nothing would listen (give at least one server, e.g. servers: [{ listen: 8080 }])');
   }

@@ -25,7 +25,12 @@ export function planToDocument(plan: Plan): ConfigDocument {
     proxyTimeout: plan.proxy.timeoutMs / 1000,
     proxyCheckInterval: plan.proxy.checkIntervalMs / 1000,
     proxyInsecure: plan.proxy.insecure,
-    ...(plan.admin ? { admin: listenDescription(plan.admin.listen), ...(plan.admin.token === null ? {} : { adminToken: plan.admin.token }) } : {}),
+    ...(plan.admin
+      ? {
+          admin: listenDescription(plan.admin.listen),
+          ...(plan.admin.tokenFile !== null ? { adminTokenFile: plan.admin.tokenFile } : plan.admin.token === null ? {} : { adminToken: plan.admin.token }),
+        }
+      : {}),
     servers: plan.servers.map((server) => serverDocument(server, plan.upstreams)),
   };
 }

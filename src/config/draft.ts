@@ -140,6 +140,8 @@ export interface Draft {
   proxyCheckMs?: number;
   admin?: ListenSpec;
   adminToken?: string;
+  /** Where the token was read from (--admin-token-file), if it was. */
+  adminTokenFile?: string | undefined;
 }
 
 /** What a path on disk is, as far as the plan cares. */
@@ -208,7 +210,7 @@ function buildAdmin(draft: Draft): AdminPlan | null {
     const where = listen.kind === 'unix' ? `${describeListen(listen)} with mode ${listen.mode.toString(8)} lets any local user in` : `${describeListen(listen)} is reachable beyond this machine`;
     throw new ConfigError(ConfigErrorCode.BadValue, '--admin', `${where}: give --admin-token too, or listen on interface=127.0.0.1 (a unix socket: mode=600)`);
   }
-  return { listen, token: draft.adminToken ?? null };
+  return { listen, token: draft.adminToken ?? null, tokenFile: draft.adminTokenFile ?? null };
 }
 
 function isLoopbackHost(host: string): boolean {

@@ -211,6 +211,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'Every control-plane request must carry `Authorization: Bearer TOKEN`. Example: `--admin-token s3cret`',
   },
   {
+    names: ['--admin-token-file'],
+    takesValue: true,
+    valueName: 'PATH',
+    group: 'control',
+    scope: 'global',
+    description:
+      'The --admin-token read from the first line of this file, so that it is on no command line and in no --print-config ' +
+      'output. Example: `--admin-token-file /etc/mediacast/admin-token`',
+  },
+  {
     names: ['--proxy-insecure'],
     takesValue: false,
     group: 'proxy',

@@ -192,6 +192,8 @@ export interface AdminPlan {
   readonly listen: ListenSpec;
   /** Bearer token every request must carry, or null (loopback only). */
   readonly token: string | null;
+  /** The file the token was read from (--admin-token-file): what --print-config shows instead of it. */
+  readonly tokenFile: string | null;
 }
 
 /** `--run-as USER[:GROUP]`: names or numeric ids. */

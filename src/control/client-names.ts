@@ -22,6 +22,19 @@ export function clientKeyOf(name: string, ipv6PrefixBits: number, seed: number):
   return keyFromAddress(Uint8Array.from(ipaddr.parse(name).toByteArray()), ipv6PrefixBits, seed);
 }
 
+/**
+ * One spelling per client, so that what is kept by name (schedules, profiles, fault rules) is
+ * kept once: an IPv4-mapped IPv6 address as the IPv4 one, IPv6 in its compressed form, an id as
+ * given. Throws ClientNameError as clientKeyOf does.
+ */
+export function canonicalClientName(name: string): string {
+  clientKeyOf(name, 128, 0);
+  if (name.startsWith('id:')) return name;
+  const address = ipaddr.parse(name);
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) return (address as ipaddr.IPv6).toIPv4Address().toString();
+  return address.toString();
+}
+
 /** How a client held in a table is shown: its address, `id#HASH`, or `local` (unix-socket peers). */
 export function clientName(high: bigint, low: bigint, fingerprint: bigint): string {
   switch (keyKind(fingerprint)) {

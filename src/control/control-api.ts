@@ -46,7 +46,7 @@ import { sampleKey, type ClientRates } from './client-rates.js';
 import { metricsText, type MetricsMemory } from './metrics-text.js';
 import { FaultBoardFull, type FaultBoard } from './fault-board.js';
 import { FaultError, parseFaultSpec } from './fault-rules.js';
-import { clientKeyOf } from './client-names.js';
+import { canonicalClientName } from './client-names.js';
 import { NETWORK_PROFILES, networkProfile, UnknownProfileError } from './network-profiles.js';
 
 export type { ControlledServer } from './controlled-server.js';
@@ -105,6 +105,8 @@ export function handleControl(state: ControlState, method: string, path: string,
 function route(state: ControlState, method: string, path: string, body: string): unknown {
   const { servers, schedules } = state;
   const parts = path.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
+  // A client named in the path, in its one spelling (`::ffff:10.0.0.1` is 10.0.0.1).
+  if (parts[0] === 'servers' && parts[2] === 'clients' && parts.length >= 5) parts[3] = canonicalClientName(parts[3]!);
   if (parts[0] === 'schedules' && parts.length === 1) return only(method, 'GET', () => schedules.list());
   if (parts[0] === 'profiles' && parts.length === 1) return only(method, 'GET', () => NETWORK_PROFILES);
   if (parts[0] !== 'servers') throw new ApiError(404, `no such resource: ${path} (try GET /servers)`);
@@ -213,9 +215,8 @@ function faults(server: ControlledServer, board: FaultBoard, method: string, id:
   if (method === 'DELETE') return { removed: board.clear(serverId) };
   if (method !== 'POST') throw new ApiError(405, 'expected GET, POST or DELETE');
   const spec = parseFaultSpec(parseJson(body, '{"path": "/v2/*.ts", "status": 503, "share": 0.2}'));
-  // A name the workers can match (an address, or id:VALUE).
-  if (spec.client !== null) clientKeyOf(spec.client, server.plan.shape?.ipv6PrefixBits ?? 128, 0);
-  return board.add(serverId, spec);
+  // A name the workers can match (an address, or id:VALUE), in its one spelling.
+  return board.add(serverId, spec.client === null ? spec : { ...spec, client: canonicalClientName(spec.client) });
 }
 
 /**

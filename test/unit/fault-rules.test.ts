@@ -5,6 +5,7 @@ import { combineFaults, FaultError, parseFaultSpec, type FaultRule } from '../..
 import { keyFromAddress, keyFromHeader } from '../../src/shaping/client-key.js';
 import { FaultMatcher } from '../../src/worker/fault-matcher.js';
 import { compileGlob } from '../../src/control/path-glob.js';
+import { canonicalClientName } from '../../src/control/client-names.js';
 
 const rule = (fields: Partial<FaultRule>): FaultRule => ({ ...parseFaultSpec({ status: 503 }), id: 1, server: 0, ...fields });
 
@@ -73,4 +74,11 @@ test('path patterns: *, ** and ? as globs, the last segment without a slash; a h
   const started = performance.now();
   assert.equal(compileGlob('*_*_*_*_*_*.ts').matches(`/${'_'.repeat(4000)}`), false);
   assert.ok(performance.now() - started < 500, `${(performance.now() - started).toFixed(0)} ms`);
+});
+
+test('client names have one spelling: a mapped IPv4 address as IPv4, IPv6 compressed, ids as given', () => {
+  assert.equal(canonicalClientName('::ffff:127.0.0.2'), '127.0.0.2');
+  assert.equal(canonicalClientName('2001:DB8:0:0::1'), '2001:db8::1');
+  assert.equal(canonicalClientName('id:Viewer-7'), 'id:Viewer-7');
+  assert.throws(() => canonicalClientName('127.1'), /neither an IP address/);
 });

@@ -1,4 +1,4 @@
-/** --shape-schedule: its forms, a file or the steps, its errors, and the --print-config round trip. */
+/** Values read from files at startup: --shape-schedule (its forms, a file or the steps, its errors) and --admin-token-file, with the --print-config round trip. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,4 +40,19 @@ test('it needs a --shape of the server, once per server; per-client needs client
   const document = JSON.parse(JSON.stringify(planToDocument(plan)));
   assert.equal(document.servers[0].shapeSchedule, 'per-client:0s:1MB,10s~2MB');
   assert.deepEqual(buildPlan(draftFromDocument(document, 'printed.json', dir), env), plan);
+});
+
+test('--admin-token-file: the token from its first line, never printed; --print-config names the file; bad files named', () => {
+  const file = join(dir, 'token');
+  writeFileSync(file, '  file-token-123  \nignored\n');
+  const plan = resolveArgv(options(['--admin', 'tcp:9090:interface=127.0.0.1'], ['--admin-token-file', file]), env);
+  assert.equal(plan.admin?.token, 'file-token-123');
+  const document = JSON.parse(JSON.stringify(planToDocument(plan)));
+  assert.equal(document.adminTokenFile, file);
+  assert.doesNotMatch(JSON.stringify(document), /file-token-123/);
+  assert.deepEqual(buildPlan(draftFromDocument(document, 'printed.json', dir), env), plan);
+  writeFileSync(file, 'short\n');
+  assert.throws(() => resolveArgv(options(['--admin', 'tcp:9090'], ['--admin-token-file', file]), env), /expected at least 8 visible ASCII characters/);
+  assert.throws(() => resolveArgv(options(['--admin', 'tcp:9090'], ['--admin-token-file', dir]), env), /is not a regular file/);
+  assert.throws(() => resolveArgv(options(['--admin', 'tcp:9090'], ['--admin-token-file', join(dir, 'none')]), env), /cannot read .*none \(ENOENT\)/);
 });

@@ -4,8 +4,8 @@
  * (`0s:4Mbit,30s:1Mbit,60s~4Mbit`). It drives the server-wide limit from startup, or with
  * `per-client:` each client's limit, each from that client's first request. Looping unless `once:`.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readBoundedFile } from './bounded-file.js';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { parseSchedule, ScheduleError, type RateSchedule } from './rate-schedule.js';
 
@@ -50,40 +50,10 @@ export function parseShapeSchedule(value: string, where: string, base: string): 
   }
 }
 
-/**
- * The text of the regular file at `path`, or null when there is none (the value is then steps).
- * Opened once and checked on the descriptor, without blocking (a FIFO is refused, not waited on),
- * and read up to the bound whatever size it claims (/proc files say 0).
- */
+/** The text of the regular file at `path`, or null when there is none (the value is then steps). */
 function readScheduleFile(path: string, steps: string, where: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // Steps are not a file; a file that cannot be opened is refused, unless the value reads as steps.
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || looksLikeSteps(steps)) return null;
-    throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${code ?? String(error)})`);
-  }
-  try {
-    if (!fstatSync(fd).isFile()) throw new ConfigError(ConfigErrorCode.BadValue, where, `${path} is not a regular file`);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(1 << 20);
-      const read = readSync(fd, chunk, 0, chunk.length, null);
-      if (read === 0) break;
-      chunks.push(chunk.subarray(0, read));
-      length += read;
-      if (length > MAX_SCHEDULE_FILE_BYTES) throw new ConfigError(ConfigErrorCode.BadValue, where, `${path} is over ${MAX_SCHEDULE_FILE_BYTES} bytes`);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(ConfigErrorCode.BadValue, where, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  } finally {
-    closeSync(fd);
-  }
+  // Steps are not a file; a file that cannot be opened is refused, unless the value reads as steps.
+  return readBoundedFile(path, MAX_SCHEDULE_FILE_BYTES, where, (code) => code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || looksLikeSteps(steps));
 }
 
 function looksLikeSteps(text: string): boolean {

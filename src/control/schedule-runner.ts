@@ -37,6 +37,9 @@ export type ScheduleTarget = 'server' | 'clients' | { readonly client: string };
 
 export type ScheduleClock = 'apply' | 'first-request';
 
+/** A target with one limit (not every client's). */
+type OneTarget = Exclude<ScheduleTarget, 'clients'>;
+
 /** One client's clock under a `clients` schedule. */
 interface ClientClock {
   readonly startedAt: number;
@@ -168,34 +171,34 @@ export class ScheduleRunner {
 
   #apply(running: Running): void {
     const view = this.#view(running.server);
-    if (running.target === 'clients') return this.#applyEach(running, view);
+    const target = running.target;
+    if (target === 'clients') return this.#applyEach(running, view);
     const now = this.#now();
     if (running.startedAt === null) {
-      if (!this.#requested(running, view)) return;
+      if (!this.#requested(running, target, view)) return;
       running.startedAt = now;
     }
     const scheduled = rateAt(running.schedule, now - running.startedAt, running.loop);
     if (scheduled === 0) {
       // Held at the rate before the outage; one at the very start has a rate set to hold it at.
-      if (running.applied <= 0) this.#write(running, view, nominalRate(running.schedule));
-      return this.#hold(running, view);
+      if (running.applied <= 0) this.#write(running, target, view, nominalRate(running.schedule));
+      return this.#hold(running, target, view);
     }
-    const rate = running.target === 'server' ? scheduled : Math.min(MAX_CLIENT_LIMIT, scheduled);
-    if (rate !== running.applied) this.#write(running, view, rate);
+    const rate = target === 'server' ? scheduled : Math.min(MAX_CLIENT_LIMIT, scheduled);
+    if (rate !== running.applied) this.#write(running, target, view, rate);
   }
 
-  #write(running: Running, view: BigInt64Array, rate: number): void {
+  #write(running: Running, target: OneTarget, view: BigInt64Array, rate: number): void {
     const burst = Math.min(MAX_CLIENT_LIMIT, Math.round(rate * running.burstSeconds));
-    if (running.target === 'server') setLimits(view, { server: { rate, burst }, client: readLimits(view).client });
-    else if (running.target !== 'clients') setClientLimit(view, this.#key(running.server, running.target.client), { rate, burst });
+    if (target === 'server') setLimits(view, { server: { rate, burst }, client: readLimits(view).client });
+    else setClientLimit(view, this.#key(running.server, target.client), { rate, burst });
     running.applied = rate;
   }
 
   /** The target got a request since the schedule was set (a first-request clock starts). */
-  #requested(running: Running, view: BigInt64Array): boolean {
-    if (running.target === 'server') return Atomics.load(view, kServerActiveFlows) > 0n;
-    if (running.target === 'clients') return true;
-    const line = findSlot(view, this.#key(running.server, running.target.client));
+  #requested(running: Running, target: OneTarget, view: BigInt64Array): boolean {
+    if (target === 'server') return Atomics.load(view, kServerActiveFlows) > 0n;
+    const line = findSlot(view, this.#key(running.server, target.client));
     if (line < 0) return false;
     return activeFlows(view, line) > 0 || Atomics.load(new Int32Array(view.buffer), sentBytesInt32(line)) !== running.sentAtSet;
   }
@@ -231,14 +234,13 @@ export class ScheduleRunner {
   }
 
   /** An outage: nothing leaves the target's bucket until the next tick (the rate stays as it was). */
-  #hold(running: Running, view: BigInt64Array): void {
+  #hold(running: Running, target: OneTarget, view: BigInt64Array): void {
     const until = hrClock() + OUTAGE_HOLD_NANOS;
     const rate = running.applied;
     const tolerance = costNanos(Math.round(rate * running.burstSeconds), rate);
-    if (running.target === 'server') return holdUntil(view, kServerTatNanos, until, tolerance);
-    if (running.target === 'clients') return;
+    if (target === 'server') return holdUntil(view, kServerTatNanos, until, tolerance);
     // Only a connected client has a bucket to hold.
-    const line = findSlot(view, this.#key(running.server, running.target.client));
+    const line = findSlot(view, this.#key(running.server, target.client));
     if (line >= 0) holdUntil(view, slotBase(line) + kSlotTatNanos, until, tolerance);
   }
 

@@ -36,7 +36,7 @@ export class BodySender {
   #sent = 0;
   /** Injected faults: the body stops at `stallAfter` for a while, or is cut at `cutAfter`. */
   readonly #faults: FaultPlan | null;
-  /** The stall's end, or the cut once the bytes before it are out. */
+  /** The stall's end, or the cut after the tick that flushes the bytes before it. */
   #faultTimer: NodeJS.Timeout | null = null;
   #stalled = false;
   /** Allocated once: resuming from a callback pumps inside res.cork(). */
@@ -169,7 +169,7 @@ export class BodySender {
 
   /**
    * Body bytes that may go before the next injected fault; 0 when it is due now: a stall starts
-   * (the pump resumes after it) or the cut begins (once uWS has sent the bytes before it).
+   * (the pump resumes after it) or the cut begins.
    */
   #faultRoom(faults: FaultPlan): number {
     let room = Number.POSITIVE_INFINITY;
@@ -178,7 +178,13 @@ export class BodySender {
         this.#state = 'cutting';
         // Cut before any byte: the length is announced all the same (uWS writes it with the first tryEnd).
         if (this.#sent === 0 && this.#total >= 0) this.#res.tryEnd(NO_BYTES, this.#total);
-        this.#armCut();
+        // After this tick, once the cork holding the last bytes before the cut is flushed. uWS has
+        // no call that says whether it still buffers bytes of a response: behind a reader that is
+        // not reading at that moment, what uWS keeps (at most its 16 KiB cork buffer) is lost.
+        this.#faultTimer = setTimeout(() => {
+          this.#faultTimer = null;
+          if (this.#state === 'cutting') this.#fail(null);
+        }, 0);
         return 0;
       }
       room = faults.cutAfter - this.#sent;
@@ -198,28 +204,6 @@ export class BodySender {
     return room;
   }
 
-  /**
-   * Closes after this tick, once the cork holding the last bytes before the cut is flushed. uWS
-   * has no call that says whether it still buffers bytes for a response: behind a reader that is
-   * not reading at that moment, the bytes uWS keeps (at most its 16 KiB cork buffer) are lost.
-   */
-  #armCut(): void {
-    if (this.#faultTimer !== null) clearTimeout(this.#faultTimer);
-    this.#faultTimer = setTimeout(() => {
-      this.#faultTimer = null;
-      this.#cut();
-    }, 0);
-  }
-
-  /** The injected cut: the connection closes after exactly `cutAfter` body bytes. */
-  #cut(): void {
-    if (this.#state !== 'cutting') return;
-    this.#state = 'failed';
-    this.#release();
-    this.#onEnd('failed', null);
-    this.#res.close();
-  }
-
   #complete(end: (() => void) | null): void {
     this.#state = 'done';
     this.#release();
@@ -237,7 +221,8 @@ export class BodySender {
     }
   }
 
-  #fail(error: Error): void {
+  /** The body cannot go on (a source error, or null: an injected cut after exactly `cutAfter` bytes). */
+  #fail(error: Error | null): void {
     this.#state = 'failed';
     this.#release();
     this.#onEnd('failed', error);

@@ -6,7 +6,7 @@
 import type { CachedFile } from '../files/file-cache.js';
 import { collapseSlashes, playlistFacts, type PlaylistFacts } from '../stats/playlist-facts.js';
 
-const PLAYLIST_TYPES = new Set(['application/vnd.apple.mpegurl', 'application/x-mpegurl', 'audio/mpegurl', 'application/dash+xml']);
+const PLAYLIST_TYPES = ['application/vnd.apple.mpegurl', 'application/x-mpegurl', 'audio/mpegurl', 'application/dash+xml'];
 /** Playlist versions remembered (a live playlist changes every segment: one entry per path). */
 const MAX_REMEMBERED = 10_000;
 
@@ -20,7 +20,9 @@ export class PlaylistObserver {
 
   /** `file` was served whole at URL path `path` from `body`. */
   served(rawPath: string, file: CachedFile, body: Buffer): void {
-    if (!PLAYLIST_TYPES.has(file.facts.contentType.split(';')[0]!.trim().toLowerCase())) return;
+    // Called for every small file served whole: no string made unless it is a playlist.
+    const type = file.facts.contentType;
+    if (!PLAYLIST_TYPES.some((playlist) => type.startsWith(playlist))) return;
     // As the file was found (empty segments skipped): `//v1/index.m3u8` is /v1/index.m3u8.
     const path = collapseSlashes(rawPath);
     // Once per file version and path (collapsed: extra slashes make no new entry).

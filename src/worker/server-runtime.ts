@@ -50,7 +50,6 @@ export interface ServerRuntimeOptions {
   readonly log: (line: string) => void;
   /** This server's shaper in this worker, when the plan shapes it. */
   readonly shaper: ServerShaper | null;
-  /** This server's response counters in this worker (stats/response-stats.ts). */
   /** Its sites' response counters (its own, then its virtual hosts', as the router numbers them). */
   readonly responses: readonly ResponseCounters[];
   /** Its virtual hosts' own shapers (by vhost index), where the plan shapes them. */
@@ -211,11 +210,13 @@ export class ServerRuntime implements ExchangeHost {
     const scopes = vhostShaper && this.#shaper ? [vhostShaper, this.#shaper] : vhostShaper ? [vhostShaper] : this.#shaper ? [this.#shaper] : [];
     if (shape === null || scopes.length === 0) return null;
     const key = this.#clientKey(exchange, shape);
-    if (key !== null && this.#shaper !== null && this.#observe) {
-      const own = key(this.#shaper.seed);
-      if (this.#clientPaths.size < MAX_REPORTED_PATHS) this.#clientPaths.set(`${own.high}:${own.low}`, [exchange.url, performance.timeOrigin + performance.now()]);
+    const flowScopes = scopes.map((shaper) => ({ shaper, key: key === null ? null : key(shaper.seed) }));
+    // The server's own scope is the last: its key is the one the control plane lists clients by.
+    const own = this.#shaper === null ? null : flowScopes.at(-1)!.key;
+    if (own !== null && this.#observe && this.#clientPaths.size < MAX_REPORTED_PATHS) {
+      this.#clientPaths.set(`${own.high}:${own.low}`, [exchange.url, performance.timeOrigin + performance.now()]);
     }
-    return openNestedFlow(scopes.map((shaper) => ({ shaper, key: key === null ? null : key(shaper.seed) })));
+    return openNestedFlow(flowScopes);
   }
 
   /**

@@ -21,6 +21,13 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The control plane's URL a server started with `--admin` printed; throws when it printed none. */
+export function adminUrl(server: ServerProcess): string {
+  const url = /control plane at (\S+)/.exec(server.stdout())?.[1];
+  if (url === undefined) throw new Error(`no control plane in the startup output: ${server.stdout()}`);
+  return url;
+}
+
 export interface RunResult {
   readonly code: number | null;
   readonly stdout: string;

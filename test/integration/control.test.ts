@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { WebSocket } from 'undici';
 import { launchChromium } from '../helpers/browser.js';
-import { DEMO_MEDIA, runCli, startCli } from '../helpers/server-process.js';
+import { adminUrl, DEMO_MEDIA, runCli, startCli } from '../helpers/server-process.js';
 
 /** A download that timestamps every chunk, for rates over chosen windows. */
 function timedDownload(url: string, localAddress: string): { bytesBetween(fromMs: number, toMs: number): number; stop(): void } {
@@ -81,8 +81,7 @@ describe('control plane', { concurrency: true }, () => {
     const token = 'test-token-0123';
     // 100 kB/s per client, a small burst; the admin listener on a free loopback port.
     const server = await startCli(['--path', dir, '--workers', '2', '--shape', '-,100kB,-,10kB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1];
-    assert.ok(admin, server.stdout());
+    const admin = adminUrl(server);
     const a = timedDownload(`${server.url}big.bin`, '127.0.0.60');
     const b = timedDownload(`${server.url}big.bin`, '127.0.0.61');
     try {
@@ -126,7 +125,7 @@ describe('control plane', { concurrency: true }, () => {
   test('the live feed: a WebSocket pushing a snapshot about 4 times a second, only after the token; other origins refused', async () => {
     const token = 'live-token-012';
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     const live = admin.replace(/^http/, 'ws') + 'live';
     const listen = (send: string | null, headers: Record<string, string> = {}): Promise<{ messages: string[]; closed: number | null }> =>
       new Promise((resolve) => {
@@ -189,7 +188,7 @@ describe('control plane', { concurrency: true }, () => {
 
   test('a server-wide rate set at runtime; bad commands exit 2 or say what the server refused', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB,-,10kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     const a = timedDownload(`${server.url}big.bin`, '127.0.0.62');
     try {
       await sleep(800);
@@ -226,7 +225,7 @@ describe('control plane', { concurrency: true }, () => {
 
   test('a pause holds a connected client back for its time, then it goes on; the listing shows what each client got', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,100kB,-,4kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     const a = timedDownload(`${server.url}big.bin`, '127.0.0.90');
     try {
       await sleep(2500);
@@ -254,7 +253,7 @@ describe('control plane', { concurrency: true }, () => {
 
   test('--shape-schedule per-client: each client follows the steps on its own clock, from its first request', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--shape-schedule', 'per-client:once:0s:40kB,3s:120kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     assert.match(server.stdout(), /each client's limit \(from its first request\) follows per-client:once:0s:40kB,3s:120kB \(steps, \d+ s, once\)/);
     let first: ReturnType<typeof timedDownload> | undefined;
     let second: ReturnType<typeof timedDownload> | undefined;
@@ -286,7 +285,7 @@ describe('control plane', { concurrency: true }, () => {
 
   test('the client listing shows each client\'s path, the rendition it fetches (HLS BANDWIDTH, DASH representation), its limit in force and its bucket', async () => {
     const server = await startCli(['--path', DEMO_MEDIA, '--workers', '2', '--shape', '-,300kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     const get = (path: string, localAddress: string): Promise<number> =>
       new Promise((resolve, reject) => {
         request(`${server.url}${path}`, { localAddress, agent: false }, (res) => {
@@ -326,7 +325,7 @@ describe('control plane', { concurrency: true }, () => {
   test('/metrics: Prometheus text that a parser reads, counting responses by class and virtual host, response times, shaped bytes, token waits and the limits; a virtual host\'s limit set at runtime', async () => {
     const token = 'metrics-token-1';
     const server = await startCli(['--path', dir, '--workers', '2', '--shape', '-,2MB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token, '-v', 'v.local', '--path', dir, '-s', '-,1MB']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     try {
       for (let i = 0; i < 5; i++) assert.equal((await fetch(`${server.url}big.bin`, { headers: { range: 'bytes=0-99999' } })).status, 206);
       assert.equal((await fetch(`${server.url}missing.bin`)).status, 404);
@@ -379,7 +378,7 @@ describe('control plane schedules and dashboard', () => {
 
   test('schedules: a step schedule is followed within 5 % per second; a looping mahimahi trace that swings 3:1 every 100 ms gives its mean rate within 5 % over 10 s', async () => {
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,500kB,-,2kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     // A one-second trace looped: 100-ms bins of 5 and 15 packets in turn, 150 kB/s on average.
     const lines: number[] = [];
     for (let bin = 0; bin < 10; bin++) {
@@ -433,7 +432,7 @@ describe('control plane schedules and dashboard', () => {
   test('the dashboard renders in headless Chromium, draws a running download, its graph moves, and its controls set a client\'s rate', async (t) => {
     const token = 'dashboard-token-1';
     const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,200kB,-,8kB', '--admin', 'tcp:0:interface=127.0.0.1', '--admin-token', token]);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+    const admin = adminUrl(server);
     const a = timedDownload(`${server.url}big.bin`, '127.0.0.95');
     const browser = await launchChromium();
     try {

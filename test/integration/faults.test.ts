@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, startCli, type ServerProcess } from '../helpers/server-process.js';
+import { adminUrl, runCli, startCli, type ServerProcess } from '../helpers/server-process.js';
 
 interface Timed {
   status: number;
@@ -83,8 +83,7 @@ describe('fault injection and profiles', { concurrency: true }, () => {
 
   async function serve(args: readonly string[]): Promise<{ server: ServerProcess; admin: string }> {
     const server = await startCli(['--path', dir, '--workers', '2', '--admin', 'tcp:0:interface=127.0.0.1', ...args]);
-    const admin = /control plane at (\S+)/.exec(server.stdout())?.[1];
-    assert.ok(admin, server.stdout());
+    const admin = adminUrl(server);
     return { server, admin };
   }
 

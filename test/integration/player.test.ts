@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium, nonBlankShare } from '../helpers/browser.js';
-import { DEMO_MEDIA, runCli, startCli } from '../helpers/server-process.js';
+import { adminUrl, DEMO_MEDIA, runCli, startCli } from '../helpers/server-process.js';
 
 const RENDITIONS = ['v0', 'v1', 'v2'];
 /** The demo's 12 s, played this many times over (a discontinuity between): long enough for both switches. */
@@ -100,7 +100,7 @@ test('hls.js in Chromium switches down after `ctl rate 127.0.0.1 60kB` and back 
     return;
   }
   const server = await startCli(['--path', dir, '--workers', '1', '--shape', '-,400kB', '--admin', 'tcp:0:interface=127.0.0.1']);
-  const admin = /control plane at (\S+)/.exec(server.stdout())?.[1]!;
+  const admin = adminUrl(server);
   const ctl = (...words: string[]) => runCli(['ctl', '--admin', admin, ...words], { timeoutMs: 10_000 });
   const shots = process.env['MEDIACAST_SCREENSHOTS'] ?? dir;
   try {
@@ -115,26 +115,26 @@ test('hls.js in Chromium switches down after `ctl rate 127.0.0.1 60kB` and back 
     const top = await dashboardRow(dashboard, '127.0.0.1');
     await dashboard.screenshot({ path: join(shots, 'dashboard-1-top.png') });
 
+    /**
+     * Runs a ctl command, waits until the player shows `height` (its `level` requested first),
+     * and reads the dashboard's row a moment later: the times the player saw, and the row.
+     */
+    const phase = async (words: string[], level: number, height: number, shot: string) => {
+      const at = await now();
+      const done = await ctl(...words);
+      assert.equal(done.code, 0, done.stderr);
+      const state = await waitForPlayer(player, (s) => s.shown.some((e) => e.at > at && e.height === height), 60_000, `${height}p shown after ctl ${words.join(' ')}`);
+      const loading = state.loading.find((e) => e.at > at && e.level === level)!;
+      const shown = state.shown.find((e) => e.at > at && e.height === height)!;
+      await dashboard.waitForTimeout(1500);
+      const row = await dashboardRow(dashboard, '127.0.0.1');
+      await dashboard.screenshot({ path: join(shots, shot) });
+      return { at, state, loading, shown, row };
+    };
     // 60 kB/s is 480 kbit/s: only 240p (290 kbit/s) fits.
-    const limitedAt = await now();
-    const limited = await ctl('rate', '127.0.0.1', '60kB');
-    assert.equal(limited.code, 0, limited.stderr);
-    const down = await waitForPlayer(player, (s) => s.shown.some((e) => e.at > limitedAt && e.height === 240), 60_000, 'the switch down to 240p shown');
-    const downLoading = down.loading.find((e) => e.at > limitedAt && e.level === 0)!;
-    const downShown = down.shown.find((e) => e.at > limitedAt && e.height === 240)!;
-    await dashboard.waitForTimeout(1500);
-    const low = await dashboardRow(dashboard, '127.0.0.1');
-    await dashboard.screenshot({ path: join(shots, 'dashboard-2-limited.png') });
-
-    const clearedAt = await now();
-    const cleared = await ctl('clear', '127.0.0.1');
-    assert.equal(cleared.code, 0, cleared.stderr);
-    const up = await waitForPlayer(player, (s) => s.shown.some((e) => e.at > clearedAt && e.height === 540), 60_000, 'the switch back up to 540p shown');
-    const upLoading = up.loading.find((e) => e.at > clearedAt && e.level === 2)!;
-    const upShown = up.shown.find((e) => e.at > clearedAt && e.height === 540)!;
-    await dashboard.waitForTimeout(1500);
-    const high = await dashboardRow(dashboard, '127.0.0.1');
-    await dashboard.screenshot({ path: join(shots, 'dashboard-3-cleared.png') });
+    const down = await phase(['rate', '127.0.0.1', '60kB'], 0, 240, 'dashboard-2-limited.png');
+    const up = await phase(['clear', '127.0.0.1'], 2, 540, 'dashboard-3-cleared.png');
+    const [low, high] = [down.row, up.row];
     await player.screenshot({ path: join(shots, 'player.png') });
 
     // The dashboard's row: client, responses, last 1 s, last 10 s, limit, bucket, rendition, path, own limit.
@@ -145,12 +145,12 @@ test('hls.js in Chromium switches down after `ctl rate 127.0.0.1 60kB` and back 
     assert.match(high[6] ?? '', /^540p/, `cleared: ${high.join(' | ')}`);
     assert.equal(high[8], '-', 'no override after the clear');
     assert.ok(nonBlankShare(await dashboard.screenshot()) > 0.02);
-    assert.deepEqual(up.errors.filter((e) => e.includes('fatal')), []);
+    assert.deepEqual(up.state.errors.filter((e) => e.includes('fatal')), []);
     const seconds = (from: number, to: number) => ((to - from) / 1000).toFixed(1);
     t.diagnostic(
-      `down: first 240p fragment requested ${seconds(limitedAt, downLoading.at)} s, 240p shown ${seconds(limitedAt, downShown.at)} s after the ctl rate; ` +
-        `up: first 540p fragment requested ${seconds(clearedAt, upLoading.at)} s, 540p shown ${seconds(clearedAt, upShown.at)} s after the ctl clear; ` +
-        `fragments requested while limited: ${down.loading.filter((e) => e.at > limitedAt && e.at < downShown.at).map((e) => e.level).join(',')}; screenshots in ${shots}`,
+      `down: first 240p fragment requested ${seconds(down.at, down.loading.at)} s, 240p shown ${seconds(down.at, down.shown.at)} s after the ctl rate; ` +
+        `up: first 540p fragment requested ${seconds(up.at, up.loading.at)} s, 540p shown ${seconds(up.at, up.shown.at)} s after the ctl clear; ` +
+        `fragments requested while limited: ${down.state.loading.filter((e) => e.at > down.at && e.at < down.shown.at).map((e) => e.level).join(',')}; screenshots in ${shots}`,
     );
   } finally {
     await browser.close();
